@@ -1,0 +1,137 @@
+# rfc8314-milter — top-level GNU Makefile.
+#
+# Targets: all (library, daemon, tools), check (install missing packages when
+# root, build, unit tests, real-MTA integration tests), demo, bench, install,
+# deb, rpm, clean.  Honours CXX, CXXFLAGS, CPPFLAGS, LDFLAGS, DESTDIR, PREFIX.
+# SANITIZE=1 builds everything with ASan+UBSan into build-san/.
+
+VERSION      := 0.1.0
+SOVERSION    := 0
+
+PREFIX       ?= /usr/local
+SBINDIR      ?= $(PREFIX)/sbin
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+SYSCONFDIR   ?= /etc
+
+CXX          ?= g++
+CXXFLAGS     ?= -O2 -g
+SANITIZE     ?= 0
+IANA_DIR     ?= data/iana
+
+ifeq ($(SANITIZE),1)
+BUILD        ?= build-san
+SANFLAGS     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD        ?= build
+SANFLAGS     :=
+endif
+
+WARN         := -Wall -Wextra -Wpedantic -Werror
+ALL_CXXFLAGS := -std=c++17 $(WARN) -fPIC $(SANFLAGS) $(CXXFLAGS)
+ALL_CPPFLAGS := -Ilib/include -I$(BUILD)/gen -DRFC8314_VERSION='"$(VERSION)"' \
+                -DRFC8314_SYSCONFDIR='"$(SYSCONFDIR)"' $(CPPFLAGS)
+ALL_LDFLAGS  := $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRCS     := $(sort $(wildcard lib/src/*.cpp))
+LIB_OBJS     := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/gen/iana_tables.o
+LIB_A        := $(BUILD)/librfc8314.a
+LIB_SO       := $(BUILD)/librfc8314.so.$(VERSION)
+LIB_SONAME   := librfc8314.so.$(SOVERSION)
+
+PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp))
+PLUGIN_OBJS  := $(PLUGIN_SRCS:%.cpp=$(BUILD)/%.o)
+MILTER       := $(BUILD)/rfc8314-milter
+
+TEST_SRCS    := $(sort $(wildcard tests/test_*.cpp)) tests/unit_main.cpp
+TEST_OBJS    := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+UNIT_TESTS   := $(BUILD)/unit_tests
+
+GEN_IANA     := $(BUILD)/tools/gen_iana
+
+SYS_LIBS     := -lssl -lcrypto -lpthread
+MILTER_LIBS  := -lmilter -lboost_program_options $(SYS_LIBS)
+
+.PHONY: all check unit integration deps demo bench install clean deb rpm
+.DELETE_ON_ERROR:
+
+all: $(LIB_A) $(LIB_SO) $(MILTER)
+
+# ---- generated IANA tables (never retyped by hand) -------------------------
+$(GEN_IANA): tools/gen_iana.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 $(WARN) -O1 $(CPPFLAGS) $< -o $@ $(LDFLAGS)
+
+$(BUILD)/gen/iana_tables.cpp: $(GEN_IANA) $(IANA_DIR)/tls-parameters-4.csv $(IANA_DIR)/tls-parameters-8.csv
+	@mkdir -p $(@D)
+	$(GEN_IANA) $(IANA_DIR)/tls-parameters-4.csv $(IANA_DIR)/tls-parameters-8.csv > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/gen/iana_tables.o: $(BUILD)/gen/iana_tables.cpp
+	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
+
+# ---- objects -----------------------------------------------------------------
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%.o: ALL_CPPFLAGS += -DBOOST_TEST_DYN_LINK
+
+$(LIB_A): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(CXX) -shared -Wl,-soname,$(LIB_SONAME) $(ALL_LDFLAGS) $^ -o $@ $(SYS_LIBS)
+	ln -sf $(notdir $@) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(BUILD)/librfc8314.so
+
+$(MILTER): $(PLUGIN_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(PLUGIN_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
+
+$(UNIT_TESTS): $(TEST_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(LIB_A) -lboost_unit_test_framework $(SYS_LIBS) -o $@
+
+# ---- tests -------------------------------------------------------------------
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_TESTS)
+	IANA_SHARED_DIR=../shared/data/iana IANA_DIR=$(IANA_DIR) $(UNIT_TESTS) --log_level=test_suite --report_level=short
+
+integration: all
+	BUILD=$(BUILD) sh tests/integration/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@sh tests/check.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	BUILD=$(BUILD) sh tests/integration/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@if [ -x bench/run.sh ]; then BUILD=$(BUILD) sh bench/run.sh; else echo "bench: no benchmarks yet"; fi
+
+# ---- install -----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/rfc8314 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/rfc8314-milter
+	install -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/rfc8314-milter
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf librfc8314.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/librfc8314.so
+	install -m 0644 lib/include/rfc8314/*.hpp $(DESTDIR)$(INCLUDEDIR)/rfc8314/
+	if [ -f conf/rfc8314-milter.8 ]; then install -m 0644 conf/rfc8314-milter.8 $(DESTDIR)$(MANDIR)/man8/; fi
+	if [ -f conf/rfc8314-milter.conf.5 ]; then install -m 0644 conf/rfc8314-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/; fi
+	if [ ! -f $(DESTDIR)$(SYSCONFDIR)/rfc8314-milter/rfc8314-milter.conf ]; then \
+	    install -m 0644 conf/rfc8314-milter.conf $(DESTDIR)$(SYSCONFDIR)/rfc8314-milter/; fi
+
+clean:
+	rm -rf build build-san
+
+-include $(shell test -d $(BUILD) && find $(BUILD) -name '*.d' 2>/dev/null)

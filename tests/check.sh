@@ -1,0 +1,28 @@
+#!/bin/sh
+# check.sh BUILD — run every test suite of `make check` and print one summary.
+#
+# Each suite is a command; a suite passes when it exits 0.  The last line is
+# "check: N passed, N failed" (the plain form CI reads).  Exits 1 if any failed.
+set -u
+build=${1:-build}
+passed=0
+failed=0
+failures=
+run() {
+    name=$1; shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1)); echo "=== $name: PASS"
+    else
+        failed=$((failed + 1)); failures="$failures $name"; echo "=== $name: FAIL"
+    fi
+}
+export IANA_SHARED_DIR=../shared/data/iana IANA_DIR=data/iana
+run unit "$build/unit_tests" --log_level=test_suite --report_level=short
+for t in tests/integration/test_*.sh; do
+    [ -e "$t" ] || continue
+    run "$(basename "$t" .sh)" env BUILD="$build" bash "$t"
+done
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
