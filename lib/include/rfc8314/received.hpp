@@ -1,0 +1,56 @@
+// received.hpp — the RFC 5321 §4.4 trace field for the submission hop, with
+// the RFC 8314 §4.3 `tls` clause and the `group` clause.
+//
+//   from HELO (NAME [ADDR]) by HOST with ESMTPSA id QID for <RCPT>
+//           tls TLS_AES_256_GCM_SHA384 group x25519; Tue, 24 Nov 2026 ...
+//
+// Promises: whatever the input (hostile HELO, client name, queue id,
+// recipient, cipher text), the result parses as a Time-stamp-line
+// (rfc5322.hpp), keeps the clauses in Opt-info order, is folded at
+// whitespace so lines stay within 78 octets where a token allows and never
+// exceed 998.  A value that is not valid where it would go is dropped, or
+// shown escaped inside a comment (the HELO), never written bare.
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rfc8314 {
+
+// RFC 3848 / RFC 5321 "with" values.
+enum class WithProtocol { SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA };
+WithProtocol withProtocol(bool esmtp, bool tls, bool authenticated) noexcept;
+std::string_view toString(WithProtocol p) noexcept;
+
+struct ReceivedInput {
+    std::string helo;       // HELO/EHLO argument as sent: hostile
+    std::string clientName; // verified reverse name, or empty
+    std::string clientAddr; // textual IPv4/IPv6 address, or empty
+    std::string byHost;     // our host name
+    WithProtocol with = WithProtocol::ESMTP;
+    std::string queueId;    // MTA queue id, or empty
+    std::string forRcpt;    // the single recipient (no angle brackets), or empty
+    std::string tls;        // tls clause value (IANA name or 0xXXXX), or empty
+    std::string group;      // IANA group name, or empty (only written with tls)
+    std::time_t when = 0;
+    int utcOffsetMinutes = 0;
+};
+
+// The field value (without "Received:" and without a trailing line end),
+// folded with `eol` + TAB.  libmilter wants "\n"; a raw message "\r\n".
+std::string buildReceived(const ReceivedInput& in, std::string_view eol = "\r\n");
+
+// RFC 5322 date-time with a numeric zone: "Tue, 24 Nov 2026 09:05:01 +0100".
+std::string formatDate(std::time_t when, int utcOffsetMinutes);
+
+// Adds "tls CIPHER [group GROUP]" to an existing Received value, just before
+// its final ";" (ignoring ";" inside comments, quoted strings and angle
+// addresses).  Unchanged when a tls clause is already there or `tls` is
+// empty; nullopt when the value has no top-level ";" or `tls` is not a valid
+// clause value.  An invalid group is left out.
+std::optional<std::string> addTlsClauses(std::string_view value, std::string_view tls,
+                                         std::string_view group, std::string_view eol = "\r\n");
+
+} // namespace rfc8314

@@ -1,0 +1,204 @@
+// facts.cpp — macro strings to typed facts.  See facts.hpp for the promises.
+// Nothing here throws on input: every parse returns an optional or a fallback
+// value, so a malformed macro can never take a milter callback down.
+#include "rfc8314/facts.hpp"
+
+#include <cctype>
+#include <cstdio>
+
+namespace rfc8314 {
+
+namespace {
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    }
+    return true;
+}
+
+std::string value(const MacroSource& m, std::string_view name) {
+    auto v = m.get(name);
+    return v ? std::string(trim(*v)) : std::string();
+}
+
+std::optional<std::uint64_t> parseDecimal(std::string_view text, std::uint64_t max) noexcept {
+    text = trim(text);
+    if (text.empty() || text.size() > 10)
+        return std::nullopt;
+    std::uint64_t n = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (n > max)
+        return std::nullopt;
+    return n;
+}
+
+} // namespace
+
+TlsVersion parseTlsVersion(std::string_view text) noexcept {
+    text = trim(text);
+    if (text.empty())
+        return TlsVersion::None;
+    if (auto v = parseTlsVersionSetting(text))
+        return *v;
+    return TlsVersion::Unknown;
+}
+
+std::optional<TlsVersion> parseTlsVersionSetting(std::string_view text) noexcept {
+    text = trim(text);
+    struct Spelling {
+        std::string_view text;
+        TlsVersion version;
+    };
+    static constexpr Spelling spellings[] = {
+        {"SSLv3", TlsVersion::SSLv3},     {"SSL3", TlsVersion::SSLv3},
+        {"TLSv1", TlsVersion::TLSv1_0},   {"TLSv1.0", TlsVersion::TLSv1_0},
+        {"TLS1.0", TlsVersion::TLSv1_0},  {"TLSv1_0", TlsVersion::TLSv1_0},
+        {"TLSv1.1", TlsVersion::TLSv1_1}, {"TLS1.1", TlsVersion::TLSv1_1},
+        {"TLSv1_1", TlsVersion::TLSv1_1}, {"TLSv1.2", TlsVersion::TLSv1_2},
+        {"TLS1.2", TlsVersion::TLSv1_2},  {"TLSv1_2", TlsVersion::TLSv1_2},
+        {"TLSv1.3", TlsVersion::TLSv1_3}, {"TLS1.3", TlsVersion::TLSv1_3},
+        {"TLSv1_3", TlsVersion::TLSv1_3},
+    };
+    for (const auto& s : spellings) {
+        if (iequals(text, s.text))
+            return s.version;
+    }
+    return std::nullopt;
+}
+
+std::string_view toString(TlsVersion v) noexcept {
+    switch (v) {
+    case TlsVersion::None: return "none";
+    case TlsVersion::SSLv3: return "SSLv3";
+    case TlsVersion::TLSv1_0: return "TLSv1.0";
+    case TlsVersion::TLSv1_1: return "TLSv1.1";
+    case TlsVersion::TLSv1_2: return "TLSv1.2";
+    case TlsVersion::TLSv1_3: return "TLSv1.3";
+    case TlsVersion::Unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+std::string canonicalMacroName(std::string_view name) {
+    if (name.size() >= 2 && name.front() == '{' && name.back() == '}')
+        name = name.substr(1, name.size() - 2);
+    if (name.size() == 1)
+        return std::string(name);
+    std::string out;
+    out.reserve(name.size() + 2);
+    out += '{';
+    out += name;
+    out += '}';
+    return out;
+}
+
+void MacroMap::set(std::string_view name, std::string_view value) {
+    values_[canonicalMacroName(name)] = std::string(value);
+}
+
+bool MacroMap::setAssignment(std::string_view assignment) {
+    auto eq = assignment.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+        return false;
+    set(assignment.substr(0, eq), assignment.substr(eq + 1));
+    return true;
+}
+
+std::optional<std::string_view> MacroMap::get(std::string_view name) const {
+    auto it = values_.find(canonicalMacroName(name));
+    if (it == values_.end())
+        return std::nullopt;
+    return std::string_view(it->second);
+}
+
+std::optional<std::uint16_t> parsePort(std::string_view text) noexcept {
+    auto n = parseDecimal(text, 65535);
+    if (!n || *n == 0)
+        return std::nullopt;
+    return static_cast<std::uint16_t>(*n);
+}
+
+std::optional<int> parseSmallNumber(std::string_view text) noexcept {
+    auto n = parseDecimal(text, 1000000);
+    if (!n)
+        return std::nullopt;
+    return static_cast<int>(*n);
+}
+
+std::string TlsFacts::clauseValue() const {
+    if (!cipher)
+        return {};
+    if (!cipher->iana.empty())
+        return std::string(cipher->iana);
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%04X", static_cast<unsigned>(cipher->code));
+    return buf;
+}
+
+TlsFacts readTlsFacts(const MacroSource& m) {
+    TlsFacts t;
+    t.versionText = value(m, "{tls_version}");
+    t.cipherText = value(m, "{cipher}");
+    t.version = parseTlsVersion(t.versionText);
+    // A cipher without a version still means the session is encrypted.
+    if (t.version == TlsVersion::None && !t.cipherText.empty())
+        t.version = TlsVersion::Unknown;
+    if (!t.cipherText.empty())
+        t.cipher = CipherRegistry::instance().lookup(t.cipherText);
+    t.bits = parseSmallNumber(value(m, "{cipher_bits}"));
+    t.verify = value(m, "{verify}");
+    t.certSubject = value(m, "{cert_subject}");
+    t.certIssuer = value(m, "{cert_issuer}");
+    return t;
+}
+
+AuthFacts readAuthFacts(const MacroSource& m) {
+    AuthFacts a;
+    a.type = value(m, "{auth_type}");
+    a.authen = value(m, "{auth_authen}");
+    a.author = value(m, "{auth_author}");
+    a.ssf = parseSmallNumber(value(m, "{auth_ssf}"));
+    return a;
+}
+
+ListenerFacts readListenerFacts(const MacroSource& m) {
+    ListenerFacts l;
+    l.name = value(m, "{daemon_name}");
+    l.addr = value(m, "{daemon_addr}");
+    l.port = parsePort(value(m, "{daemon_port}"));
+    return l;
+}
+
+std::string clientNameFromConnect(std::string_view hostname) {
+    hostname = trim(hostname);
+    if (hostname.empty() || iequals(hostname, "unknown") || hostname.front() == '[')
+        return {};
+    return std::string(hostname);
+}
+
+ClientFacts readClientFacts(const MacroSource& m) {
+    ClientFacts c;
+    c.addr = value(m, "{client_addr}");
+    c.name = clientNameFromConnect(value(m, "{client_name}"));
+    c.port = parsePort(value(m, "{client_port}"));
+    return c;
+}
+
+} // namespace rfc8314

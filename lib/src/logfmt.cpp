@@ -1,0 +1,172 @@
+// logfmt.cpp — escaping for log lines and JSON.  See logfmt.hpp.
+#include "rfc8314/logfmt.hpp"
+
+#include <cstdint>
+
+namespace rfc8314 {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+bool bareSafe(unsigned char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '.': case '_': case '-': case '+': case '@': case '/': case ':': case '[':
+    case ']': case '#': case '%': case '~': case '*': case '^': case '!': case '?':
+    case '$': case '&': case '\'': case '<': case '>': case '|': case '{': case '}':
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8Length(std::string_view s, std::size_t i) noexcept {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1Fu; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0Fu; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07u; }
+    else return 0;
+    if (i + n > s.size())
+        return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((b(i + k) & 0xC0u) != 0x80u)
+            return 0;
+        cp = (cp << 6) | (b(i + k) & 0x3Fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+} // namespace
+
+std::string escapeLogValue(std::string_view value) {
+    bool bare = !value.empty();
+    for (unsigned char c : value)
+        if (!bareSafe(c)) {
+            bare = false;
+            break;
+        }
+    if (bare)
+        return std::string(value);
+    std::string out;
+    out.reserve(value.size() + 2);
+    out += '"';
+    for (unsigned char c : value) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20 || c >= 0x7F) {
+                out += "\\x";
+                out += kHex[c >> 4];
+                out += kHex[c & 0xF];
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+LogLine::LogLine(std::string_view queueId) {
+    if (!queueId.empty()) {
+        out_ = escapeLogValue(queueId);
+        out_ += ": ";
+    }
+}
+
+void LogLine::key(std::string_view k) {
+    if (!first_)
+        out_ += ", ";
+    first_ = false;
+    // Keys are ours, but a key is escaped too so no caller can break a line.
+    out_ += escapeLogValue(k);
+    out_ += '=';
+}
+
+LogLine& LogLine::add(std::string_view k, std::string_view value) {
+    key(k);
+    out_ += escapeLogValue(value);
+    return *this;
+}
+
+LogLine& LogLine::add(std::string_view k, long long value) {
+    key(k);
+    out_ += std::to_string(value);
+    return *this;
+}
+
+std::string jsonEscape(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (std::size_t i = 0; i < value.size();) {
+        const unsigned char c = static_cast<unsigned char>(value[i]);
+        if (c >= 0x80) {
+            const std::size_t n = utf8Length(value, i);
+            if (n == 0) {
+                out += "\xEF\xBF\xBD"; // U+FFFD
+                ++i;
+            } else {
+                out.append(value.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20 || c == 0x7F) {
+                out += "\\u00";
+                out += kHex[c >> 4];
+                out += kHex[c & 0xF];
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+        ++i;
+    }
+    return out;
+}
+
+void JsonLine::key(std::string_view k) {
+    if (!body_.empty())
+        body_ += ',';
+    body_ += '"';
+    body_ += jsonEscape(k);
+    body_ += "\":";
+}
+
+JsonLine& JsonLine::add(std::string_view k, std::string_view value) {
+    key(k);
+    body_ += '"';
+    body_ += jsonEscape(value);
+    body_ += '"';
+    return *this;
+}
+
+JsonLine& JsonLine::add(std::string_view k, long long value) {
+    key(k);
+    body_ += std::to_string(value);
+    return *this;
+}
+
+} // namespace rfc8314

@@ -1,0 +1,204 @@
+// test_config.cpp — the config reader: good and bad files with the exact
+// file:line: key: message wanted, listener resolution, and that every key in
+// the table is documented in the sample config and the man page.
+#include <boost/test/unit_test.hpp>
+
+#include "rfc8314/config.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace rfc8314;
+
+namespace {
+std::string readFile(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string joinErrors(const ConfigResult& r) {
+    std::string out;
+    for (const auto& e : r.errors)
+        out += e.str() + "\n";
+    return out;
+}
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(defaults_without_file) {
+    auto r = parseConfig("", "");
+    BOOST_REQUIRE(r.config);
+    const auto& c = *r.config;
+    BOOST_TEST(c.socket == "local:/run/rfc8314-milter/rfc8314-milter.sock");
+    BOOST_TEST(c.umask == 007u);
+    BOOST_TEST((c.onInternalError == FailAction::Tempfail));
+    BOOST_TEST((c.trace == TraceMode::Tls));
+    BOOST_TEST((c.logLevel == LogLevel::Info));
+    BOOST_TEST(c.syslog);
+}
+
+BOOST_AUTO_TEST_CASE(good_file) {
+    const char* text = "# comment\n"
+                       "; also a comment\n"
+                       "socket = inet:12025@127.0.0.1\n"
+                       "umask = 002\n"
+                       "log_level = debug\n"
+                       "on_internal_error = accept\n"
+                       "group_macro = tls_group\n"
+                       "trace = always\n"
+                       "audit_file = \"/var/log/x.jsonl\"\n"
+                       "\n"
+                       "[listener sub]\n"
+                       "port = 587\n"
+                       "key_exchange_group = X25519\n"
+                       "[listener legacy]\n"
+                       "daemon_name = MSA\n"
+                       "address = 127.0.0.1\n"
+                       "role = submission\n"
+                       "trace = off\n";
+    auto r = parseConfig(text, "t.conf");
+    BOOST_REQUIRE_MESSAGE(r.config, joinErrors(r));
+    const auto& c = *r.config;
+    BOOST_TEST(c.socket == "inet:12025@127.0.0.1");
+    BOOST_TEST(c.umask == 002u);
+    BOOST_TEST((c.logLevel == LogLevel::Debug));
+    BOOST_TEST((c.onInternalError == FailAction::Accept));
+    BOOST_TEST(c.groupMacro == "{tls_group}");
+    BOOST_TEST(c.auditFile == "/var/log/x.jsonl");
+    BOOST_REQUIRE(c.listeners.size() == 2u);
+    BOOST_TEST(c.listeners[0].keyExchangeGroup == "x25519", "alias X25519 stored as IANA x25519");
+
+    ListenerFacts f;
+    f.port = 587;
+    auto l = c.resolveListener(f);
+    BOOST_TEST(l.name == "sub");
+    BOOST_TEST((l.role == Role::Submission), "role from the port when the section sets none");
+    BOOST_TEST((l.trace == TraceMode::Always), "trace falls back to the global default");
+    BOOST_TEST(l.keyExchangeGroup == "x25519");
+
+    ListenerFacts g;
+    g.port = 2525;
+    g.name = "MSA";
+    g.addr = "127.0.0.1";
+    auto m = c.resolveListener(g);
+    BOOST_TEST(m.name == "legacy");
+    BOOST_TEST((m.trace == TraceMode::Off));
+
+    g.addr = "127.0.0.2";
+    auto n = c.resolveListener(g);
+    BOOST_TEST(n.name == "relay", "every criterion must match: got " << n.name);
+}
+
+BOOST_AUTO_TEST_CASE(builtin_listeners_by_port) {
+    Config c;
+    struct Case {
+        std::optional<std::uint16_t> port;
+        Role want;
+    };
+    for (auto cs : std::vector<Case>{{587, Role::Submission},
+                                     {465, Role::Submissions},
+                                     {25, Role::Relay},
+                                     {std::nullopt, Role::Relay}}) {
+        ListenerFacts f;
+        f.port = cs.port;
+        auto got = c.resolveListener(f);
+        BOOST_TEST((got.role == cs.want), "port " << (cs.port ? *cs.port : 0) << ": got "
+                                                   << toString(got.role) << ", want "
+                                                   << toString(cs.want));
+        BOOST_TEST(got.name == std::string(toString(cs.want)));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(every_error_reported_with_file_line_key) {
+    const char* text = "socket = tcp:25\n"              // 1
+                       "umask = 9\n"                    // 2
+                       "colour = blue\n"                // 3
+                       "log_level = loud\n"             // 4
+                       "this line has no equals\n"      // 5
+                       "[listener x]\n"                 // 6
+                       "port = 70000\n"                 // 7
+                       "key_exchange_group = P-999\n"   // 8
+                       "bogus = 1\n"                    // 9
+                       "[frobnicate]\n"                 // 10
+                       "anything = goes\n"              // 11
+                       "[listener empty]\n"             // 12
+                       "trace = sometimes\n"            // 13
+                       "milter_timeout = 0\n";          // 14 (inside a listener: unknown there)
+    auto r = parseConfig(text, "/etc/x.conf");
+    BOOST_TEST(!r.config);
+    std::vector<std::string> want = {
+        "/etc/x.conf:1: socket: unknown socket type \"tcp\"",
+        "/etc/x.conf:2: umask: want an octal mode such as 007, got \"9\"",
+        "/etc/x.conf:3: colour: unknown key",
+        "/etc/x.conf:4: log_level: want error, warning, notice, info or debug, got \"loud\"",
+        "/etc/x.conf:5: this line has no equals: want key = value",
+        "/etc/x.conf:7: port: want a port 1..65535, got \"70000\"",
+        "/etc/x.conf:8: key_exchange_group: not an IANA group name or known alias: \"P-999\"",
+        "/etc/x.conf:9: bogus: unknown key in a [listener] section",
+        "/etc/x.conf:10: frobnicate: unknown section; want [listener NAME]",
+        "/etc/x.conf:13: trace: want tls, always or off, got \"sometimes\"",
+        "/etc/x.conf:14: milter_timeout: unknown key in a [listener] section",
+        "/etc/x.conf:6: listener x: needs at least one of port, daemon_name, address to match",
+        "/etc/x.conf:12: listener empty: needs at least one of port, daemon_name, address to match",
+    };
+    std::vector<std::string> got;
+    for (const auto& e : r.errors)
+        got.push_back(e.str());
+    BOOST_TEST(got.size() == want.size(), "got " << got.size() << " errors, want " << want.size()
+                                                 << ":\n" << joinErrors(r));
+    for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i)
+        BOOST_TEST(got[i] == want[i], "error " << i << ": got '" << got[i] << "', want '"
+                                               << want[i] << "'");
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_and_overrides) {
+    auto r = parseConfig("trace = tls\ntrace = off\n", "d.conf");
+    BOOST_REQUIRE(r.errors.size() == 1u);
+    BOOST_TEST(r.errors[0].str() == "d.conf:2: trace: set twice (first at line 1)");
+
+    auto o = parseConfig("socket = inet:1@127.0.0.1\n", "o.conf",
+                         {{"socket", "inet:2@127.0.0.1"}, {"log_level", "debug"}});
+    BOOST_REQUIRE(o.config);
+    BOOST_TEST(o.config->socket == "inet:2@127.0.0.1", "the command line wins");
+    auto bad = parseConfig("", "o.conf", {{"port", "587"}, {"umask", "x"}});
+    BOOST_REQUIRE(bad.errors.size() == 2u);
+    BOOST_TEST(bad.errors[0].str() == "command line: port: unknown key");
+
+    auto missing = loadConfig("/nonexistent/rfc8314.conf");
+    BOOST_TEST(!missing.config);
+    BOOST_TEST(missing.errors.at(0).str() == "/nonexistent/rfc8314.conf: cannot read the file");
+    BOOST_TEST(loadConfig("/nonexistent/rfc8314.conf", {}, true).config != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(restart_only_changes_listed) {
+    Config a, b;
+    b.socket = "inet:1@127.0.0.1";
+    b.logLevel = LogLevel::Debug;
+    auto ch = restartOnlyChanges(a, b);
+    BOOST_REQUIRE(ch.size() == 1u);
+    BOOST_TEST(ch[0] == "socket");
+}
+
+BOOST_AUTO_TEST_CASE(sample_config_is_valid_and_every_key_documented) {
+    auto r = loadConfig("conf/rfc8314-milter.conf");
+    BOOST_TEST(r.config != nullptr, joinErrors(r));
+    const auto sample = readFile("conf/rfc8314-milter.conf");
+    const auto man = readFile("man/rfc8314-milter.conf.5");
+    BOOST_REQUIRE(!sample.empty());
+    BOOST_REQUIRE(!man.empty());
+    for (const auto& k : configKeys()) {
+        const std::string name(k.name);
+        BOOST_TEST(sample.find(name + " =") != std::string::npos,
+                   "key " << name << " missing from conf/rfc8314-milter.conf");
+        BOOST_TEST(man.find(".B " + name) != std::string::npos,
+                   "key " << name << " missing from man/rfc8314-milter.conf.5 (want '.B " << name
+                          << "')");
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,176 @@
+// test_facts.cpp — macro normalisation: tables of what Postfix and Sendmail
+// really send (MTA-FACTS.md §1-§3) and of malformed values.
+#include <boost/test/unit_test.hpp>
+
+#include "rfc8314/facts.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace rfc8314;
+
+BOOST_AUTO_TEST_SUITE(facts)
+
+BOOST_AUTO_TEST_CASE(tls_version_table) {
+    struct Case {
+        std::string in;
+        TlsVersion want;
+    };
+    const std::vector<Case> cases = {
+        {"TLSv1.3", TlsVersion::TLSv1_3}, {"TLSv1.2", TlsVersion::TLSv1_2},
+        {"TLSv1.1", TlsVersion::TLSv1_1}, {"TLSv1", TlsVersion::TLSv1_0},
+        {"TLSv1.0", TlsVersion::TLSv1_0}, {"SSLv3", TlsVersion::SSLv3},
+        {"tlsv1.2", TlsVersion::TLSv1_2}, {" TLSv1.2 ", TlsVersion::TLSv1_2},
+        {"", TlsVersion::None},           {"   ", TlsVersion::None},
+        {"TLSv1.4", TlsVersion::Unknown}, {"garbage", TlsVersion::Unknown},
+        {std::string("TLSv1.2\0x", 9), TlsVersion::Unknown},
+        {std::string(10000, 'A'), TlsVersion::Unknown},
+    };
+    for (const auto& c : cases) {
+        auto got = parseTlsVersion(c.in);
+        BOOST_TEST((got == c.want), "parseTlsVersion(\"" << c.in.substr(0, 20) << "\"): got "
+                                                        << toString(got) << ", want "
+                                                        << toString(c.want));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tls_version_order) {
+    BOOST_TEST((TlsVersion::None < TlsVersion::SSLv3));
+    BOOST_TEST((TlsVersion::SSLv3 < TlsVersion::TLSv1_0));
+    BOOST_TEST((TlsVersion::TLSv1_1 < TlsVersion::TLSv1_2));
+    BOOST_TEST((TlsVersion::TLSv1_2 < TlsVersion::TLSv1_3));
+    BOOST_TEST((TlsVersion::TLSv1_3 < TlsVersion::Unknown));
+    BOOST_TEST(!parseTlsVersionSetting("unknown").has_value());
+    BOOST_TEST(!parseTlsVersionSetting("none").has_value());
+    BOOST_TEST((parseTlsVersionSetting("TLSv1.2") == TlsVersion::TLSv1_2));
+}
+
+BOOST_AUTO_TEST_CASE(macro_names_are_canonical) {
+    MacroMap m;
+    m.set("cipher", "X");
+    m.set("{i}", "QID");
+    BOOST_TEST(m.get("{cipher}").value_or("-") == "X");
+    BOOST_TEST(m.get("cipher").value_or("-") == "X");
+    BOOST_TEST(m.get("i").value_or("-") == "QID");
+    BOOST_TEST(m.get("{i}").value_or("-") == "QID");
+    BOOST_TEST(!m.get("{j}").has_value());
+    BOOST_TEST(m.setAssignment("{tls_version}=TLSv1.3"));
+    BOOST_TEST(m.get("{tls_version}").value_or("-") == "TLSv1.3");
+    BOOST_TEST(m.setAssignment("{x}=a=b"));
+    BOOST_TEST(m.get("x").value_or("-") == "a=b");
+    BOOST_TEST(!m.setAssignment("=value"));
+    BOOST_TEST(!m.setAssignment("novalue"));
+}
+
+BOOST_AUTO_TEST_CASE(port_and_number_table) {
+    struct Case {
+        std::string in;
+        std::optional<std::uint16_t> want;
+    };
+    const std::vector<Case> cases = {
+        {"587", 587}, {"465", 465}, {"65535", 65535}, {"1", 1},       {"0", std::nullopt},
+        {"65536", std::nullopt},    {"-1", std::nullopt},             {"", std::nullopt},
+        {"58 7", std::nullopt},     {"99999999999999999999", std::nullopt},
+        {"0x24b", std::nullopt},
+    };
+    for (const auto& c : cases) {
+        auto got = parsePort(c.in);
+        BOOST_TEST((got == c.want), "parsePort(\"" << c.in << "\"): got "
+                                                   << (got ? std::to_string(*got) : "none"));
+    }
+    BOOST_TEST(parseSmallNumber("256").value_or(-1) == 256);
+    BOOST_TEST(!parseSmallNumber("256 bits").has_value());
+    BOOST_TEST(!parseSmallNumber("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(postfix_tls13_session) {
+    MacroMap m;
+    m.set("{tls_version}", "TLSv1.3");
+    m.set("{cipher}", "TLS_AES_256_GCM_SHA384");
+    m.set("{cipher_bits}", "256");
+    auto t = readTlsFacts(m);
+    BOOST_TEST((t.version == TlsVersion::TLSv1_3));
+    BOOST_TEST(t.active());
+    BOOST_TEST(t.bits.value_or(-1) == 256);
+    BOOST_TEST(t.clauseValue() == "TLS_AES_256_GCM_SHA384");
+    BOOST_TEST(t.certSubject.empty());
+}
+
+BOOST_AUTO_TEST_CASE(sendmail_tls12_session_openssl_name) {
+    MacroMap m;
+    m.set("{tls_version}", "TLSv1.2");
+    m.set("{cipher}", "ECDHE-RSA-AES128-GCM-SHA256");
+    m.set("{cipher_bits}", "128");
+    m.set("{alg_bits}", "128");
+    m.set("{verify}", "NO");
+    m.set("{cert_subject}", "");
+    m.set("{cert_issuer}", "");
+    auto t = readTlsFacts(m);
+    BOOST_TEST((t.version == TlsVersion::TLSv1_2));
+    BOOST_TEST(t.clauseValue() == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    BOOST_TEST(t.verify == "NO");
+    BOOST_TEST(t.certSubject.empty());
+}
+
+BOOST_AUTO_TEST_CASE(cleartext_and_malformed_tls) {
+    MacroMap none;
+    auto t = readTlsFacts(none);
+    BOOST_TEST(!t.active());
+    BOOST_TEST(t.clauseValue().empty());
+    BOOST_TEST(!t.bits.has_value());
+
+    MacroMap odd;
+    odd.set("{cipher}", "NOT-A-CIPHER");
+    odd.set("{cipher_bits}", "lots");
+    auto u = readTlsFacts(odd);
+    BOOST_TEST((u.version == TlsVersion::Unknown), "a cipher without a version is still TLS");
+    BOOST_TEST(u.clauseValue().empty());
+    BOOST_TEST(!u.bits.has_value());
+    BOOST_TEST(u.cipherText == "NOT-A-CIPHER");
+}
+
+BOOST_AUTO_TEST_CASE(auth_facts_both_mtas) {
+    MacroMap pf;
+    pf.set("{auth_type}", "PLAIN");
+    pf.set("{auth_authen}", "testuser@localhost");
+    auto a = readAuthFacts(pf);
+    BOOST_TEST(a.authenticated());
+    BOOST_TEST(a.authen == "testuser@localhost");
+    BOOST_TEST(!a.ssf.has_value());
+
+    MacroMap sm;
+    sm.set("{auth_type}", "PLAIN");
+    sm.set("{auth_authen}", "testuser");
+    sm.set("{auth_ssf}", "0");
+    sm.set("{auth_author}", "");
+    auto b = readAuthFacts(sm);
+    BOOST_TEST(b.authenticated());
+    BOOST_TEST(b.ssf.value_or(-1) == 0);
+
+    MacroMap anon;
+    anon.set("{auth_authen}", "");
+    BOOST_TEST(!readAuthFacts(anon).authenticated());
+}
+
+BOOST_AUTO_TEST_CASE(listener_and_client) {
+    MacroMap m;
+    m.set("{daemon_name}", "ORIGINATING");
+    m.set("{daemon_addr}", "127.0.0.1");
+    m.set("{daemon_port}", "587");
+    m.set("{client_addr}", "192.0.2.7");
+    m.set("{client_name}", "unknown");
+    m.set("{client_port}", "40000");
+    auto l = readListenerFacts(m);
+    BOOST_TEST(l.name == "ORIGINATING");
+    BOOST_TEST(l.port.value_or(0) == 587);
+    auto c = readClientFacts(m);
+    BOOST_TEST(c.addr == "192.0.2.7");
+    BOOST_TEST(c.name.empty(), "'unknown' is no name");
+    BOOST_TEST(c.port.value_or(0) == 40000);
+
+    BOOST_TEST(clientNameFromConnect("[127.0.0.1]").empty());
+    BOOST_TEST(clientNameFromConnect("unknown").empty());
+    BOOST_TEST(clientNameFromConnect("localhost") == "localhost");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,306 @@
+// test_policy.cpp — the submission policy: every combination of role x TLS
+// state x auth x action x exception x rollout x enforce_from against an
+// expectation written as plain rules, hand-written rows, the exceptions file
+// format, replies and the rollout hash.
+#include <boost/test/unit_test.hpp>
+
+#include "rfc8314/config.hpp"
+#include "rfc8314/policy.hpp"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace rfc8314;
+
+namespace {
+
+const Day kToday = *Day::parse("2026-11-24");
+
+TlsFacts tlsOf(TlsVersion v, int bits = 256) {
+    TlsFacts t;
+    t.version = v;
+    if (v != TlsVersion::None)
+        t.bits = bits;
+    return t;
+}
+
+AuthFacts authOf(const std::string& user) {
+    AuthFacts a;
+    if (!user.empty()) {
+        a.type = "PLAIN";
+        a.authen = user;
+    }
+    return a;
+}
+
+std::string name(PolicyVerdict v) { return std::string(toString(v)); }
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(policy)
+
+BOOST_AUTO_TEST_CASE(every_combination) {
+    const std::vector<Role> roles = {Role::Submission, Role::Submissions, Role::Relay};
+    const std::vector<TlsVersion> versions = {TlsVersion::None, TlsVersion::TLSv1_0,
+                                              TlsVersion::TLSv1_1, TlsVersion::TLSv1_2,
+                                              TlsVersion::TLSv1_3};
+    const std::vector<PolicyAction> actions = {PolicyAction::Report, PolicyAction::Tempfail,
+                                               PolicyAction::Reject};
+    enum class Exc { None, Valid, Expired };
+    const std::vector<Exc> excs = {Exc::None, Exc::Valid, Exc::Expired};
+    const std::vector<int> rollouts = {0, 50, 100};
+    const std::vector<std::string> enforce = {"2026-01-01", "2027-01-01"};
+    // Two users on either side of the 50 % line, checked below.
+    const std::string salt = "site-salt";
+    const std::vector<std::string> users = {"", "alice@example.org", "carol@example.org"};
+
+    int combos = 0;
+    for (Role role : roles)
+        for (TlsVersion v : versions)
+            for (const auto& user : users)
+                for (PolicyAction action : actions)
+                    for (Exc exc : excs)
+                        for (int rollout : rollouts)
+                            for (const auto& from : enforce) {
+                                ListenerPolicy p = Config::defaultPolicy(role);
+                                p.action = action;
+                                p.rolloutPercent = rollout;
+                                p.enforceFrom = Day::parse(from);
+                                ExceptionList list;
+                                if (exc != Exc::None) {
+                                    PolicyException e;
+                                    e.user = "ALICE@example.org"; // case-insensitive match
+                                    e.until = Day::parse(exc == Exc::Valid ? "2026-12-31"
+                                                                           : "2026-11-23");
+                                    list.entries.push_back(e);
+                                }
+                                auto tls = tlsOf(v);
+                                auto auth = authOf(user);
+                                PolicyInput in{&tls, &auth, kToday, salt, &list};
+                                auto got = evaluate(p, in);
+                                ++combos;
+
+                                // The expectation, as rules.
+                                PolicyVerdict want = PolicyVerdict::Accept;
+                                PolicyReason reason = PolicyReason::None;
+                                const bool authed = !user.empty();
+                                if (role != Role::Relay) {
+                                    if (v == TlsVersion::None)
+                                        reason = PolicyReason::Cleartext;
+                                    else if (authed && v < TlsVersion::TLSv1_2)
+                                        reason = PolicyReason::TlsVersion;
+                                }
+                                if (reason != PolicyReason::None) {
+                                    PolicyAction eff = action;
+                                    if (from == "2027-01-01")
+                                        eff = PolicyAction::Report;
+                                    const bool exempt = authed && exc == Exc::Valid &&
+                                                        user == "alice@example.org";
+                                    if (authed && eff != PolicyAction::Report && rollout < 100 &&
+                                        rolloutBucket(salt, user) >= rollout)
+                                        eff = PolicyAction::Report;
+                                    if (exempt)
+                                        want = PolicyVerdict::Exempt;
+                                    else if (eff == PolicyAction::Report)
+                                        want = PolicyVerdict::WouldReject;
+                                    else if (eff == PolicyAction::Tempfail)
+                                        want = PolicyVerdict::Tempfail;
+                                    else
+                                        want = PolicyVerdict::Reject;
+                                }
+                                std::ostringstream ctx;
+                                ctx << "role=" << toString(role) << " tls=" << toString(v)
+                                    << " user=" << (user.empty() ? "-" : user)
+                                    << " action=" << toString(action)
+                                    << " exc=" << static_cast<int>(exc) << " rollout=" << rollout
+                                    << " from=" << from;
+                                BOOST_TEST(name(got.verdict) == name(want),
+                                           ctx.str() << ": got " << name(got.verdict) << ", want "
+                                                     << name(want));
+                                if (want != PolicyVerdict::Accept)
+                                    BOOST_TEST((got.reason == reason),
+                                               ctx.str() << ": reason got " << toString(got.reason)
+                                                         << ", want " << toString(reason));
+                                const bool refuses = want == PolicyVerdict::Reject ||
+                                                     want == PolicyVerdict::Tempfail;
+                                BOOST_TEST(got.reply.has_value() == refuses,
+                                           ctx.str() << ": a reply only when refusing");
+                            }
+    BOOST_TEST(combos == 3 * 5 * 3 * 3 * 3 * 3 * 2);
+}
+
+BOOST_AUTO_TEST_CASE(rollout_hash_is_stable_and_spread) {
+    // Golden values pin the hash: changing it would move users in and out.
+    BOOST_TEST(rolloutBucket("site-salt", "alice@example.org") ==
+               rolloutBucket("site-salt", "ALICE@example.org"));
+    const bool saltMatters = rolloutBucket("site-salt", "alice@example.org") !=
+                                 rolloutBucket("other-salt", "alice@example.org") ||
+                             rolloutBucket("site-salt", "carol@example.org") !=
+                                 rolloutBucket("other-salt", "carol@example.org");
+    BOOST_TEST(saltMatters, "the salt changes the buckets");
+    // alice and carol straddle 50 for this salt, so the table above covers both sides.
+    const int a = rolloutBucket("site-salt", "alice@example.org");
+    const int b = rolloutBucket("site-salt", "carol@example.org");
+    BOOST_TEST(((a < 50) != (b < 50)), "alice=" << a << " carol=" << b << " must straddle 50");
+    int in = 0;
+    for (int i = 0; i < 10000; ++i)
+        if (rolloutBucket("s", "user" + std::to_string(i)) < 25)
+            ++in;
+    BOOST_TEST(in > 2200);
+    BOOST_TEST(in < 2800, "25 % of 10000 users, got " << in);
+}
+
+BOOST_AUTO_TEST_CASE(cipher_bits_and_unknown_version) {
+    ListenerPolicy p = Config::defaultPolicy(Role::Submission);
+    auto auth = authOf("carol");
+    ExceptionList none;
+    auto weak = tlsOf(TlsVersion::TLSv1_2, 56);
+    auto r = evaluate(p, {&weak, &auth, kToday, "", &none});
+    BOOST_TEST(name(r.verdict) == "reject");
+    BOOST_TEST((r.reason == PolicyReason::CipherBits));
+    auto future = tlsOf(TlsVersion::Unknown, 256);
+    BOOST_TEST(name(evaluate(p, {&future, &auth, kToday, "", &none}).verdict) == "accept",
+               "an unknown (newer) version is not refused");
+    p.minTlsVersion = TlsVersion::TLSv1_1;
+    auto v11 = tlsOf(TlsVersion::TLSv1_1, 256);
+    BOOST_TEST(name(evaluate(p, {&v11, &auth, kToday, "", &none}).verdict) == "accept");
+    p.requireTlsForAuth = false;
+    auto clear = tlsOf(TlsVersion::None);
+    BOOST_TEST(name(evaluate(p, {&clear, &auth, kToday, "", &none}).verdict) == "accept");
+}
+
+BOOST_AUTO_TEST_CASE(identical_denial_reply) {
+    ListenerPolicy p = Config::defaultPolicy(Role::Submission);
+    ExceptionList none;
+    auto clear = tlsOf(TlsVersion::None);
+    auto authed = authOf("dave");
+    auto anon = authOf("");
+    auto a = evaluate(p, {&clear, &authed, kToday, "", &none});
+    auto b = evaluate(p, {&clear, &anon, kToday, "", &none});
+    BOOST_REQUIRE(a.reply && b.reply);
+    BOOST_TEST(a.reply->str() == b.reply->str());
+    BOOST_TEST(a.reply->str().substr(0, 10) == "530 5.7.0 ");
+    p.action = PolicyAction::Tempfail;
+    auto c = evaluate(p, {&clear, &anon, kToday, "", &none});
+    BOOST_REQUIRE(c.reply);
+    BOOST_TEST(c.reply->str().substr(0, 10) == "451 4.7.0 ");
+    p.reply = SmtpReply::parse("454 4.7.0 Use TLS, see https://example.org/tls");
+    auto d = evaluate(p, {&clear, &authed, kToday, "", &none});
+    auto e = evaluate(p, {&clear, &anon, kToday, "", &none});
+    BOOST_TEST(d.reply->str() == "454 4.7.0 Use TLS, see https://example.org/tls");
+    BOOST_TEST(d.reply->str() == e.reply->str());
+}
+
+BOOST_AUTO_TEST_CASE(reply_parsing) {
+    struct Case {
+        std::string in;
+        bool ok;
+    };
+    const std::vector<Case> cases = {
+        {"530 5.7.0 Encryption required", true},
+        {"451 4.7.0 Try TLS", true},
+        {"530 4.7.0 class mismatch", false},
+        {"250 2.0.0 not an error", false},
+        {"530 5.7.0", false},
+        {"53 5.7.0 short", false},
+        {"530 5.7 short xcode", false},
+        {"530 5.7.0 100% sure", false},
+        {"530 5.7.0 line\r\nbreak", false},
+        {"530 5.7.0 caf\xc3\xa9", false},
+        {"530 5.7.1000 too long detail", false},
+    };
+    for (const auto& c : cases) {
+        std::string why;
+        auto r = SmtpReply::parse(c.in, &why);
+        BOOST_TEST(r.has_value() == c.ok, "'" << c.in << "': got " << (r ? "ok" : why)
+                                              << ", want " << (c.ok ? "ok" : "error"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(exceptions_file) {
+    const char* text = "# legacy clients\n"
+                       "alice@example.org until 2026-12-31  # old phone\n"
+                       "bob@example.org\n"
+                       "@legacy.example until 2027-06-30\n"
+                       "\"john smith\" until 2026-11-01 # expired\n"
+                       "carol until 2026-02-30\n"
+                       "dave since 2026-01-01\n"
+                       "\"unterminated\n"
+                       "erin until 2026-12-01 trailing\n";
+    auto load = parseExceptions(text, "exc.txt", kToday);
+    std::vector<std::string> wantErrors = {
+        "exc.txt:6: bad date \"2026-02-30\", want YYYY-MM-DD",
+        "exc.txt:7: want 'until YYYY-MM-DD' or '# comment' after the user, got \"since\"",
+        "exc.txt:8: unterminated quoted user name",
+        "exc.txt:9: unexpected text after the date",
+    };
+    BOOST_REQUIRE(load.errors.size() == wantErrors.size());
+    for (std::size_t i = 0; i < wantErrors.size(); ++i)
+        BOOST_TEST(load.errors[i] == wantErrors[i], "got '" << load.errors[i] << "'");
+    BOOST_REQUIRE(load.warnings.size() == 1u);
+    BOOST_TEST(load.warnings[0] == "exc.txt:5: exception for john smith expired on 2026-11-01");
+    BOOST_REQUIRE(load.list.entries.size() == 4u);
+    BOOST_TEST(load.list.entries[0].comment == "old phone");
+    BOOST_TEST(load.list.find("Alice@Example.org") == &load.list.entries[0]);
+    BOOST_TEST(load.list.find("zed@LEGACY.example") == &load.list.entries[2]);
+    BOOST_TEST(load.list.find("john smith") == &load.list.entries[3]);
+    BOOST_TEST(load.list.find("mallory@example.org") == nullptr);
+    BOOST_TEST(!load.list.entries[1].until.has_value(), "no until: never expires");
+}
+
+BOOST_AUTO_TEST_CASE(days) {
+    BOOST_TEST(Day::parse("2024-02-29").has_value());
+    BOOST_TEST(!Day::parse("2023-02-29").has_value());
+    BOOST_TEST(!Day::parse("2026-13-01").has_value());
+    BOOST_TEST(!Day::parse("26-11-24").has_value());
+    BOOST_TEST(Day::fromTime(0).str() == "1970-01-01");
+    BOOST_TEST(Day::fromTime(1795478400).str() == "2026-11-24");
+}
+
+BOOST_AUTO_TEST_CASE(config_policy_keys) {
+    const char* text = "rollout_salt = s1\n"
+                       "[listener sub]\n"
+                       "port = 587\n"
+                       "action = tempfail\n"
+                       "rollout_percent = 25\n"
+                       "enforce_from = 2026-12-01\n"
+                       "min_tls_version = TLSv1.3\n"
+                       "min_cipher_bits = 256\n"
+                       "reply = 451 4.7.0 Please enable TLS\n"
+                       "[listener relay]\n"
+                       "port = 25\n"
+                       "policy = yes\n"
+                       "require_tls_for_auth = no\n";
+    auto r = parseConfig(text, "p.conf");
+    BOOST_REQUIRE(r.config);
+    ListenerFacts f;
+    f.port = 587;
+    auto l = r.config->resolveListener(f);
+    BOOST_TEST(l.policy.enabled);
+    BOOST_TEST((l.policy.action == PolicyAction::Tempfail));
+    BOOST_TEST(l.policy.rolloutPercent == 25);
+    BOOST_TEST(l.policy.enforceFrom->str() == "2026-12-01");
+    BOOST_TEST((l.policy.minTlsVersion == TlsVersion::TLSv1_3));
+    BOOST_TEST(l.policy.minCipherBits == 256);
+    BOOST_TEST(l.policy.reply->str() == "451 4.7.0 Please enable TLS");
+    f.port = 25;
+    auto relay = r.config->resolveListener(f);
+    BOOST_TEST(relay.policy.enabled);
+    BOOST_TEST(!relay.policy.requireTlsForAuth);
+    f.port = 465;
+    BOOST_TEST(r.config->resolveListener(f).policy.enabled, "built-in submissions: policy on");
+
+    auto bad = parseConfig("[listener x]\nport = 1\naction = reject\nreply = 451 4.7.0 soft\n"
+                           "rollout_percent = 101\nmin_tls_version = TLSv1.4\n",
+                           "b.conf");
+    std::string all;
+    for (const auto& e : bad.errors)
+        all += e.str() + "\n";
+    BOOST_TEST(all == "b.conf:5: rollout_percent: want a percentage 0..100, got \"101\"\n"
+                      "b.conf:6: min_tls_version: want SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or "
+                      "TLSv1.3, got \"TLSv1.4\"\n"
+                      "b.conf:1: listener x: reply 451 does not fit action reject (want 5xx)\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
