@@ -50,11 +50,12 @@ TEST_OBJS    := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
 UNIT_TESTS   := $(BUILD)/unit_tests
 
 GEN_IANA     := $(BUILD)/tools/gen_iana
+CHECK_RCVD   := $(BUILD)/check-received
 
 SYS_LIBS     := -lssl -lcrypto -lpthread
 MILTER_LIBS  := -lmilter -lboost_program_options $(SYS_LIBS)
 
-.PHONY: all check unit integration deps demo bench install clean deb rpm
+.PHONY: all check unit integration deps demo bench install clean
 .DELETE_ON_ERROR:
 
 all: $(LIB_A) $(LIB_SO) $(MILTER)
@@ -91,6 +92,9 @@ $(LIB_SO): $(LIB_OBJS)
 $(MILTER): $(PLUGIN_OBJS) $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $(PLUGIN_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
 
+$(CHECK_RCVD): $(BUILD)/tests/check_received.o $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $^ $(SYS_LIBS) -o $@
+
 $(UNIT_TESTS): $(TEST_OBJS) $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(LIB_A) -lboost_unit_test_framework $(SYS_LIBS) -o $@
 
@@ -101,16 +105,16 @@ deps:
 unit: $(UNIT_TESTS)
 	IANA_SHARED_DIR=../shared/data/iana IANA_DIR=$(IANA_DIR) $(UNIT_TESTS) --log_level=test_suite --report_level=short
 
-integration: all
-	BUILD=$(BUILD) sh tests/integration/run.sh
+integration: all $(CHECK_RCVD)
+	@set -e; for t in tests/integration/test_*.sh; do BUILD=$(BUILD) bash $$t; done
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(CHECK_RCVD)
 	@sh tests/check.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	BUILD=$(BUILD) sh tests/integration/demo.sh
+	BUILD=$(BUILD) bash tests/integration/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
@@ -126,12 +130,15 @@ install: all
 	ln -sf librfc8314.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/librfc8314.so
 	install -m 0644 lib/include/rfc8314/*.hpp $(DESTDIR)$(INCLUDEDIR)/rfc8314/
-	if [ -f conf/rfc8314-milter.8 ]; then install -m 0644 conf/rfc8314-milter.8 $(DESTDIR)$(MANDIR)/man8/; fi
-	if [ -f conf/rfc8314-milter.conf.5 ]; then install -m 0644 conf/rfc8314-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/; fi
+	install -m 0644 man/rfc8314-milter.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/rfc8314-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	if [ ! -f $(DESTDIR)$(SYSCONFDIR)/rfc8314-milter/rfc8314-milter.conf ]; then \
 	    install -m 0644 conf/rfc8314-milter.conf $(DESTDIR)$(SYSCONFDIR)/rfc8314-milter/; fi
 
 clean:
 	rm -rf build build-san
 
--include $(shell test -d $(BUILD) && find $(BUILD) -name '*.d' 2>/dev/null)
+# Packaging targets (deb, rpm, check-packages).
+-include mk/packages.mk
+
+-include $(shell find $(BUILD)/lib $(BUILD)/plugin $(BUILD)/tests $(BUILD)/gen -name '*.d' -type f 2>/dev/null)

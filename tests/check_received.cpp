@@ -34,9 +34,10 @@ int main() {
             continue;
         std::string value = f.substr(9);
         std::string flat;
+        // Unfolded, with each fold's white space seen as a blank.
         for (char c : value)
             if (c != '\r' && c != '\n')
-                flat += c;
+                flat += c == '\t' ? ' ' : c;
         if (flat.find(" tls ") == std::string::npos)
             continue;
         ++found;

@@ -131,29 +131,8 @@ void Session::captureQueueId(const MacroSource& m) {
         queueId_ = q;
 }
 
-Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
-                             const Clock& clock) {
-    Decision d;
-    onAbort();
-    // Some MTAs resend TLS macros here; a client cannot change TLS state
-    // without a new EHLO, so this only fills gaps.
-    captureTls(m);
-    captureQueueId(m);
-    auth_ = readAuthFacts(m);
-
-    PolicyInput in;
-    in.tls = &tls_;
-    in.auth = &auth_;
-    in.today = Day::fromTime(clock.now);
-    in.salt = config_->rolloutSalt;
-    in.exceptions = config_->exceptions.get();
-    const PolicyResult p = evaluate(listener_.policy, in);
-
+LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
     const bool authenticated = auth_.authenticated();
-    // One audit line per authenticated transaction and per refusal.
-    if (!authenticated && p.verdict == PolicyVerdict::Accept)
-        return d;
-
     const bool tls = tls_.active();
     const std::string cipher = tls ? tls_.clauseValue() : std::string();
     const std::string verdict(toString(p.verdict));
@@ -176,8 +155,10 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     if (authenticated && !tls)
         line.add("cleartext_auth", "yes");
 
+    Clock c;
+    c.now = when;
     JsonLine json;
-    json.add("time", isoTime(clock))
+    json.add("time", isoTime(c))
         .add("queue_id", queueId_)
         .add("event", authenticated ? "auth" : "refused")
         .add("user", auth_.authen)
@@ -194,13 +175,56 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
         .add("verdict", verdict)
         .add("reason", toString(p.reason))
         .add("bucket", p.bucket.value_or(-1))
+        .add("exempt_until", p.exception && p.exception->until ? p.exception->until->str() : "")
         .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
-    d.logs.push_back({LogLevel::Info, line.str(), json.str()});
+    return {LogLevel::Info, line.str(), json.str()};
+}
+
+void Session::flushAudit(Decision& d) {
+    if (!pendingAudit_)
+        return;
+    d.logs.push_back(auditEvent(*pendingAudit_, pendingTime_));
+    pendingAudit_.reset();
+}
+
+Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
+                             const Clock& clock) {
+    // A new MAIL ends the previous transaction (RSET or a second MAIL).
+    Decision d = onAbort();
+    // Some MTAs resend TLS macros here; a client cannot change TLS state
+    // without a new EHLO, so this only fills gaps.
+    captureTls(m);
+    captureQueueId(m);
+    auth_ = readAuthFacts(m);
+
+    PolicyInput in;
+    in.tls = &tls_;
+    in.auth = &auth_;
+    in.today = Day::fromTime(clock.now);
+    in.salt = config_->rolloutSalt;
+    in.exceptions = config_->exceptions.get();
+    const PolicyResult p = evaluate(listener_.policy, in);
+
+    const bool authenticated = auth_.authenticated();
+    const bool refused = p.verdict == PolicyVerdict::Reject || p.verdict == PolicyVerdict::Tempfail;
+    // One audit line per authenticated transaction and per decision that is
+    // not a plain accept.  A refusal is written now (there is no queue id
+    // to wait for); anything else waits for the queue id unless the MTA
+    // already gave one (Sendmail does at MAIL).
+    if (authenticated || p.verdict != PolicyVerdict::Accept) {
+        if (refused || !queueId_.empty()) {
+            d.logs.push_back(auditEvent(p, clock.now));
+        } else {
+            pendingAudit_ = p;
+            pendingTime_ = clock.now;
+        }
+    }
 
     // The MTA answered AUTH before any milter ran: over cleartext the
     // password has crossed the wire and the MTA's answer told the client
     // whether it was valid.  Only MTA settings close that.
-    if (authenticated && !tls && listener_.policy.enabled && listener_.policy.requireTlsForAuth &&
+    if (authenticated && !tls_.active() && listener_.policy.enabled &&
+        listener_.policy.requireTlsForAuth &&
         (!limiter_ || limiter_->allow("cleartext-auth/" + listener_.name, clock.now, 3600))) {
         LogLine warn;
         warn.add("warning", "AUTH succeeded over cleartext before the milter could refuse it; "
@@ -210,7 +234,7 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
         d.logs.push_back({LogLevel::Warning, warn.str(), {}});
     }
 
-    if (p.verdict == PolicyVerdict::Reject || p.verdict == PolicyVerdict::Tempfail) {
+    if (refused) {
         d.verdict = p.verdict == PolicyVerdict::Reject ? Verdict::Reject : Verdict::Tempfail;
         if (p.reply)
             d.reply = Reply{p.reply->code, p.reply->xcode, p.reply->text};
@@ -258,6 +282,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
 Decision Session::onEndOfMessage(const MacroSource& m, const Clock& clock) {
     Decision d;
     captureQueueId(m);
+    flushAudit(d);
     if (auto value = receivedValue(clock, "\n")) {
         d.inserts.push_back({0, "Received", *value});
         if (config_->logLevel >= LogLevel::Debug) {
@@ -269,10 +294,19 @@ Decision Session::onEndOfMessage(const MacroSource& m, const Clock& clock) {
     return d;
 }
 
-void Session::onAbort() noexcept {
+Decision Session::onAbort() {
+    Decision d;
+    flushAudit(d);
     auth_ = AuthFacts{};
     queueId_.clear();
     rcpts_.clear();
+    return d;
+}
+
+Decision Session::onClose() {
+    Decision d;
+    flushAudit(d);
+    return d;
 }
 
 std::string Session::clientText() const {

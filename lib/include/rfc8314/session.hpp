@@ -25,6 +25,7 @@
 
 #include "rfc8314/config.hpp"
 #include "rfc8314/facts.hpp"
+#include "rfc8314/policy.hpp"
 
 namespace rfc8314 {
 
@@ -86,8 +87,11 @@ public:
     Decision onMailFrom(const MacroSource& m, std::string_view sender, const Clock& clock);
     Decision onRcpt(const MacroSource& m, std::string_view rcpt);
     Decision onEndOfMessage(const MacroSource& m, const Clock& clock);
-    // Per-message state only (libmilter's abort, and RSET).
-    void onAbort() noexcept;
+    // Per-message state only (libmilter's abort, and RSET).  Returns the
+    // audit line still pending for the aborted transaction, if any.
+    Decision onAbort();
+    // The connection ends: the pending audit line, if any.
+    Decision onClose();
 
     const Config& config() const noexcept { return *config_; }
     const TlsFacts& tls() const noexcept { return tls_; }
@@ -109,6 +113,10 @@ public:
 private:
     void captureTls(const MacroSource& m);
     void captureQueueId(const MacroSource& m);
+    // The audit line for one transaction, with the queue id known now.
+    LogEvent auditEvent(const PolicyResult& p, std::time_t when) const;
+    // Moves the pending audit line, if any, into d.
+    void flushAudit(Decision& d);
 
     std::shared_ptr<const Config> config_;
     std::shared_ptr<WarningLimiter> limiter_;
@@ -120,7 +128,12 @@ private:
     std::string group_;
     bool warnedUnknownCipher_ = false;
 
-    // Per message.
+    // Per message.  An accepted transaction's audit line waits for the
+    // queue id: Postfix assigns it only after the first valid RCPT (with
+    // smtpd_delay_open_until_valid_rcpt = yes, its default), so it is
+    // written at end of message, or without the id at abort/close.
+    std::optional<PolicyResult> pendingAudit_;
+    std::time_t pendingTime_ = 0;
     AuthFacts auth_;
     std::string queueId_;
     std::vector<std::string> rcpts_;

@@ -1,0 +1,250 @@
+// main.cpp — rfc8314-milter: command line, config check, offline test mode
+// and the daemon's start-up (socket, privileges, signals, smfi_main).
+//
+// Exit status: 0 on a clean stop or a good check; 78 (EX_CONFIG) for a bad
+// configuration (every error printed with file, line and key); 64 for a bad
+// command line; 71 (EX_OSERR) when the socket or privileges cannot be set up.
+//
+// Signals: libmilter's own signal thread stops the filter on SIGTERM, SIGINT
+// and SIGHUP (SIGHUP is *not* a reload).  SIGUSR1 reloads the reloadable part
+// of the configuration; it is blocked before any thread starts and taken by a
+// dedicated sigwait() thread, so it can never interrupt a callback.
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "milter.hpp"
+#include "offline.hpp"
+#include "rfc8314/config.hpp"
+#include "rfc8314/logfmt.hpp"
+#include "rfc8314/tls_names.hpp"
+#include "runtime.hpp"
+
+namespace po = boost::program_options;
+using namespace rfc8314;
+
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitOsErr = 71;
+constexpr int kExitConfig = 78;
+
+const char* const kDefaultConfig = RFC8314_SYSCONFDIR "/rfc8314-milter/rfc8314-milter.conf";
+
+std::string socketPath(const std::string& spec) {
+    for (const char* prefix : {"local:", "unix:"}) {
+        if (spec.rfind(prefix, 0) == 0)
+            return spec.substr(std::strlen(prefix));
+    }
+    return {};
+}
+
+int dropPrivileges(const Config& cfg) {
+    if (cfg.user.empty())
+        return 0;
+    if (geteuid() != 0) {
+        std::cerr << "rfc8314-milter: user is set but not running as root; staying "
+                  << "the current user\n";
+        return 0;
+    }
+    errno = 0;
+    struct passwd* pw = getpwnam(cfg.user.c_str());
+    if (!pw) {
+        std::cerr << "rfc8314-milter: unknown user " << cfg.user << "\n";
+        return kExitOsErr;
+    }
+    gid_t gid = pw->pw_gid;
+    if (!cfg.group.empty()) {
+        struct group* gr = getgrnam(cfg.group.c_str());
+        if (!gr) {
+            std::cerr << "rfc8314-milter: unknown group " << cfg.group << "\n";
+            return kExitOsErr;
+        }
+        gid = gr->gr_gid;
+    }
+    auto path = socketPath(cfg.socket);
+    if (!path.empty() && chown(path.c_str(), pw->pw_uid, gid) != 0) {
+        std::cerr << "rfc8314-milter: chown " << path << ": " << std::strerror(errno) << "\n";
+        return kExitOsErr;
+    }
+    if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+        std::cerr << "rfc8314-milter: cannot switch to " << cfg.user << ": "
+                  << std::strerror(errno) << "\n";
+        return kExitOsErr;
+    }
+    return 0;
+}
+
+void reloadLoop(sigset_t set) {
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1)
+            reloadConfig();
+    }
+}
+
+int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
+    auto& rt = Runtime::instance();
+    rt.logger().openSyslog(*cfg);
+    auto auditError = rt.logger().configure(*cfg);
+    if (!auditError.empty()) {
+        std::cerr << "rfc8314-milter: " << auditError << "\n";
+        return kExitOsErr;
+    }
+
+    umask(static_cast<mode_t>(cfg->umask));
+    auto desc = milterDescription();
+    if (smfi_register(desc) != MI_SUCCESS) {
+        std::cerr << "rfc8314-milter: smfi_register failed\n";
+        return kExitOsErr;
+    }
+    if (smfi_setconn(const_cast<char*>(cfg->socket.c_str())) != MI_SUCCESS) {
+        std::cerr << "rfc8314-milter: bad socket " << cfg->socket << "\n";
+        return kExitOsErr;
+    }
+    smfi_settimeout(cfg->milterTimeout);
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        std::cerr << "rfc8314-milter: cannot open socket " << cfg->socket << "\n";
+        return kExitOsErr;
+    }
+    if (!foreground) {
+        if (daemon(0, 0) != 0) {
+            std::cerr << "rfc8314-milter: daemon: " << std::strerror(errno) << "\n";
+            return kExitOsErr;
+        }
+    }
+    if (!cfg->pidFile.empty()) {
+        std::ofstream pf(cfg->pidFile, std::ios::trunc);
+        pf << getpid() << "\n";
+        if (!pf) {
+            rt.logger().log(LogLevel::Error, "cannot write pid_file " + cfg->pidFile);
+            return kExitOsErr;
+        }
+    }
+    if (int rc = dropPrivileges(*cfg))
+        return rc;
+
+    // Block SIGUSR1 in every thread libmilter will start; only reloadLoop takes it.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread(reloadLoop, set).detach();
+
+    LogLine line;
+    line.add("event", "start").add("version", RFC8314_VERSION).add("socket", cfg->socket);
+    rt.logger().log(LogLevel::Notice, line.str());
+    int rc = smfi_main();
+    rt.logger().log(LogLevel::Notice, rc == MI_SUCCESS ? "event=stop" : "event=stop, error=smfi_main");
+    if (!cfg->pidFile.empty())
+        unlink(cfg->pidFile.c_str());
+    return rc == MI_SUCCESS ? 0 : kExitOsErr;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    po::options_description cmd("Options");
+    cmd.add_options()
+        ("help,h", "print this help and exit")
+        ("version,V", "print the version and exit")
+        ("config,c", po::value<std::string>(), "configuration file (default " RFC8314_SYSCONFDIR
+                                               "/rfc8314-milter/rfc8314-milter.conf)")
+        ("foreground,f", "stay in the foreground (for systemd)")
+        ("check,n", "check the configuration, print every error, exit 0 or 78")
+        ("test,t", "offline test mode: show facts, trace field, verdict and log lines for "
+                   "the macros given with --macro")
+        ("macro", po::value<std::vector<std::string>>()->composing(),
+         "with -t: NAME=VALUE as the MTA would pass it, e.g. '{cipher}=ECDHE-RSA-AES128-GCM-SHA256'")
+        ("helo", po::value<std::string>(), "with -t: the HELO/EHLO argument")
+        ("rcpt", po::value<std::vector<std::string>>()->composing(), "with -t: a recipient");
+    po::options_description keys("Configuration keys (also accepted on the command line; they "
+                                 "override the file)");
+    for (const auto& k : configKeys()) {
+        if (k.scope != KeyScope::Global)
+            continue;
+        std::string help = std::string(k.help) + " [" + std::string(k.type);
+        if (!k.defaultValue.empty())
+            help += ", default " + std::string(k.defaultValue);
+        help += k.needsRestart ? ", restart]" : ", reload]";
+        keys.add_options()(std::string(k.name).c_str(), po::value<std::string>(), help.c_str());
+    }
+    po::options_description all;
+    all.add(cmd).add(keys);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "rfc8314-milter: " << e.what() << "\n"
+                  << "try 'rfc8314-milter --help'\n";
+        return kExitUsage;
+    }
+    if (vm.count("help")) {
+        std::cout << "usage: rfc8314-milter [-c FILE] [-f] [-n] [-t --macro NAME=VALUE ...]\n\n"
+                  << all << "\nSignals: SIGUSR1 reloads the configuration; SIGTERM, SIGINT and "
+                     "SIGHUP stop the filter.\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "rfc8314-milter " << RFC8314_VERSION << "\n";
+        return 0;
+    }
+
+    auto& rt = Runtime::instance();
+    rt.configOptional = !vm.count("config");
+    rt.configPath = vm.count("config") ? vm["config"].as<std::string>() : kDefaultConfig;
+    for (const auto& k : configKeys()) {
+        std::string name(k.name);
+        if (k.scope == KeyScope::Global && vm.count(name))
+            rt.overrides.push_back({name, vm[name].as<std::string>()});
+    }
+
+    // Build the cipher registry once, before any thread: the per-message path
+    // then makes no OpenSSL calls.
+    (void)CipherRegistry::instance();
+
+    auto result = loadConfig(rt.configPath, rt.overrides, rt.configOptional);
+    for (const auto& w : result.warnings)
+        std::cerr << "rfc8314-milter: warning: " << w << "\n";
+    if (!result.config) {
+        for (const auto& e : result.errors)
+            std::cerr << "rfc8314-milter: " << e.str() << "\n";
+        std::cerr << "rfc8314-milter: " << result.errors.size()
+                  << " configuration error(s); not started\n";
+        return kExitConfig;
+    }
+    rt.replace(result.config);
+
+    if (vm.count("check")) {
+        std::cout << "rfc8314-milter: configuration "
+                  << (result.config->file.empty() ? std::string("(built-in defaults)")
+                                                  : result.config->file)
+                  << " is valid\n";
+        return 0;
+    }
+    if (vm.count("test")) {
+        OfflineRequest req;
+        if (vm.count("macro"))
+            req.macros = vm["macro"].as<std::vector<std::string>>();
+        if (vm.count("helo"))
+            req.helo = vm["helo"].as<std::string>();
+        if (vm.count("rcpt"))
+            req.rcpts = vm["rcpt"].as<std::vector<std::string>>();
+        return runOffline(result.config, req, std::cout, std::cerr);
+    }
+    return runDaemon(result.config, vm.count("foreground") > 0);
+}

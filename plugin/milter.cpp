@@ -1,0 +1,284 @@
+// milter.cpp — the libmilter callbacks: thin glue between libmilter and
+// rfc8314::Session.
+//
+// Each callback fetches the connection's context, wraps the stage's macros,
+// calls the session, maps the Decision to SMFIS_* and applies header edits
+// (only at end of message, where libmilter allows them).  Every callback runs
+// inside guard(): no exception ever reaches libmilter; a failure is logged and
+// answered with the configured on_internal_error action.
+#include "milter.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "rfc8314/logfmt.hpp"
+#include "rfc8314/session.hpp"
+#include "runtime.hpp"
+
+namespace rfc8314 {
+
+namespace {
+
+// Per-connection state behind smfi_setpriv.
+struct Context {
+    std::unique_ptr<Session> session;
+    unsigned long noReplySteps = 0; // SMFIP_NR_* the MTA agreed to
+};
+
+// One stage's macros, read lazily through smfi_getsymval.
+class StageMacros : public MacroSource {
+public:
+    explicit StageMacros(SMFICTX* ctx) : ctx_(ctx) {}
+    std::optional<std::string_view> get(std::string_view name) const override {
+        std::string n = canonicalMacroName(name);
+        char* v = smfi_getsymval(ctx_, const_cast<char*>(n.c_str()));
+        if (!v)
+            return std::nullopt;
+        return std::string_view(v);
+    }
+
+private:
+    SMFICTX* ctx_;
+};
+
+Context* context(SMFICTX* ctx) { return static_cast<Context*>(smfi_getpriv(ctx)); }
+
+FailAction failAction(SMFICTX* ctx) {
+    if (auto* c = context(ctx); c && c->session)
+        return c->session->config().onInternalError;
+    if (auto cfg = Runtime::instance().current())
+        return cfg->onInternalError;
+    return FailAction::Tempfail;
+}
+
+// The one exception guard every callback goes through.
+template <typename F> sfsistat guard(SMFICTX* ctx, const char* stage, F&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        try {
+            LogLine line;
+            line.add("error", "internal error").add("stage", stage).add("what", e.what());
+            Runtime::instance().logger().log(LogLevel::Error, line.str());
+        } catch (...) {
+        }
+    } catch (...) {
+        Runtime::instance().logger().log(LogLevel::Error, "error=\"internal error\", stage=" +
+                                                              std::string(stage));
+    }
+    try {
+        return failAction(ctx) == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+    } catch (...) {
+        return SMFIS_TEMPFAIL;
+    }
+}
+
+void emit(const Decision& d) {
+    auto& logger = Runtime::instance().logger();
+    for (const auto& e : d.logs) {
+        logger.log(e.level, e.line);
+        if (!e.json.empty())
+            logger.audit(e.json);
+    }
+}
+
+// Maps a verdict to libmilter's answer.  Continue on a no-reply step must be
+// SMFIS_NOREPLY.
+sfsistat answer(SMFICTX* ctx, const Decision& d, unsigned long nrFlag) {
+    emit(d);
+    switch (d.verdict) {
+    case Verdict::Continue: {
+        auto* c = context(ctx);
+        if (c && (c->noReplySteps & nrFlag))
+            return SMFIS_NOREPLY;
+        return SMFIS_CONTINUE;
+    }
+    case Verdict::Accept:
+        return SMFIS_ACCEPT;
+    case Verdict::Reject:
+    case Verdict::Tempfail:
+        if (d.reply) {
+            smfi_setreply(ctx, const_cast<char*>(d.reply->code.c_str()),
+                          const_cast<char*>(d.reply->xcode.c_str()),
+                          const_cast<char*>(d.reply->text.c_str()));
+        }
+        return d.verdict == Verdict::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+std::string addressText(const _SOCK_ADDR* sa) {
+    if (!sa)
+        return {};
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (sa->sa_family == AF_INET) {
+        auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+        if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf))
+            return buf;
+    } else if (sa->sa_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+        if (inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf))
+            return buf;
+    }
+    return {};
+}
+
+Context* ensureContext(SMFICTX* ctx) {
+    auto* c = context(ctx);
+    if (!c) {
+        c = new Context;
+        if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+            delete c;
+            throw std::runtime_error("smfi_setpriv failed");
+        }
+    }
+    if (!c->session) {
+        auto cfg = Runtime::instance().current();
+        c->session = std::make_unique<Session>(cfg, Runtime::instance().limiter());
+    }
+    return c;
+}
+
+// Macros per stage: exactly what Session reads.  Both Postfix and Sendmail
+// honour smfi_setsymlist (MTA-FACTS.md §3), so no MTA list needs changing.
+std::string stageMacros(int stage, const Config& cfg) {
+    std::string tls = "{tls_version} {cipher} {cipher_bits}";
+    std::string group = cfg.groupMacro.empty() ? std::string() : " " + cfg.groupMacro;
+    switch (stage) {
+    case SMFIM_CONNECT:
+        return "j {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_name} "
+               "{client_port} " + tls + group;
+    case SMFIM_HELO:
+        return tls + " {cert_subject} {cert_issuer} {verify}" + group;
+    case SMFIM_ENVFROM:
+        return "i {auth_type} {auth_authen} {auth_author} {auth_ssf} " + tls + group;
+    case SMFIM_EOM:
+        return "i";
+    default:
+        return {};
+    }
+}
+
+sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
+                     unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1,
+                     unsigned long* pf2, unsigned long* pf3) {
+    return guard(ctx, "negotiate", [&]() -> sfsistat {
+        auto* c = ensureContext(ctx);
+        // Actions: add headers; ask for our macro lists.
+        *pf0 = SMFIF_ADDHDRS | (f0 & SMFIF_SETSYMLIST);
+        // Steps we never need, and steps whose answer is always "continue".
+        const unsigned long skip = SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN |
+                                   SMFIP_NODATA;
+        const unsigned long noReply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT;
+        *pf1 = f1 & (skip | noReply);
+        *pf2 = 0;
+        *pf3 = 0;
+        c->noReplySteps = *pf1 & noReply;
+        if (f0 & SMFIF_SETSYMLIST) {
+            const auto& cfg = c->session->config();
+            for (int stage : {SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_EOM}) {
+                auto list = stageMacros(stage, cfg);
+                smfi_setsymlist(ctx, stage, const_cast<char*>(list.c_str()));
+            }
+        }
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
+    return guard(ctx, "connect", [&]() -> sfsistat {
+        auto* c = ensureContext(ctx);
+        StageMacros m(ctx);
+        auto d = c->session->onConnect(m, hostname ? hostname : "", addressText(addr));
+        return answer(ctx, d, SMFIP_NR_CONN);
+    });
+}
+
+sfsistat onHelo(SMFICTX* ctx, char* helo) {
+    return guard(ctx, "helo", [&]() -> sfsistat {
+        auto* c = ensureContext(ctx);
+        StageMacros m(ctx);
+        auto d = c->session->onHelo(m, helo ? helo : "");
+        return answer(ctx, d, SMFIP_NR_HELO);
+    });
+}
+
+sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
+    return guard(ctx, "mail", [&]() -> sfsistat {
+        auto* c = ensureContext(ctx);
+        StageMacros m(ctx);
+        auto d = c->session->onMailFrom(m, argv && argv[0] ? argv[0] : "", Clock::system());
+        return answer(ctx, d, 0);
+    });
+}
+
+sfsistat onEnvRcpt(SMFICTX* ctx, char** argv) {
+    return guard(ctx, "rcpt", [&]() -> sfsistat {
+        auto* c = ensureContext(ctx);
+        StageMacros m(ctx);
+        auto d = c->session->onRcpt(m, argv && argv[0] ? argv[0] : "");
+        return answer(ctx, d, SMFIP_NR_RCPT);
+    });
+}
+
+sfsistat onEom(SMFICTX* ctx) {
+    return guard(ctx, "eom", [&]() -> sfsistat {
+        auto* c = ensureContext(ctx);
+        StageMacros m(ctx);
+        auto d = c->session->onEndOfMessage(m, Clock::system());
+        for (const auto& h : d.inserts) {
+            if (smfi_insheader(ctx, h.index, const_cast<char*>(h.name.c_str()),
+                               const_cast<char*>(h.value.c_str())) != MI_SUCCESS) {
+                throw std::runtime_error("smfi_insheader failed");
+            }
+        }
+        return answer(ctx, d, 0);
+    });
+}
+
+sfsistat onAbort(SMFICTX* ctx) {
+    return guard(ctx, "abort", [&]() -> sfsistat {
+        if (auto* c = context(ctx); c && c->session)
+            emit(c->session->onAbort());
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat onClose(SMFICTX* ctx) {
+    return guard(ctx, "close", [&]() -> sfsistat {
+        // May run without any context: the MTA can close before connect.
+        if (auto* c = context(ctx)) {
+            smfi_setpriv(ctx, nullptr);
+            std::unique_ptr<Context> owned(c);
+            if (owned->session)
+                emit(owned->session->onClose());
+        }
+        return SMFIS_CONTINUE;
+    });
+}
+
+} // namespace
+
+smfiDesc milterDescription() {
+    smfiDesc d{};
+    d.xxfi_name = const_cast<char*>("rfc8314-milter");
+    d.xxfi_version = SMFI_VERSION;
+    d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST;
+    d.xxfi_connect = onConnect;
+    d.xxfi_helo = onHelo;
+    d.xxfi_envfrom = onEnvFrom;
+    d.xxfi_envrcpt = onEnvRcpt;
+    d.xxfi_eom = onEom;
+    d.xxfi_abort = onAbort;
+    d.xxfi_close = onClose;
+    d.xxfi_negotiate = onNegotiate;
+    return d;
+}
+
+} // namespace rfc8314

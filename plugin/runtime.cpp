@@ -1,0 +1,165 @@
+// runtime.cpp — config holder and log sinks.  See runtime.hpp.
+#include "runtime.hpp"
+
+#include <fcntl.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace rfc8314 {
+
+namespace {
+
+int facilityCode(const std::string& name) {
+    if (name == "daemon") return LOG_DAEMON;
+    if (name == "user") return LOG_USER;
+    if (name == "local0") return LOG_LOCAL0;
+    if (name == "local1") return LOG_LOCAL1;
+    if (name == "local2") return LOG_LOCAL2;
+    if (name == "local3") return LOG_LOCAL3;
+    if (name == "local4") return LOG_LOCAL4;
+    if (name == "local5") return LOG_LOCAL5;
+    if (name == "local6") return LOG_LOCAL6;
+    if (name == "local7") return LOG_LOCAL7;
+    return LOG_MAIL;
+}
+
+int priority(LogLevel l) {
+    switch (l) {
+    case LogLevel::Error: return LOG_ERR;
+    case LogLevel::Warning: return LOG_WARNING;
+    case LogLevel::Notice: return LOG_NOTICE;
+    case LogLevel::Info: return LOG_INFO;
+    case LogLevel::Debug: return LOG_DEBUG;
+    }
+    return LOG_INFO;
+}
+
+void writeAll(int fd, const std::string& s) noexcept {
+    const char* p = s.data();
+    std::size_t left = s.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+} // namespace
+
+Logger::AuditFile::~AuditFile() {
+    if (fd >= 0)
+        ::close(fd);
+}
+
+void Logger::openSyslog(const Config& c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    syslog_ = c.syslog;
+    if (syslog_)
+        openlog("rfc8314-milter", LOG_PID | LOG_NDELAY, facilityCode(c.syslogFacility));
+}
+
+std::string Logger::configure(const Config& c) {
+    std::shared_ptr<AuditFile> file;
+    std::string error;
+    if (!c.auditFile.empty()) {
+        file = std::make_shared<AuditFile>();
+        file->fd = ::open(c.auditFile.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (file->fd < 0) {
+            error = "cannot open audit_file " + c.auditFile + ": " + std::strerror(errno);
+            file.reset();
+        }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    stderr_ = c.logStderr;
+    level_ = c.logLevel;
+    audit_ = std::move(file);
+    return error;
+}
+
+bool Logger::enabled(LogLevel level) const noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    return level <= level_;
+}
+
+void Logger::log(LogLevel level, const std::string& line) noexcept {
+    bool toSyslog, toStderr;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (level > level_)
+            return;
+        toSyslog = syslog_;
+        toStderr = stderr_;
+    }
+    if (toSyslog)
+        ::syslog(priority(level), "%s", line.c_str());
+    if (toStderr) {
+        try {
+            writeAll(STDERR_FILENO, "rfc8314-milter[" + std::to_string(::getpid()) + "]: " + line + "\n");
+        } catch (...) {
+        }
+    }
+}
+
+void Logger::audit(const std::string& json) noexcept {
+    std::shared_ptr<AuditFile> file;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        file = audit_;
+    }
+    if (!file || json.empty())
+        return;
+    try {
+        // One write per event: O_APPEND keeps concurrent events whole.
+        writeAll(file->fd, json + "\n");
+    } catch (...) {
+    }
+}
+
+Runtime& Runtime::instance() {
+    static Runtime r;
+    return r;
+}
+
+std::shared_ptr<const Config> Runtime::current() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return config_;
+}
+
+void Runtime::replace(std::shared_ptr<const Config> c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    config_ = std::move(c);
+}
+
+bool reloadConfig() {
+    auto& rt = Runtime::instance();
+    auto result = loadConfig(rt.configPath, rt.overrides, rt.configOptional);
+    if (!result.config) {
+        for (const auto& e : result.errors)
+            rt.logger().log(LogLevel::Error, "reload: " + e.str());
+        rt.logger().log(LogLevel::Error, "reload failed; keeping the running configuration");
+        return false;
+    }
+    for (const auto& w : result.warnings)
+        rt.logger().log(LogLevel::Warning, "reload: " + w);
+    auto old = rt.current();
+    if (old) {
+        for (const auto& k : restartOnlyChanges(*old, *result.config))
+            rt.logger().log(LogLevel::Warning,
+                            "reload: " + k + " changed; it takes effect at the next restart");
+    }
+    auto err = rt.logger().configure(*result.config);
+    if (!err.empty())
+        rt.logger().log(LogLevel::Error, "reload: " + err);
+    rt.replace(result.config);
+    rt.logger().log(LogLevel::Notice, "reloaded configuration from " + rt.configPath);
+    return true;
+}
+
+} // namespace rfc8314

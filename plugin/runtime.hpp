@@ -1,0 +1,65 @@
+// runtime.hpp — process-wide state of the daemon: the current configuration
+// and the log sinks (syslog, standard error, the JSON audit file).
+//
+// Promises: current() hands out the config as an immutable shared_ptr, so a
+// SIGUSR1 reload swaps it for new connections while open ones keep theirs.
+// Logging never throws and never splits a line: each event is written with
+// one write(2) to the audit file and one syslog(3) call.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "rfc8314/config.hpp"
+#include "rfc8314/session.hpp"
+
+namespace rfc8314 {
+
+class Logger {
+public:
+    // Opens syslog (ident rfc8314-milter) per the restart-only keys.
+    void openSyslog(const Config& c);
+    // Applies the reloadable keys: level, stderr, audit file (reopened, so a
+    // rotated file is picked up on SIGUSR1).  Returns an error text or "".
+    std::string configure(const Config& c);
+    void log(LogLevel level, const std::string& line) noexcept;
+    void audit(const std::string& json) noexcept;
+    bool enabled(LogLevel level) const noexcept;
+
+private:
+    struct AuditFile {
+        int fd = -1;
+        ~AuditFile();
+    };
+    mutable std::mutex mu_;
+    bool syslog_ = false;
+    bool stderr_ = true;
+    LogLevel level_ = LogLevel::Info;
+    std::shared_ptr<AuditFile> audit_;
+};
+
+class Runtime {
+public:
+    static Runtime& instance();
+    std::shared_ptr<const Config> current() const;
+    void replace(std::shared_ptr<const Config> c);
+    Logger& logger() noexcept { return logger_; }
+    const std::shared_ptr<WarningLimiter>& limiter() const noexcept { return limiter_; }
+    // Where the config was read from and the command-line overrides, for reload.
+    std::string configPath;
+    bool configOptional = false;
+    std::vector<ConfigOverride> overrides;
+
+private:
+    mutable std::mutex mu_;
+    std::shared_ptr<const Config> config_;
+    Logger logger_;
+    std::shared_ptr<WarningLimiter> limiter_ = std::make_shared<WarningLimiter>();
+};
+
+// Reload from Runtime::configPath; a bad new config is logged and the old one
+// kept.  Returns true when the new config is in force.
+bool reloadConfig();
+
+} // namespace rfc8314
