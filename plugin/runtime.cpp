@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "rfc8314/logfmt.hpp"
+
 namespace rfc8314 {
 
 namespace {
@@ -139,26 +141,32 @@ void Runtime::replace(std::shared_ptr<const Config> c) {
 
 bool reloadConfig() {
     auto& rt = Runtime::instance();
+    auto note = [&](LogLevel level, std::string_view status, std::string_view what) {
+        LogLine line;
+        line.add("event", "reload").add("status", status).add("file", rt.configPath);
+        if (!what.empty())
+            line.add("detail", what);
+        rt.logger().log(level, line.str());
+    };
     auto result = loadConfig(rt.configPath, rt.overrides, rt.configOptional);
     if (!result.config) {
         for (const auto& e : result.errors)
-            rt.logger().log(LogLevel::Error, "reload: " + e.str());
-        rt.logger().log(LogLevel::Error, "reload failed; keeping the running configuration");
+            note(LogLevel::Error, "error", e.str());
+        note(LogLevel::Error, "failed", "keeping the running configuration");
         return false;
     }
     for (const auto& w : result.warnings)
-        rt.logger().log(LogLevel::Warning, "reload: " + w);
+        note(LogLevel::Warning, "warning", w);
     auto old = rt.current();
     if (old) {
         for (const auto& k : restartOnlyChanges(*old, *result.config))
-            rt.logger().log(LogLevel::Warning,
-                            "reload: " + k + " changed; it takes effect at the next restart");
+            note(LogLevel::Warning, "warning", k + " changed; it takes effect at the next restart");
     }
     auto err = rt.logger().configure(*result.config);
     if (!err.empty())
-        rt.logger().log(LogLevel::Error, "reload: " + err);
+        note(LogLevel::Error, "error", err);
     rt.replace(result.config);
-    rt.logger().log(LogLevel::Notice, "reloaded configuration from " + rt.configPath);
+    note(LogLevel::Notice, "ok", "");
     return true;
 }
 

@@ -11,13 +11,19 @@
 MILTER_PORT=${MILTER_PORT:-12025}
 CHECK_RECEIVED="$BUILD_ABS/check-received"
 
-# start_milter [EXTRA CONFIG LINES] — the built milter on loopback, logging
-# to $WORK/milter.log, audit JSON to $WORK/audit.jsonl.
-start_milter() {
-    MILTER_LOG="$WORK/milter.log"
-    MILTER_AUDIT="$WORK/audit.jsonl"
-    MILTER_CONF="$WORK/milter.conf"
-    : > "$MILTER_LOG"
+# write_milter_conf [SUBMISSION LISTENER LINES...] — the milter's config in
+# $MILTER_CONF.  Each argument is a line added to both submission listener
+# sections, except "@exceptions", which sets exceptions_file to
+# $WORK/exceptions.
+write_milter_conf() {
+    local extra=() a exc=
+    for a in "$@"; do
+        if [ "$a" = "@exceptions" ]; then exc="exceptions_file = $WORK/exceptions"; else extra+=("$a"); fi
+    done
+    # The adapter's MTA offers exactly one group (MTA_GROUP), so the
+    # listeners may declare it; the trace field then carries it.
+    local g=
+    [ -n "${MTA_GROUP:-}" ] && g="key_exchange_group = $MTA_GROUP"
     {
         echo "socket = inet:$MILTER_PORT@127.0.0.1"
         echo "syslog = no"
@@ -25,16 +31,25 @@ start_milter() {
         echo "log_level = debug"
         echo "audit_file = $MILTER_AUDIT"
         echo "hostname = milter.example.test"
-        printf '%s\n' "$@"
+        echo "$exc"
         # The test ports are not 587/465/25: name the listeners by port.
-        # The adapter's MTA offers exactly one group (MTA_GROUP), so the
-        # listeners may declare it; the trace field then carries it.
-        local g=
-        [ -n "${MTA_GROUP:-}" ] && g="key_exchange_group = $MTA_GROUP"
         printf '[listener submission]\nport = %s\nrole = submission\n%s\n' "$PORT_SUB" "$g"
+        printf '%s\n' "${extra[@]}"
         printf '[listener submissions]\nport = %s\nrole = submissions\n%s\n' "$PORT_SUBS" "$g"
+        printf '%s\n' "${extra[@]}"
         printf '[listener relay]\nport = %s\nrole = relay\n' "$PORT_SMTP"
-    } > "$MILTER_CONF"
+    } > "$MILTER_CONF.new"
+    mv "$MILTER_CONF.new" "$MILTER_CONF"
+}
+
+# start_milter [SUBMISSION LISTENER LINES...] — the built milter on
+# loopback, logging to $WORK/milter.log, audit JSON to $WORK/audit.jsonl.
+start_milter() {
+    MILTER_LOG="$WORK/milter.log"
+    MILTER_AUDIT="$WORK/audit.jsonl"
+    MILTER_CONF="$WORK/milter.conf"
+    : > "$MILTER_LOG"
+    write_milter_conf "$@"
     "$MILTER_BIN" -n -c "$MILTER_CONF" || return 1
     "$MILTER_BIN" -f -c "$MILTER_CONF" 2>>"$MILTER_LOG" &
     MILTER_PID=$!

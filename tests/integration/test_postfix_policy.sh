@@ -1,0 +1,19 @@
+#!/bin/bash
+# test_postfix_policy.sh — the submission-policy suite (policy_cases.sh)
+# against a real private Postfix on loopback with the built milter.
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/mta-postfix.sh"
+. "$(dirname "$0")/cases.sh"
+. "$(dirname "$0")/policy_cases.sh"
+
+new_workdir postfix-policy
+MILTER_PORT=12035
+PORT_SMTP=10125 PORT_SUB=10687 PORT_SUBS=10565
+[ -x "$MILTER_BIN" ] || { fail "no milter binary at $MILTER_BIN"; finish; exit 1; }
+start_milter || { fail "milter did not start"; finish; exit 1; }
+mta_setup "$MILTER_PORT" || { fail "postfix setup"; finish; exit 1; }
+mta_start || { fail "postfix did not start"; finish; exit 1; }
+run_policy_cases
+mta_stop
+stop_milter
+finish
