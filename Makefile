@@ -103,7 +103,7 @@ deps:
 	@sh tests/deps.sh
 
 unit: $(UNIT_TESTS)
-	IANA_SHARED_DIR=../shared/data/iana IANA_DIR=$(IANA_DIR) $(UNIT_TESTS) --log_level=test_suite --report_level=short
+	IANA_SHARED_DIR=../shared/data/iana IANA_DIR=$(IANA_DIR) GEN_IANA=$(GEN_IANA) $(UNIT_TESTS) --log_level=test_suite --report_level=short
 
 integration: all $(CHECK_RCVD)
 	@set -e; for t in tests/integration/test_*.sh; do BUILD=$(BUILD) bash $$t; done

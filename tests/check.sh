@@ -17,7 +17,7 @@ run() {
         failed=$((failed + 1)); failures="$failures $name"; echo "=== $name: FAIL"
     fi
 }
-export IANA_SHARED_DIR=../shared/data/iana IANA_DIR=data/iana
+export IANA_SHARED_DIR=../shared/data/iana IANA_DIR=data/iana GEN_IANA="$build/tools/gen_iana"
 run unit "$build/unit_tests" --log_level=test_suite --report_level=short
 for t in tests/integration/test_*.sh; do
     [ -e "$t" ] || continue

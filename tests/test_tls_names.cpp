@@ -6,6 +6,8 @@
 // ones and the fallbacks.
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -114,9 +116,21 @@ BOOST_AUTO_TEST_CASE(golden_cipher_table) {
         {"AES128-SHA", true, 0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"},
         {"AES256-GCM-SHA384", true, 0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384",
          "TLS_RSA_WITH_AES_256_GCM_SHA384"},
-        // 3DES is gone from this OpenSSL; its IANA name is still known.
+        // 3DES and RC4 are gone from current OpenSSL; older MTAs still
+        // report them by their OpenSSL names.
         {"TLS_RSA_WITH_3DES_EDE_CBC_SHA", true, 0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
          "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
+        {"DES-CBC3-SHA", true, 0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
+        {"EDH-RSA-DES-CBC3-SHA", true, 0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+         "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA"},
+        {"ECDHE-RSA-DES-CBC3-SHA", true, 0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+         "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA"},
+        {"RC4-SHA", true, 0x0005, "TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_RC4_128_SHA"},
+        {"ECDH-RSA-AES128-SHA", true, 0xC00E, "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA",
+         "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA"},
+        // In libssl's table but unusable without the GOST engine.
+        {"GOST2012-KUZNYECHIK-KUZNYECHIKOMAC", true, 0xC100, "TLS_GOSTR341112_256_WITH_KUZNYECHIK_CTR_OMAC",
+         "TLS_GOSTR341112_256_WITH_KUZNYECHIK_CTR_OMAC"},
         {"ECDHE-RSA-AES128-SHA", true, 0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
          "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"},
         {"TLS_AES_256_GCM_SHA384", true, 0x1302, "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"},
@@ -125,6 +139,9 @@ BOOST_AUTO_TEST_CASE(golden_cipher_table) {
          "TLS_CHACHA20_POLY1305_SHA256"},
         {"TLS_AES_128_CCM_8_SHA256", true, 0x1305, "TLS_AES_128_CCM_8_SHA256", "TLS_AES_128_CCM_8_SHA256"},
         {"TLS13_AES_256_GCM_SHA384", true, 0x1302, "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"},
+        {"TLS13_AES_128_GCM_SHA256", true, 0x1301, "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+        {"tls13_aes_128_ccm_sha256", true, 0x1304, "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_SHA256"},
+        {"TLS13_SM4_GCM_SM3", true, 0x00C6, "TLS_SM4_GCM_SM3", "TLS_SM4_GCM_SM3"},
         {"TLS13_CHACHA20_POLY1305_SHA256", true, 0x1303, "TLS_CHACHA20_POLY1305_SHA256",
          "TLS_CHACHA20_POLY1305_SHA256"},
         {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", true, 0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
@@ -150,6 +167,8 @@ BOOST_AUTO_TEST_CASE(golden_cipher_table) {
         {"", false, 0, "", ""},
         {"   ", false, 0, "", ""},
         {"NO-SUCH-CIPHER", false, 0, "", ""},
+        {"TLS13_ECDHE_RSA_WITH_AES_128_GCM_SHA256", false, 0, "", ""},
+        {"TLS13_FALLBACK_SCSV", false, 0, "", ""},
         {"0xC02", false, 0, "", ""},
         {"0xC0,0x2", false, 0, "", ""},
         {std::string(500, 'A'), false, 0, "", ""},
@@ -199,6 +218,11 @@ BOOST_AUTO_TEST_CASE(group_aliases) {
         {"secp256r1", "secp256r1"},
         {"ECDHE (prime256v1)", "secp256r1"},
         {"ECDHE (secp384r1)", "secp384r1"},
+        {"ECDHE (secp256r1)", "secp256r1"},
+        {"ECDHE (x25519)", "x25519"},
+        {"CurveP256", "secp256r1"},
+        {"SM2", "curveSM2"},
+        {"GC256A", "GC256A"},
         {"P-384", "secp384r1"},
         {"P-521", "secp521r1"},
         {"secp521r1", "secp521r1"},
@@ -213,6 +237,10 @@ BOOST_AUTO_TEST_CASE(group_aliases) {
         {"brainpoolP384r1tls13", "brainpoolP384r1tls13"},
         {"29", "x25519"},
         {"0x001D", "x25519"},
+        {"0x1d", "x25519"},
+        {"0X11EC", "X25519MLKEM768"},
+        {"0x0001D", ""},
+        {"0x", ""},
         {"23", "secp256r1"},
         {" X25519 ", "x25519"},
         {"", ""},
@@ -279,6 +307,50 @@ BOOST_AUTO_TEST_CASE(generated_tables_follow_the_registry) {
         }
         BOOST_TEST(a == b, mine << "/" << f << " differs from " << shared << "/" << f);
     }
+}
+
+// tools/gen_iana must refuse a malformed registry rather than emit a short
+// table.  It is a separate program, so this runs only when the build says
+// where it is (GEN_IANA=path/to/gen_iana).
+BOOST_AUTO_TEST_CASE(generator_rejects_malformed_csv) {
+    const std::string gen = env("GEN_IANA", "");
+    if (gen.empty()) {
+        BOOST_TEST_MESSAGE("GEN_IANA not set: generator error paths not checked");
+        return;
+    }
+    const std::string groups = env("IANA_DIR", "data/iana") + "/tls-parameters-8.csv";
+    const std::string header = "Value,Description,DTLS-OK,Recommended,Reference\n";
+    struct BadCsv {
+        std::string what, body, where;
+    };
+    const std::vector<BadCsv> cases = {
+        {"unterminated quote", header + "\"0x00,0x01\",TLS_A,Y,N,[R]\n\"0x00,0x02,TLS_B,Y,N,[R]\n", ":3:"},
+        {"text after closing quote", header + "\"0x00,0x01\"x,TLS_A,Y,N,[R]\n", ":2:"},
+        {"short record", header + "\"0x00,0x01\",TLS_A,Y,N\n", ":2:"},
+        {"stray quote", header + "\"0x00,0x01\",TLS_\"A,Y,N,[R]\n", ":2:"},
+        {"name with a blank", header + "\"0x00,0x01\",\"TLS A\",Y,N,[R]\n", ":2:"},
+        {"no header", "0,x,y\n", ":1:"},
+        // A quoted line break counts: the bad record starts on line 4.
+        {"multi-line field", header + "\"0x00,0x47-4F\",\"Reserved to\navoid\",,,[R]\n\"0x00,0x01\"x,T,Y,N,[R]\n",
+         ":4:"},
+    };
+    char tmpl[] = "/tmp/test_tls_names.XXXXXX";
+    BOOST_TEST_REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.what) {
+            const std::string csv = dir + "/bad.csv", err = dir + "/err.txt";
+            std::ofstream(csv, std::ios::binary) << c.body;
+            const std::string cmd = "'" + gen + "' " + csv + " '" + groups + "' >/dev/null 2>" + err;
+            const int rc = std::system(cmd.c_str());
+            BOOST_TEST(rc != 0);
+            const std::string msg = fileText(err);
+            BOOST_TEST(msg.find("bad.csv" + c.where) != std::string::npos, msg);
+            std::remove(csv.c_str());
+            std::remove(err.c_str());
+        }
+    }
+    ::rmdir(dir.c_str());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -41,13 +41,17 @@ std::vector<Row> readCsv(const std::string& file) {
     std::vector<Row> rows;
     Row row;
     std::string field;
-    bool quoted = false, fieldStarted = false;
+    // closedQuote: a quoted field has ended, so only a separator may follow
+    // (RFC 4180 has no text after the closing quote).
+    bool quoted = false, fieldStarted = false, closedQuote = false;
     int line = 1;
+    int quoteLine = 1; // where the open quoted field began, for the error
     row.line = 1;
     auto endField = [&] {
         row.fields.push_back(field);
         field.clear();
         fieldStarted = false;
+        closedQuote = false;
     };
     auto endRow = [&] {
         endField();
@@ -65,6 +69,7 @@ std::vector<Row> readCsv(const std::string& file) {
                     ++i;
                 } else {
                     quoted = false;
+                    closedQuote = true;
                 }
             } else {
                 if (c == '\n')
@@ -73,18 +78,23 @@ std::vector<Row> readCsv(const std::string& file) {
             }
             continue;
         }
+        if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')
+            continue; // CRLF, the RFC 4180 line break
+        if (closedQuote && c != ',' && c != '\n')
+            die(file, line, "text after the closing quote of a field");
         switch (c) {
         case '"':
             if (fieldStarted)
                 die(file, line, "quote inside an unquoted field");
             quoted = true;
             fieldStarted = true;
+            quoteLine = line;
             break;
         case ',':
             endField();
             break;
         case '\r':
-            break;
+            die(file, line, "bare carriage return outside a quoted field");
         case '\n':
             ++line;
             endRow();
@@ -95,7 +105,7 @@ std::vector<Row> readCsv(const std::string& file) {
         }
     }
     if (quoted)
-        die(file, line, "unterminated quoted field");
+        die(file, quoteLine, "quoted field never closed");
     if (fieldStarted || !row.fields.empty())
         endRow();
     return rows;
@@ -129,10 +139,17 @@ bool skippedName(const std::string& name) {
     return name.rfind("Unassigned", 0) == 0 || name.rfind("Reserved", 0) == 0;
 }
 
-void checkHeader(const std::string& file, const std::vector<Row>& rows) {
+// The header names the columns we read; every record must have as many
+// fields as the header, or a stray comma or quote has shifted the columns.
+void checkShape(const std::string& file, const std::vector<Row>& rows) {
     if (rows.empty() || rows[0].fields.size() < 2 || rows[0].fields[0] != "Value" ||
         rows[0].fields[1] != "Description")
         die(file, 1, "expected a header row starting with Value,Description");
+    const std::size_t width = rows[0].fields.size();
+    for (const auto& r : rows)
+        if (r.fields.size() != width)
+            die(file, r.line,
+                std::to_string(r.fields.size()) + " fields, the header has " + std::to_string(width));
 }
 
 } // namespace
@@ -146,7 +163,7 @@ int main(int argc, char** argv) {
 
     std::map<unsigned, std::string> ciphers;
     const auto crow = readCsv(cipherFile);
-    checkHeader(cipherFile, crow);
+    checkShape(cipherFile, crow);
     for (std::size_t r = 1; r < crow.size(); ++r) {
         const auto& f = crow[r].fields;
         if (f.size() < 2)
@@ -170,7 +187,7 @@ int main(int argc, char** argv) {
 
     std::map<unsigned, std::string> groups;
     const auto grow = readCsv(groupFile);
-    checkHeader(groupFile, grow);
+    checkShape(groupFile, grow);
     for (std::size_t r = 1; r < grow.size(); ++r) {
         const auto& f = grow[r].fields;
         if (f.size() < 2)

@@ -1,12 +1,15 @@
 // tls_names.cpp — the cipher-suite and group registries.  See tls_names.hpp.
 //
 // Built once, on first use (the daemon forces that before it starts threads),
-// from the linked OpenSSL's own cipher table and the generated IANA tables.
+// from the linked OpenSSL's own cipher table, the generated IANA tables and a
+// short list of OpenSSL spellings of suites that OpenSSL has since dropped
+// (an MTA linked against an older OpenSSL still reports them).
 // Lookups upper-case the spelling into a stack buffer and binary-search a
 // sorted vector, so the per-message path allocates nothing and makes no
 // OpenSSL call.
 #include "rfc8314/tls_names.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -105,8 +108,78 @@ bool looksIana(std::string_view name) noexcept {
     return name.size() > 4 && name.substr(0, 4) == "TLS_" && isValidGroupName(name);
 }
 
+bool endsWith(std::string_view s, std::string_view tail) noexcept {
+    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// TLS 1.3 suites are named without the key exchange ("TLS_AES_256_GCM_SHA384",
+// "TLS_SM4_GCM_SM3"); the signalling values are not suites at all.
+bool isTls13Style(std::string_view iana) noexcept {
+    return iana.size() > 4 && iana.substr(0, 4) == "TLS_" && iana.find("_WITH_") == std::string_view::npos &&
+           !endsWith(iana, "_SCSV");
+}
+
+// OpenSSL names of suites removed from (or compiled out of) current OpenSSL
+// releases: 3DES, RC4, single DES, export and static-ECDH suites.  Sending
+// MTAs linked against OpenSSL 1.0.x/1.1.x still report them, and the linked
+// OpenSSL can no longer tell us their code points.
+struct LegacySpelling {
+    const char* openssl;
+    std::uint16_t code;
+};
+constexpr LegacySpelling kLegacySpellings[] = {
+    {"EXP-RC4-MD5", 0x0003},
+    {"RC4-MD5", 0x0004},
+    {"RC4-SHA", 0x0005},
+    {"EXP-RC2-CBC-MD5", 0x0006},
+    {"IDEA-CBC-SHA", 0x0007},
+    {"EXP-DES-CBC-SHA", 0x0008},
+    {"DES-CBC-SHA", 0x0009},
+    {"DES-CBC3-SHA", 0x000A},
+    {"DH-DSS-DES-CBC3-SHA", 0x000D},
+    {"DH-RSA-DES-CBC3-SHA", 0x0010},
+    {"EXP-EDH-DSS-DES-CBC-SHA", 0x0011},
+    {"EDH-DSS-DES-CBC-SHA", 0x0012},
+    {"EDH-DSS-DES-CBC3-SHA", 0x0013},
+    {"DHE-DSS-DES-CBC3-SHA", 0x0013},
+    {"EXP-EDH-RSA-DES-CBC-SHA", 0x0014},
+    {"EDH-RSA-DES-CBC-SHA", 0x0015},
+    {"EDH-RSA-DES-CBC3-SHA", 0x0016},
+    {"DHE-RSA-DES-CBC3-SHA", 0x0016},
+    {"EXP-ADH-RC4-MD5", 0x0017},
+    {"ADH-RC4-MD5", 0x0018},
+    {"EXP-ADH-DES-CBC-SHA", 0x0019},
+    {"ADH-DES-CBC-SHA", 0x001A},
+    {"ADH-DES-CBC3-SHA", 0x001B},
+    {"PSK-RC4-SHA", 0x008A},
+    {"PSK-3DES-EDE-CBC-SHA", 0x008B},
+    {"DHE-PSK-3DES-EDE-CBC-SHA", 0x008F},
+    {"RSA-PSK-3DES-EDE-CBC-SHA", 0x0093},
+    {"ECDH-ECDSA-RC4-SHA", 0xC002},
+    {"ECDH-ECDSA-DES-CBC3-SHA", 0xC003},
+    {"ECDH-ECDSA-AES128-SHA", 0xC004},
+    {"ECDH-ECDSA-AES256-SHA", 0xC005},
+    {"ECDHE-ECDSA-RC4-SHA", 0xC007},
+    {"ECDHE-ECDSA-DES-CBC3-SHA", 0xC008},
+    {"ECDH-RSA-RC4-SHA", 0xC00C},
+    {"ECDH-RSA-DES-CBC3-SHA", 0xC00D},
+    {"ECDH-RSA-AES128-SHA", 0xC00E},
+    {"ECDH-RSA-AES256-SHA", 0xC00F},
+    {"ECDHE-RSA-RC4-SHA", 0xC011},
+    {"ECDHE-RSA-DES-CBC3-SHA", 0xC012},
+    {"AECDH-RC4-SHA", 0xC016},
+    {"AECDH-DES-CBC3-SHA", 0xC017},
+    {"SRP-3DES-EDE-CBC-SHA", 0xC01A},
+    {"SRP-RSA-3DES-EDE-CBC-SHA", 0xC01B},
+    {"SRP-DSS-3DES-EDE-CBC-SHA", 0xC01C},
+    {"ECDHE-PSK-3DES-EDE-CBC-SHA", 0xC034},
+};
+
 struct SslCtxFree {
     void operator()(SSL_CTX* c) const noexcept { SSL_CTX_free(c); }
+};
+struct SslFree {
+    void operator()(SSL* s) const noexcept { SSL_free(s); }
 };
 
 } // namespace
@@ -148,7 +221,7 @@ void CipherRegistry::add(std::uint16_t code, std::string_view iana, std::string_
     index(iana, code);
     index(spelling, code);
     // rustls spells the TLS 1.3 suites TLS13_AES_256_GCM_SHA384.
-    if (code >> 8 == 0x13 && iana.size() > 4 && iana.substr(0, 4) == "TLS_")
+    if (isTls13Style(iana))
         index("TLS13_" + std::string(iana.substr(4)), code);
 }
 
@@ -160,37 +233,71 @@ CipherRegistry::CipherRegistry(const std::vector<Entry>& entries) {
     finish();
 }
 
+namespace {
+
+// One suite as the linked OpenSSL knows it.
+void addOpenssl(std::vector<CipherRegistry::Entry>& out, const SSL_CIPHER* c) {
+    if (!c)
+        return;
+    const auto code = static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(c) & 0xFFFF);
+    const char* name = SSL_CIPHER_get_name(c);
+    const char* stdName = SSL_CIPHER_standard_name(c);
+    out.push_back({code, stdName ? stdName : "", name ? name : ""});
+}
+
+// Every suite in the linked libssl's built-in table.  The cipher list
+// enumeration only yields suites whose algorithms are usable right now; the
+// code point probe also finds those that are compiled in but unavailable
+// (GOST without its engine), whose names an MTA with that engine reports.
+std::vector<CipherRegistry::Entry> opensslSuites() {
+    std::vector<CipherRegistry::Entry> out;
+    std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_method()));
+    if (!ctx)
+        return out;
+    SSL_CTX_set_security_level(ctx.get(), 0);
+    SSL_CTX_set_min_proto_version(ctx.get(), 0);
+    SSL_CTX_set_cipher_list(ctx.get(), "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
+    SSL_CTX_set_ciphersuites(ctx.get(), "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                        "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
+                                        "TLS_AES_128_CCM_8_SHA256");
+    if (STACK_OF(SSL_CIPHER)* sk = SSL_CTX_get_ciphers(ctx.get()))
+        for (int i = 0; i < sk_SSL_CIPHER_num(sk); ++i)
+            addOpenssl(out, sk_SSL_CIPHER_value(sk, i));
+    std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+    if (ssl) {
+        for (unsigned code = 0; code <= 0xFFFF; ++code) {
+            const unsigned char wire[2] = {static_cast<unsigned char>(code >> 8),
+                                           static_cast<unsigned char>(code & 0xFF)};
+            addOpenssl(out, SSL_CIPHER_find(ssl.get(), wire));
+        }
+    }
+    ERR_clear_error(); // leave no stale errors for the caller's next SSL call
+    return out;
+}
+
+} // namespace
+
 const CipherRegistry& CipherRegistry::instance() {
     static const CipherRegistry registry = [] {
         CipherRegistry r;
-        // 1. The IANA registry: names for every registered code point.
-        for (std::size_t i = 0; i < iana::kCipherSuiteCount; ++i)
-            r.add(iana::kCipherSuites[i].code, iana::kCipherSuites[i].name, {});
-        // 2. Every suite the linked OpenSSL knows, including those disabled by
-        //    default or by security level: their OpenSSL and standard names.
-        std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_method()));
-        if (ctx) {
-            SSL_CTX_set_security_level(ctx.get(), 0);
-            SSL_CTX_set_min_proto_version(ctx.get(), 0);
-            SSL_CTX_set_cipher_list(ctx.get(), "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
-            SSL_CTX_set_ciphersuites(ctx.get(), "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
-                                                "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
-                                                "TLS_AES_128_CCM_8_SHA256");
-            if (STACK_OF(SSL_CIPHER)* sk = SSL_CTX_get_ciphers(ctx.get())) {
-                for (int i = 0; i < sk_SSL_CIPHER_num(sk); ++i) {
-                    const SSL_CIPHER* c = sk_SSL_CIPHER_value(sk, i);
-                    if (!c)
-                        continue;
-                    const auto code = static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(c) & 0xFFFF);
-                    const char* name = SSL_CIPHER_get_name(c);
-                    const char* stdName = SSL_CIPHER_standard_name(c);
-                    const std::string_view stdView = stdName ? stdName : "";
-                    // A code point IANA does not name gets OpenSSL's standard
-                    // name, when that has the IANA shape.
-                    r.add(code, looksIana(stdView) ? stdView : std::string_view(), name ? name : "");
-                    r.index(stdView, code);
-                }
+        try {
+            // 1. The IANA registry: names for every registered code point.
+            for (std::size_t i = 0; i < iana::kCipherSuiteCount; ++i)
+                r.add(iana::kCipherSuites[i].code, iana::kCipherSuites[i].name, {});
+            // 2. The linked OpenSSL: its own and its standard names.  A code
+            //    point IANA does not name gets OpenSSL's standard name when
+            //    that has the IANA shape; the standard name is always indexed
+            //    (it may differ from the registry's spelling).
+            for (const auto& e : opensslSuites()) {
+                r.add(e.code, looksIana(e.iana) ? std::string_view(e.iana) : std::string_view(), e.openssl);
+                r.index(e.iana, e.code);
             }
+            // 3. Spellings of suites OpenSSL no longer has.
+            for (const auto& l : kLegacySpellings)
+                r.add(l.code, {}, l.openssl);
+        } catch (...) {
+            // Out of memory while building: keep what was added; lookups of
+            // the rest fail soft (nullopt or the bare code point).
         }
         r.finish();
         return r;
@@ -228,11 +335,12 @@ GroupRegistry::GroupRegistry() {
         names_.emplace(iana::kGroups[i].code, iana::kGroups[i].name);
         byName_.emplace_back(upperCopy(iana::kGroups[i].name), iana::kGroups[i].code);
     }
-    // Spellings OpenSSL, Postfix and Sendmail print for the same groups.
+    // Spellings OpenSSL, Postfix, Sendmail, BoringSSL and Go print for the
+    // same groups (NIST names, ANSI X9.62 names, Go's CurveID names).
     static const std::pair<const char*, std::uint16_t> aliases[] = {
         {"P-192", 19},      {"prime192v1", 19}, {"P-224", 21},      {"P-256", 23},
-        {"prime256v1", 23}, {"P-384", 24},      {"P-521", 25},      {"X25519", 29},
-        {"X448", 30},       {"brainpoolP256r1tls13", 31}, {"SM2", 41},
+        {"prime256v1", 23}, {"CurveP256", 23},  {"P-384", 24},      {"CurveP384", 24},
+        {"P-521", 25},      {"CurveP521", 25},  {"SM2", 41},
     };
     for (const auto& [alias, code] : aliases)
         if (names_.count(code))
@@ -259,7 +367,13 @@ std::optional<std::uint16_t> GroupRegistry::code(std::string_view spelling) cons
             return e->second;
     }
     unsigned v = 0;
-    if (auto hex = parseHex(spelling, 4)) {
+    if (spelling.size() > 2 && spelling[0] == '0' && (spelling[1] == 'x' || spelling[1] == 'X')) {
+        // "0x1D" as well as the full "0x001D".
+        if (spelling.size() > 6)
+            return std::nullopt;
+        const auto hex = parseHex(spelling, spelling.size() - 2);
+        if (!hex)
+            return std::nullopt;
         v = *hex;
     } else {
         if (spelling.size() > 5)
