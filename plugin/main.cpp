@@ -18,6 +18,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -136,11 +137,24 @@ int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
     if (int rc = dropPrivileges(*cfg))
         return rc;
 
-    // Block SIGUSR1 in every thread libmilter will start; only reloadLoop takes it.
+    // Every thread, ours and libmilter's, must have the stop signals and
+    // SIGUSR1 blocked, or the kernel may hand a process signal to a thread
+    // that takes the default action and kills the filter without cleanup.
+    // libmilter's own signal thread then takes SIGTERM, SIGINT and SIGHUP
+    // (all three stop it); reloadLoop takes SIGUSR1.  A disposition of
+    // "ignore" inherited from the parent (a shell's background job ignores
+    // SIGINT) would make sigwait miss the signal, so reset them first.
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1})
+        std::signal(sig, SIG_DFL);
+    std::signal(SIGPIPE, SIG_IGN);
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1})
+        sigaddset(&blocked, sig);
+    pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread(reloadLoop, set).detach();
 
     LogLine line;

@@ -1,0 +1,111 @@
+#!/bin/bash
+# test_daemon.sh — the daemon's contract with the operator, on the real
+# binary: exit codes, config errors with file/line/key, clean stop on
+# SIGTERM and SIGHUP, SIGUSR1 reloads without leaking descriptors, a bad
+# reload keeps the running configuration.
+. "$(dirname "$0")/common.sh"
+
+new_workdir daemon
+[ -x "$MILTER_BIN" ] || { fail "no milter binary at $MILTER_BIN"; finish; exit 1; }
+PORT=12045
+
+"$MILTER_BIN" -V > "$WORK/v.out" 2>&1
+expect_eq "-V exits 0" "$?" 0
+expect_grep "-V prints the version" '^rfc8314-milter [0-9]+\.[0-9]+\.[0-9]+$' "$WORK/v.out"
+"$MILTER_BIN" -h > "$WORK/h.out" 2>&1
+expect_eq "-h exits 0" "$?" 0
+expect_grep "-h documents SIGUSR1" 'SIGUSR1 reloads' "$WORK/h.out"
+"$MILTER_BIN" --no-such-option > "$WORK/bad.out" 2>&1
+expect_eq "unknown option exits 64" "$?" 64
+
+cat > "$WORK/bad.conf" <<'CONF'
+socket = inet:99999@127.0.0.1
+log_level = chatty
+no_such_key = 1
+[listener submission]
+port = 587
+action = sometimes
+CONF
+"$MILTER_BIN" -n -c "$WORK/bad.conf" > "$WORK/n.out" 2>&1
+expect_eq "-n on a bad file exits 78" "$?" 78
+expect_grep "error names file:line: key (socket)" "bad.conf:1: socket: " "$WORK/n.out"
+expect_grep "error names file:line: key (log_level)" "bad.conf:2: log_level: " "$WORK/n.out"
+expect_grep "error names file:line: key (unknown key)" "bad.conf:3: no_such_key: unknown key" "$WORK/n.out"
+expect_grep "error names file:line: key (listener action)" "bad.conf:6: action: " "$WORK/n.out"
+expect_grep "all errors counted" '4 configuration error' "$WORK/n.out"
+"$MILTER_BIN" -n -c "$WORK/missing.conf" > "$WORK/m.out" 2>&1
+expect_eq "-n on a missing file exits 78" "$?" 78
+
+conf() {
+    {
+        echo "socket = inet:$PORT@127.0.0.1"
+        echo "syslog = no"
+        echo "log_stderr = yes"
+        echo "pid_file = $WORK/milter.pid"
+        echo "$@"
+    } > "$WORK/good.conf"
+}
+conf "# ok"
+"$MILTER_BIN" -n -c "$WORK/good.conf" > "$WORK/n2.out" 2>&1
+expect_eq "-n on a good file exits 0" "$?" 0
+
+# start_daemon — foreground daemon; sets PID.
+start_daemon() {
+    : > "$WORK/daemon.log"
+    "$MILTER_BIN" -f -c "$WORK/good.conf" 2>>"$WORK/daemon.log" &
+    PID=$!
+    track_pid "$PID"
+    wait_port "$PORT" 10
+}
+
+# stops_on SIGNAL
+stops_on() {
+    start_daemon || { fail "daemon did not start for $1"; return; }
+    kill "-$1" "$PID"
+    local i
+    for ((i = 0; i < 50; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$PID" 2>/dev/null; then
+        fail "SIG$1 did not stop the daemon within 5 s"
+        kill -9 "$PID"
+    else
+        wait "$PID"
+        expect_eq "SIG$1 stops the daemon with exit 0" "$?" 0
+    fi
+    [ ! -e "$WORK/milter.pid" ] && pass "SIG$1: pid file removed" || fail "SIG$1: pid file left behind"
+}
+stops_on TERM
+stops_on HUP
+stops_on INT
+
+# 50 reloads: every one logged ok, no descriptor leaked.
+start_daemon || { fail "daemon did not start"; finish; exit 1; }
+expect_eq "pid file holds the daemon's pid" "$(cat "$WORK/milter.pid" 2>/dev/null)" "$PID"
+fds_before=$(ls /proc/"$PID"/fd | wc -l)
+for ((i = 0; i < 50; i++)); do
+    kill -USR1 "$PID"
+    sleep 0.05
+done
+for ((i = 0; i < 50; i++)); do
+    [ "$(grep -c 'event=reload, status=ok' "$WORK/daemon.log")" -ge 50 ] && break
+    sleep 0.1
+done
+expect_eq "50 reloads logged ok" "$(grep -c 'event=reload, status=ok' "$WORK/daemon.log")" 50
+fds_after=$(ls /proc/"$PID"/fd | wc -l)
+expect_eq "no descriptor leaked over 50 reloads" "$fds_after" "$fds_before"
+
+# A broken file on reload: logged with file:line, the daemon keeps running.
+conf "log_level = chatty"
+kill -USR1 "$PID"
+for ((i = 0; i < 50; i++)); do grep -q 'status=failed' "$WORK/daemon.log" && break; sleep 0.1; done
+expect_grep "bad reload: error logged with file:line: key" 'status=error, .*good.conf:5: log_level' "$WORK/daemon.log"
+expect_grep "bad reload: running configuration kept" 'status=failed' "$WORK/daemon.log"
+kill -0 "$PID" 2>/dev/null && pass "bad reload: daemon still running" || fail "bad reload: daemon died"
+# A restart-only key changed: warned, not applied.
+conf "# socket moves below"
+sed -i "s/^socket = inet:$PORT@/socket = inet:12046@/" "$WORK/good.conf"
+kill -USR1 "$PID"
+for ((i = 0; i < 50; i++)); do grep -q 'socket changed' "$WORK/daemon.log" && break; sleep 0.1; done
+expect_grep "restart-only key: warned on reload" 'socket changed; it takes effect at the next restart' "$WORK/daemon.log"
+kill -TERM "$PID"; wait "$PID" 2>/dev/null
+expect_no_grep "no internal errors" 'internal error' "$WORK/daemon.log"
+finish
