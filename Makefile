@@ -138,7 +138,8 @@ install: all
 clean:
 	rm -rf build build-san
 
-# Packaging targets (deb, rpm, check-packages).
--include mk/packages.mk
+# Further targets, one file per room: packaging (deb, rpm, check-packages),
+# benchmarks, fuzzing, operator tools.
+-include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD)/lib $(BUILD)/plugin $(BUILD)/tests $(BUILD)/gen -name '*.d' -type f 2>/dev/null)
