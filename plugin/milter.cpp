@@ -12,9 +12,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rfc8314/logfmt.hpp"
@@ -209,7 +212,24 @@ sfsistat onHelo(SMFICTX* ctx, char* helo) {
     });
 }
 
+// Test-only: RFC8314_MILTER_TEST_DELAY_MS makes every MAIL stage sleep that
+// long, so the fault tests can prove the MTA's milter timeouts hold.  Read
+// once; never set in production (documented in rfc8314-milter(8)).
+unsigned testDelayMs() {
+    static const unsigned ms = [] {
+        const char* v = std::getenv("RFC8314_MILTER_TEST_DELAY_MS");
+        if (!v || !*v)
+            return 0u;
+        char* end = nullptr;
+        const unsigned long n = std::strtoul(v, &end, 10);
+        return (*end == '\0' && n <= 600000) ? static_cast<unsigned>(n) : 0u;
+    }();
+    return ms;
+}
+
 sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
+    if (unsigned ms = testDelayMs())
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return guard(ctx, "mail", [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
