@@ -290,6 +290,21 @@ mta_start() {
         on_exit mta_stop
         SM_EXIT_HOOK=1
     fi
+    # Debian's /etc/ssl/openssl.cnf holds every OpenSSL user at TLS 1.2 and
+    # security level 2.  The policy tests must reach this server with TLS
+    # 1.0/1.1, so Sendmail gets a private copy allowing them (bind-mounted in
+    # its mount namespace only; Sendmail drops OPENSSL_CONF from its
+    # environment).
+    cat > "$SM_DIR/openssl.cnf" <<'CNF'
+openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1
+CipherString = DEFAULT:@SECLEVEL=0
+CNF
     t0=$(date +%s.%N)
     # Inside the namespaces: a dotted host name (an unqualified one costs a
     # 60 s sleep), our Sendmail.conf, and a /dev of symlinks to the real
@@ -302,6 +317,7 @@ mta_start() {
         dir=$1 sasl=$2 sock=$3; shift 3
         hostname "'"$SM_HOST"'"
         mount --bind "$dir/sasl2" "$sasl"
+        mount --bind "$dir/openssl.cnf" /etc/ssl/openssl.cnf
         mount --rbind /dev "$dir/hostdev"
         mount -t tmpfs -o mode=0755 smdev /dev
         for e in "$dir"/hostdev/* "$dir"/hostdev/.[!.]*; do
