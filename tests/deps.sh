@@ -1,12 +1,14 @@
 #!/bin/sh
-# deps.sh — make sure every Debian package `make check` needs is installed.
+# deps.sh [LIST] — make sure every Debian package `make check` needs is
+# installed.
 #
-# Reads tests/packages.txt.  As root, installs what is missing with apt-get
+# Reads LIST (default tests/packages.txt: one package a line, # comments).  As root, installs what is missing with apt-get
 # (Postfix preseeded to "No configuration", so nothing starts system-wide).
 # Not root: prints the exact command to run and fails.
 set -eu
 here=$(dirname "$0")
-pkgs=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/packages.txt")
+list=${1:-$here/packages.txt}
+pkgs=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
 missing=
 for p in $pkgs; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

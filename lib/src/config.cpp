@@ -3,6 +3,8 @@
 // for bad input, and parsing goes on after an error so all are reported.
 #include "rfc8314/config.hpp"
 
+#include "text.hpp"
+
 #include <cctype>
 #include <fstream>
 #include <functional>
@@ -117,20 +119,8 @@ std::string ConfigError::str() const {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+std::string_view trim(std::string_view s) noexcept { return text::trimSpace(s); }
+using text::lower;
 
 using Error = std::optional<std::string>;
 

@@ -3,6 +3,8 @@
 // value, so a malformed macro can never take a milter callback down.
 #include "rfc8314/facts.hpp"
 
+#include "text.hpp"
+
 #include <cctype>
 #include <cstdio>
 
@@ -10,24 +12,8 @@ namespace rfc8314 {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
-}
+using text::iequals;
+std::string_view trim(std::string_view s) noexcept { return text::trimBlanks(s); }
 
 std::string value(const MacroSource& m, std::string_view name) {
     auto v = m.get(name);

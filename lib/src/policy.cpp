@@ -2,6 +2,8 @@
 // policy.hpp.  Pure functions: no clock, no I/O except loadExceptions().
 #include "rfc8314/policy.hpp"
 
+#include "text.hpp"
+
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -65,22 +67,8 @@ int toInt(std::string_view s) {
     return n;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
+using text::iequals;
+using text::lower;
 
 } // namespace
 
@@ -309,7 +297,7 @@ int rolloutBucket(std::string_view salt, std::string_view user) noexcept {
         mix(static_cast<unsigned char>(c));
     mix(0);
     for (char c : user)
-        mix(static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c))));
+        mix(static_cast<unsigned char>(text::toLower(c)));
     return static_cast<int>(h % 100);
 }
 

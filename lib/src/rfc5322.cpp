@@ -3,6 +3,8 @@
 // names what was expected and the octet offset.
 #include "rfc8314/rfc5322.hpp"
 
+#include "text.hpp"
+
 #include <arpa/inet.h>
 
 #include <array>
@@ -13,8 +15,8 @@ namespace rfc8314 {
 
 namespace {
 
-bool isAlpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool isDigit(char c) noexcept { return c >= '0' && c <= '9'; }
+using text::isAlpha;
+using text::isDigit;
 bool isWsp(char c) noexcept { return c == ' ' || c == '\t'; }
 
 bool isAtext(char c) noexcept {
@@ -35,15 +37,7 @@ bool isQtext(char c) noexcept {
     return u >= 32 && u <= 126 && c != '"' && c != '\\';
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
+using text::iequals;
 
 bool isDotString(std::string_view s) noexcept {
     if (s.empty() || s.front() == '.' || s.back() == '.')

@@ -9,6 +9,8 @@
 // OpenSSL call.
 #include "rfc8314/tls_names.hpp"
 
+#include "text.hpp"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -22,33 +24,20 @@ namespace {
 
 constexpr std::size_t kMaxSpelling = 96;
 
-char upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-bool isAlpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool isDigit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
+using text::isAlpha;
+using text::isDigit;
+std::string_view trim(std::string_view s) noexcept { return text::trimBlanks(s); }
 
 // Upper-cases `s` into `buf`; empty view when it does not fit.
 std::string_view upperInto(std::string_view s, char (&buf)[kMaxSpelling]) noexcept {
     if (s.size() > sizeof buf)
         return {};
     for (std::size_t i = 0; i < s.size(); ++i)
-        buf[i] = upper(s[i]);
+        buf[i] = text::toUpper(s[i]);
     return std::string_view(buf, s.size());
 }
 
-std::string upperCopy(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = upper(c);
-    return out;
-}
+std::string upperCopy(std::string_view s) { return text::upper(s); }
 
 int hexDigit(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
