@@ -24,6 +24,7 @@
 #include <iostream>
 #include <thread>
 
+#include "doctor.hpp"
 #include "milter.hpp"
 #include "offline.hpp"
 #include "rfc8314/config.hpp"
@@ -183,7 +184,13 @@ int main(int argc, char** argv) {
         ("macro", po::value<std::vector<std::string>>()->composing(),
          "with -t: NAME=VALUE as the MTA would pass it, e.g. '{cipher}=ECDHE-RSA-AES128-GCM-SHA256'")
         ("helo", po::value<std::string>(), "with -t: the HELO/EHLO argument")
-        ("rcpt", po::value<std::vector<std::string>>()->composing(), "with -t: a recipient");
+        ("rcpt", po::value<std::vector<std::string>>()->composing(), "with -t: a recipient")
+        ("doctor", "check how the local Postfix/Sendmail is wired to this milter; exit 0 "
+                   "when all is well, 1 with findings")
+        ("postfix-config", po::value<std::string>(), "with --doctor: Postfix config directory "
+                                                      "(postconf -c DIR)")
+        ("sendmail-cf", po::value<std::string>(), "with --doctor: sendmail.cf to read (default "
+                                                   "/etc/mail/sendmail.cf)");
     po::options_description keys("Configuration keys (also accepted on the command line; they "
                                  "override the file)");
     for (const auto& k : configKeys()) {
@@ -242,6 +249,15 @@ int main(int argc, char** argv) {
         return kExitConfig;
     }
     rt.replace(result.config);
+
+    if (vm.count("doctor")) {
+        doctor::Options dopts;
+        if (vm.count("postfix-config"))
+            dopts.postfixConfig = vm["postfix-config"].as<std::string>();
+        if (vm.count("sendmail-cf"))
+            dopts.sendmailCf = vm["sendmail-cf"].as<std::string>();
+        return doctor::runDoctor(*result.config, dopts, std::cout);
+    }
 
     if (vm.count("check")) {
         std::cout << "rfc8314-milter: configuration "

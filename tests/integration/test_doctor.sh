@@ -1,0 +1,199 @@
+#!/bin/bash
+# test_doctor.sh — `rfc8314-milter --doctor` against the suite's private
+# Postfix and Sendmail instances, each configured well and badly.
+#
+# What it proves: a well-wired MTA gives exit 0 and only "ok:" lines; each
+# misconfiguration (wrong milter socket, milter_default_action = accept,
+# AUTH over cleartext, old milter protocol without the macros, long
+# timeouts, a chrooted smtpd with a socket outside the spool, a socket the
+# MTA user may not write, Sendmail without AuthOptions=p, without F=T, with
+# M=a, with the filter missing from InputMailFilters) gives exit 1, the
+# expected finding and the exact fix line.  The doctor only reads the
+# configuration, so the bad cases need no running MTA; the good ones are
+# started, to show the configurations the doctor passes really work.
+. "$(dirname "$0")/common.sh"
+
+new_workdir doctor
+MILTER_PORT=12065
+WRONG_PORT=12099
+[ -x "$MILTER_BIN" ] || { fail "no milter binary at $MILTER_BIN"; finish; exit 1; }
+
+# doctor NAME ARGS... — run the doctor; output in $WORK/NAME.out, exit
+# status in DOCTOR_RC.
+doctor() {
+    local name=$1; shift
+    "$MILTER_BIN" --doctor -c "$MILTER_CONF" "$@" > "$WORK/$name.out" 2>&1
+    DOCTOR_RC=$?
+}
+
+# has NAME STRING — STRING is (part of) a line of the doctor's output.
+has() {
+    if grep -Fq -- "$2" "$WORK/$1.out"; then pass "$1: has '$2'"; else
+        fail "$1: want '$2', got:"; sed 's/^/    | /' "$WORK/$1.out"
+    fi
+}
+
+# fix NAME WHERE LINE — the output carries exactly this fix line.
+fix() {
+    if grep -Fxq -- "  fix ($2): $3" "$WORK/$1.out"; then pass "$1: fix ($2): $3"; else
+        fail "$1: want fix line '  fix ($2): $3', got:"; sed 's/^/    | /' "$WORK/$1.out"
+    fi
+}
+
+# all_ok NAME — exit 0 and not a single warning or error.
+all_ok() {
+    expect_eq "$1: exit status" "$DOCTOR_RC" 0
+    expect_no_grep "$1: no warning or error" '^(warning|error):' "$WORK/$1.out"
+    expect_grep "$1: summary" '^summary: [0-9]+ ok, 0 warning\(s\), 0 error\(s\)$' "$WORK/$1.out"
+}
+
+# ---- Postfix --------------------------------------------------------------------
+PORT_SMTP=10325 PORT_SUB=10887 PORT_SUBS=10765
+. "$(dirname "$0")/mta-postfix.sh"
+. "$(dirname "$0")/cases.sh"
+start_milter || { fail "milter did not start"; finish; exit 1; }
+
+# Well configured: the suite's instance plus TLS-only AUTH on submission.
+MTA_SUBMISSION_OPTS="-o smtpd_tls_auth_only=yes" mta_setup "$MILTER_PORT" ||
+    { fail "postfix setup"; finish; exit 1; }
+if mta_start; then pass "postfix (good) starts"; else fail "postfix (good) starts"; fi
+doctor pf_good --postfix-config "$PF_CONF"
+all_ok pf_good
+has pf_good "ok: postfix: service $PORT_SUB/inet (listener submission): smtpd_milters names the milter (inet:127.0.0.1:$MILTER_PORT)"
+has pf_good "ok: postfix: service $PORT_SUB/inet (listener submission): smtpd_tls_auth_only = yes"
+has pf_good "ok: postfix: service $PORT_SUBS/inet (listener submissions): implicit TLS"
+has pf_good "ok: postfix: milter_default_action = tempfail"
+has pf_good "ok: postfix: milter_protocol = 6: Postfix honours smfi_setsymlist"
+has pf_good "ok: postfix: the milter's socket inet:$MILTER_PORT@127.0.0.1 accepts TCP connections"
+expect_no_grep "pf_good: the relay service is not judged" "service $PORT_SMTP/" "$WORK/pf_good.out"
+mta_stop
+
+# Badly configured: wrong socket, accept on failure, AUTH over cleartext,
+# protocol 4 (no smfi_setsymlist), a 5-minute command timeout.
+MTA_MILTER_DEFAULT_ACTION=accept MTA_SUBMISSION_OPTS="" \
+    mta_setup "$WRONG_PORT" "milter_protocol = 4" "milter_command_timeout = 5m" ||
+    { fail "postfix setup (bad)"; finish; exit 1; }
+doctor pf_bad --postfix-config "$PF_CONF"
+expect_eq "pf_bad: exit status" "$DOCTOR_RC" 1
+has pf_bad "error: postfix: service $PORT_SUB/inet (listener submission): smtpd_milters (main.cf) = inet:127.0.0.1:$WRONG_PORT: does not name the milter's socket inet:$MILTER_PORT@127.0.0.1"
+fix pf_bad main.cf "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
+has pf_bad "warning: postfix: service $PORT_SUB/inet (listener submission): the milter requires TLS for AUTH here, but smtpd_tls_auth_only is not yes"
+fix pf_bad master.cf "$PORT_SUB inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes"
+has pf_bad "warning: postfix: milter_default_action = accept: while the milter is down, mail passes with no trace field"
+fix pf_bad main.cf "milter_default_action = tempfail"
+has pf_bad "warning: postfix: milter_command_timeout = 5m is above 60s"
+fix pf_bad main.cf "milter_command_timeout = 10s"
+has pf_bad "warning: postfix: milter_protocol = 4: Postfix ignores smfi_setsymlist below 6"
+has pf_bad "warning: postfix: milter_connect_macros lacks {daemon_port} {client_addr} {client_name} {client_port} {tls_version} {cipher} {cipher_bits}"
+fix pf_bad main.cf "milter_connect_macros = j {daemon_name} {daemon_addr} v _ {daemon_port} {client_addr} {client_name} {client_port} {tls_version} {cipher} {cipher_bits}"
+has pf_bad "warning: postfix: milter_mail_macros lacks {auth_ssf} {tls_version} {cipher} {cipher_bits}"
+has pf_bad "ok: postfix: milter_end_of_data_macros has every macro"
+# The wrong socket is in main.cf, so submissions is wired wrong too, but
+# its implicit TLS keeps AUTH safe.
+has pf_bad "ok: postfix: service $PORT_SUBS/inet (listener submissions): implicit TLS"
+# Applying the fix lines makes the doctor happy again.
+postconf -c "$PF_CONF" -e "smtpd_milters = inet:127.0.0.1:$MILTER_PORT" \
+    "milter_default_action = tempfail" "milter_command_timeout = 10s" "milter_protocol = 6"
+postconf -c "$PF_CONF" -P "$PORT_SUB/inet/smtpd_tls_auth_only=yes"
+doctor pf_fixed --postfix-config "$PF_CONF"
+all_ok pf_fixed
+
+# A unix socket: a second milter on $WORK/milter.sock (mode 0770 root:root
+# by its umask 007, so user postfix may not write it), and a chrooted
+# submission smtpd whose spool does not hold the socket.
+SOCK="$WORK/milter.sock"
+MILTER_CONF_INET=$MILTER_CONF
+MILTER_CONF="$WORK/milter-unix.conf"
+sed "s|^socket = .*|socket = local:$SOCK|" "$MILTER_CONF_INET" > "$MILTER_CONF"
+"$MILTER_BIN" -f -c "$MILTER_CONF" 2>>"$WORK/milter-unix.log" &
+track_pid $!
+for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
+check "unix milter is up" test -S "$SOCK"
+chgrp root "$SOCK"
+postconf -c "$PF_CONF" -e "smtpd_milters = unix:$SOCK"
+doctor pf_unix_perm --postfix-config "$PF_CONF"
+expect_eq "pf_unix_perm: exit status" "$DOCTOR_RC" 1
+has pf_unix_perm "ok: postfix: service $PORT_SUB/inet (listener submission): smtpd_milters names the milter (unix:$SOCK)"
+has pf_unix_perm "error: postfix: user postfix cannot write to the socket $SOCK (mode 0770, group root)"
+fix pf_unix_perm shell "usermod -a -G root postfix"
+has pf_unix_perm "ok: postfix: the milter accepts connections on $SOCK"
+chgrp postfix "$SOCK"
+doctor pf_unix_good --postfix-config "$PF_CONF"
+all_ok pf_unix_good
+has pf_unix_good "ok: postfix: user postfix may connect to $SOCK"
+postconf -c "$PF_CONF" -F "$PORT_SUB/inet/chroot=y"
+doctor pf_chroot --postfix-config "$PF_CONF"
+expect_eq "pf_chroot: exit status" "$DOCTOR_RC" 1
+has pf_chroot "error: postfix: service $PORT_SUB/inet (listener submission): runs chrooted (master.cf chroot column) in $PF_DIR/queue and cannot reach the milter's socket $SOCK (smtpd_milters names it, but inside the chroot it is $PF_DIR/queue$SOCK)"
+fix pf_chroot "$MILTER_CONF" "$(printf 'socket = local:%s/queue/rfc8314-milter/rfc8314-milter.sock' "$PF_DIR")"
+fix pf_chroot main.cf "smtpd_milters = unix:/rfc8314-milter/rfc8314-milter.sock"
+MILTER_CONF=$MILTER_CONF_INET
+
+# A Postfix config directory that does not exist: an error when it was
+# named on the command line (without the option it would be a note).
+doctor pf_missing --postfix-config "$WORK/no-such-dir"
+expect_eq "pf_missing: exit status" "$DOCTOR_RC" 1
+has pf_missing "error: postfix: postconf failed:"
+
+# ---- Sendmail -------------------------------------------------------------------
+PORT_SMTP=11325 PORT_SUB=11887 PORT_SUBS=11765
+. "$(dirname "$0")/mta-sendmail.sh"
+# Same milter; its listener sections now name the Sendmail ports.
+write_milter_conf
+check "milter config for sendmail ports is valid" "$MILTER_BIN" -n -c "$MILTER_CONF"
+
+MTA_AUTH_OPTIONS=p mta_setup "$MILTER_PORT" || { fail "sendmail setup"; finish; exit 1; }
+CF="$SM_DIR/sendmail.cf"
+if mta_start; then pass "sendmail (good) starts"; else fail "sendmail (good) starts"; fi
+doctor sm_good --sendmail-cf "$CF"
+all_ok sm_good
+has sm_good "ok: sendmail: daemon MSA (port $PORT_SUB, listener submission): milter rfc8314 (S=inet:$MILTER_PORT@127.0.0.1) is in InputMailFilters"
+has sm_good "ok: sendmail: daemon MSA (port $PORT_SUB, listener submission): AuthOptions has p"
+has sm_good "ok: sendmail: daemon SMTPS (port $PORT_SUBS, listener submissions): implicit TLS (M=s)"
+has sm_good "ok: sendmail: milter rfc8314: F=T"
+has sm_good "ok: sendmail: milter rfc8314: T=S:30s;R:30s;E:1m within bounds"
+has sm_good "ok: sendmail: version 8.17"
+mta_stop
+
+MTA_AUTH_OPTIONS= MTA_MILTER_FLAGS= mta_setup "$MILTER_PORT" || { fail "sendmail setup (bad)"; finish; exit 1; }
+doctor sm_bad --sendmail-cf "$CF"
+expect_eq "sm_bad: exit status" "$DOCTOR_RC" 1
+has sm_bad "warning: sendmail: daemon MSA (port $PORT_SUB, listener submission): the milter requires TLS for AUTH here, but AuthOptions lacks p"
+fix sm_bad sendmail.mc "define(\`confAUTH_OPTIONS', \`p')dnl"
+fix sm_bad sendmail.cf "O AuthOptions=p"
+has sm_bad "warning: sendmail: milter rfc8314: no F= flag: while the milter is down, mail passes with no trace field"
+fix sm_bad sendmail.cf "Xrfc8314, S=inet:$MILTER_PORT@127.0.0.1, F=T, T=S:30s;R:30s;E:1m"
+fix sm_bad sendmail.mc "INPUT_MAIL_FILTER(\`rfc8314', \`S=inet:$MILTER_PORT@127.0.0.1, F=T, T=S:30s;R:30s;E:1m')dnl"
+
+# Variations of the bad cf that the adapter has no knob for: M=a on the
+# MSA, a long T=E, and the filter dropped from InputMailFilters / pointing
+# at the wrong socket.
+sed -e "s/Name=MSA, M=E\$/Name=MSA, M=Ea/" -e 's/E:1m$/E:1h/' "$CF" > "$WORK/ma.cf"
+doctor sm_ma --sendmail-cf "$WORK/ma.cf"
+expect_eq "sm_ma: exit status" "$DOCTOR_RC" 1
+has sm_ma "warning: sendmail: daemon MSA (port $PORT_SUB, listener submission): M=a makes Sendmail refuse unauthenticated MAIL itself"
+fix sm_ma sendmail.cf "O DaemonPortOptions=Port=$PORT_SUB, Addr=127.0.0.1, Family=inet, Name=MSA, M=E"
+fix sm_ma sendmail.mc "DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=127.0.0.1, Family=inet, Name=MSA, M=E')dnl"
+has sm_ma "warning: sendmail: milter rfc8314: T= E:1h is above 600s"
+sed -e 's/^O InputMailFilters=.*/O InputMailFilters=/' "$CF" > "$WORK/unlisted.cf"
+doctor sm_unlisted --sendmail-cf "$WORK/unlisted.cf"
+expect_eq "sm_unlisted: exit status" "$DOCTOR_RC" 1
+has sm_unlisted "error: sendmail: daemon MSA (port $PORT_SUB, listener submission): the X line rfc8314 names the milter's socket but is not listed in InputMailFilters"
+fix sm_unlisted sendmail.cf "O InputMailFilters=rfc8314"
+sed -e "s/^Xrfc8314, S=inet:$MILTER_PORT@/Xrfc8314, S=inet:$WRONG_PORT@/" "$CF" > "$WORK/wrong.cf"
+doctor sm_wrong --sendmail-cf "$WORK/wrong.cf"
+expect_eq "sm_wrong: exit status" "$DOCTOR_RC" 1
+has sm_wrong "error: sendmail: daemon MSA (port $PORT_SUB, listener submission): no X line names the milter's socket inet:$MILTER_PORT@127.0.0.1 (defined: rfc8314 S=inet:$WRONG_PORT@127.0.0.1)"
+fix sm_wrong sendmail.cf "Xrfc8314, S=inet:$MILTER_PORT@127.0.0.1, F=T, T=S:30s;R:30s;E:1m"
+
+# A milter that is down is an error too.
+stop_milter
+doctor sm_down --sendmail-cf "$CF"
+expect_eq "sm_down: exit status" "$DOCTOR_RC" 1
+has sm_down "error: sendmail: cannot connect to the milter's socket inet:$MILTER_PORT@127.0.0.1"
+
+# A bad milter configuration: 78 before any MTA is looked at.
+echo "socket = nonsense" > "$WORK/bad.conf"
+"$MILTER_BIN" --doctor -c "$WORK/bad.conf" --sendmail-cf "$CF" > "$WORK/badconf.out" 2>&1
+expect_eq "bad milter config: exit status" "$?" 78
+finish
