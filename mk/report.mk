@@ -1,0 +1,34 @@
+# mk/report.mk — rfc8314-report(1), the audit-log report, and its load
+# generator; included by the top-level Makefile.
+#
+#   make                    also builds $(BUILD)/rfc8314-report
+#   make report-genlog      $(BUILD)/rfc8314-report-genlog (synthetic audit lines)
+#   make install-report     the command and its manual page (BINDIR, MANDIR, DESTDIR)
+#
+# The report links the static library, so it runs without librfc8314.so
+# installed; zlib reads .gz files (and plain ones) through one code path.
+
+REPORT        := $(BUILD)/rfc8314-report
+REPORT_GENLOG := $(BUILD)/rfc8314-report-genlog
+REPORT_SRCS   := $(sort $(wildcard report/*.cpp))
+REPORT_OBJS   := $(REPORT_SRCS:%.cpp=$(BUILD)/%.o)
+REPORT_GEN_OBJS := $(BUILD)/report/genlog/genlog.o
+
+.PHONY: install-report report-genlog
+
+all: $(REPORT) $(REPORT_GENLOG)
+
+$(REPORT): $(REPORT_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(REPORT_OBJS) $(LIB_A) -lz $(SYS_LIBS) -o $@
+
+$(REPORT_GENLOG): $(REPORT_GEN_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(REPORT_GEN_OBJS) $(LIB_A) $(SYS_LIBS) -o $@
+
+report-genlog: $(REPORT_GENLOG)
+
+install-report: $(REPORT)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(REPORT) $(DESTDIR)$(BINDIR)/rfc8314-report
+	install -m 0644 man/rfc8314-report.1 $(DESTDIR)$(MANDIR)/man1/
+
+-include $(shell find $(BUILD)/report -name '*.d' -type f 2>/dev/null)

@@ -1,0 +1,288 @@
+// main.cpp — rfc8314-report(1): who submits mail how, from the milter's
+// audit trail.
+//
+// Reads syslog files (plain or gzip, a rotated set in any order), standard
+// input (journalctl -o cat, the milter's stderr) and JSON audit files, and
+// prints per-user, per-client and per-day summaries, the users who sent a
+// password in cleartext, and what a proposed policy would refuse — as text,
+// CSV, JSON, or a self-contained HTML page.
+//
+// Promises: no input line is fatal (foreign and damaged lines are counted
+// and reported); a file that cannot be read is named on stderr, the others
+// are still read, and the exit status is 1; a usage error exits 2.  Memory
+// grows with distinct users and client addresses, not with lines: input is
+// read in fixed blocks and every line is a view into the block.
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "html.hpp"
+#include "rfc8314/report.hpp"
+
+using namespace rfc8314;
+using namespace rfc8314::report;
+
+namespace {
+
+const char kUsage[] =
+    "usage: rfc8314-report [options] [SYSLOG-FILE ...]\n"
+    "  SYSLOG-FILE        syslog file, plain or .gz, any order; '-' or none: standard input\n"
+    "  --json-input FILE  the milter's JSON audit file (plain or .gz); repeatable\n"
+    "  --year YYYY[-MM]   the year (and month) the log ends in, for dates without a year\n"
+    "                     (default: each file's modification time; standard input: now)\n"
+    "  --ident NAME       syslog tag of the milter (default rfc8314-milter)\n"
+    "  --require-tls      what-if: refuse cleartext transactions\n"
+    "  --min-tls VERSION  what-if: refuse authenticated TLS older than VERSION (e.g. TLSv1.2)\n"
+    "  --min-bits N       what-if: refuse authenticated TLS with fewer cipher bits than N\n"
+    "  --text             aligned text tables (the default)\n"
+    "  --csv              CSV tables\n"
+    "  --json             one JSON object\n"
+    "  --html FILE        also write a self-contained HTML page with charts to FILE\n"
+    "  --table NAME       only summary, days, ciphers, users, clients, cleartext or whatif\n"
+    "  --top N            only the N busiest users and client addresses\n"
+    "  -h, --help         this text\n"
+    "  --version          the version\n";
+
+int usage(const std::string& why) {
+    std::cerr << "rfc8314-report: " << why << "\n" << kUsage;
+    return 2;
+}
+
+YearRule ruleAt(std::time_t t) {
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    return {tm.tm_year + 1900, tm.tm_mon + 1};
+}
+
+bool parseYear(const std::string& s, YearRule& r) {
+    int y = 0, m = 12;
+    char extra = 0;
+    const int n = std::sscanf(s.c_str(), "%4d-%2d%c", &y, &m, &extra);
+    if (n == 1 && s.size() == 4 && y >= 1970) {
+        r = {y, 12};
+        return true;
+    }
+    if (n == 2 && s.size() == 7 && y >= 1970 && m >= 1 && m <= 12) {
+        r = {y, m};
+        return true;
+    }
+    return false;
+}
+
+bool parseCount(const std::string& s, long long max, long long& out) {
+    if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    out = std::stoll(s);
+    return out <= max;
+}
+
+struct Input {
+    std::string path; // "-" = standard input
+    bool json = false;
+};
+
+// Reads one input through zlib (which passes plain files through as they
+// are) in fixed blocks; a line longer than the block is counted damaged
+// and skipped, so one runaway line cannot grow memory.
+bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector<char>& block,
+               bool yearGiven) {
+    gzFile f;
+    if (in.path == "-") {
+        f = gzdopen(dup(0), "rb");
+        if (!yearGiven)
+            parser.setYearRule(ruleAt(std::time(nullptr)));
+    } else {
+        struct stat st {};
+        if (::stat(in.path.c_str(), &st) != 0) {
+            std::cerr << "rfc8314-report: " << in.path << ": " << std::strerror(errno) << "\n";
+            return false;
+        }
+        if (!yearGiven)
+            parser.setYearRule(ruleAt(st.st_mtime));
+        f = gzopen(in.path.c_str(), "rb");
+    }
+    if (!f) {
+        std::cerr << "rfc8314-report: " << in.path << ": cannot open\n";
+        return false;
+    }
+    gzbuffer(f, 256 * 1024);
+    Record r;
+    std::size_t have = 0;
+    bool skipping = false; // inside an over-long line
+    auto one = [&](std::string_view line) {
+        ++agg.counts.lines;
+        const LineKind k = in.json ? parser.parseJson(line, r) : parser.parseSyslog(line, r);
+        switch (k) {
+        case LineKind::Audit: agg.add(r); break;
+        case LineKind::Foreign: ++agg.counts.foreign; break;
+        case LineKind::Other: ++agg.counts.other; break;
+        case LineKind::Damaged: ++agg.counts.damaged; break;
+        }
+    };
+    bool ok = true;
+    while (true) {
+        const int n = gzread(f, block.data() + have, static_cast<unsigned>(block.size() - have));
+        if (n < 0) {
+            int err = 0;
+            std::cerr << "rfc8314-report: " << in.path << ": " << gzerror(f, &err) << "\n";
+            ok = false;
+            break;
+        }
+        if (n == 0) {
+            if (have > 0 && !skipping)
+                one(std::string_view(block.data(), have));
+            break;
+        }
+        const std::size_t end = have + static_cast<std::size_t>(n);
+        std::size_t start = 0;
+        const char* base = block.data();
+        while (true) {
+            const void* nl = std::memchr(base + start, '\n', end - start);
+            if (!nl)
+                break;
+            const std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+            if (skipping)
+                skipping = false;
+            else
+                one(std::string_view(base + start, pos - start));
+            start = pos + 1;
+        }
+        have = end - start;
+        if (have == block.size()) { // no newline in a whole block
+            if (!skipping) {
+                ++agg.counts.lines;
+                ++agg.counts.damaged;
+            }
+            skipping = true;
+            have = 0;
+        } else if (start > 0 && have > 0) {
+            std::memmove(block.data(), base + start, have);
+        }
+    }
+    gzclose(f);
+    return ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<Input> inputs;
+    WhatIfPolicy policy;
+    OutputOptions out;
+    YearRule years;
+    bool yearGiven = false;
+    std::string ident = "rfc8314-milter", htmlPath;
+    enum { Text, Csv, Json, None } format = None;
+
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&](std::string& v) {
+            if (i + 1 >= argc)
+                return false;
+            v = argv[++i];
+            return true;
+        };
+        std::string v;
+        long long n = 0;
+        if (a == "-h" || a == "--help") {
+            std::cout << kUsage;
+            return 0;
+        } else if (a == "--version") {
+            std::cout << "rfc8314-report " << RFC8314_VERSION << "\n";
+            return 0;
+        } else if (a == "--json-input") {
+            if (!value(v))
+                return usage("--json-input needs a file");
+            inputs.push_back({v, true});
+        } else if (a == "--year") {
+            if (!value(v) || !parseYear(v, years))
+                return usage("--year wants YYYY or YYYY-MM");
+            yearGiven = true;
+        } else if (a == "--ident") {
+            if (!value(ident) || ident.empty())
+                return usage("--ident needs a name");
+        } else if (a == "--require-tls") {
+            policy.requireTls = true;
+        } else if (a == "--min-tls") {
+            if (!value(v))
+                return usage("--min-tls needs a version");
+            const auto t = parseTlsVersionSetting(v);
+            if (!t)
+                return usage("--min-tls: unknown version '" + v + "' (want e.g. TLSv1.2)");
+            policy.minTls = *t;
+        } else if (a == "--min-bits") {
+            if (!value(v) || !parseCount(v, 4096, n) || n < 1)
+                return usage("--min-bits wants a number of bits, e.g. 128");
+            policy.minBits = static_cast<int>(n);
+        } else if (a == "--text" || a == "--csv" || a == "--json") {
+            const auto f = a == "--text" ? Text : a == "--csv" ? Csv : Json;
+            if (format != None && format != f)
+                return usage("choose one of --text, --csv, --json");
+            format = f;
+        } else if (a == "--html") {
+            if (!value(htmlPath) || htmlPath.empty())
+                return usage("--html needs a file");
+        } else if (a == "--table") {
+            if (!value(out.table) || !validTable(out.table))
+                return usage("--table wants summary, days, ciphers, users, clients, cleartext or whatif");
+        } else if (a == "--top") {
+            if (!value(v) || !parseCount(v, 1000000000, n) || n < 1)
+                return usage("--top wants a positive number");
+            out.top = static_cast<std::size_t>(n);
+        } else if (a == "--") {
+            for (++i; i < argc; ++i)
+                inputs.push_back({argv[i], false});
+        } else if (a.size() > 1 && a[0] == '-') {
+            return usage("unknown option " + a);
+        } else {
+            inputs.push_back({a, false});
+        }
+    }
+    if (inputs.empty())
+        inputs.push_back({"-", false});
+
+    LineParser parser(ident);
+    if (yearGiven)
+        parser.setYearRule(years);
+    Aggregator agg(policy);
+    std::vector<char> block(1 << 20);
+    bool ok = true;
+    for (const Input& in : inputs)
+        ok = readInput(in, parser, agg, block, yearGiven) && ok;
+
+    if (!htmlPath.empty()) {
+        std::ofstream h(htmlPath, std::ios::binary | std::ios::trunc);
+        if (h)
+            writeHtml(agg, out, h);
+        h.close();
+        if (!h) {
+            std::cerr << "rfc8314-report: " << htmlPath << ": cannot write\n";
+            return 1;
+        }
+        // The page is the output asked for; standard output only when a
+        // format was named too.
+        if (format == None)
+            return ok ? 0 : 1;
+    }
+    std::ios::sync_with_stdio(false);
+    switch (format) {
+    case Csv: writeCsv(agg, out, std::cout); break;
+    case Json: writeJson(agg, out, std::cout); break;
+    default: writeText(agg, out, std::cout); break;
+    }
+    std::cout.flush();
+    if (!std::cout) {
+        std::cerr << "rfc8314-report: cannot write standard output\n";
+        return 1;
+    }
+    return ok ? 0 : 1;
+}

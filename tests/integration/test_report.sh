@@ -1,0 +1,241 @@
+#!/bin/bash
+# test_report.sh — rfc8314-report on an audit trail the milter itself wrote.
+#
+# The fixture is real milter output: each case runs `rfc8314-milter -t`
+# (the milter's own decision and logging code, no MTA), and its audit line
+# and JSON event are wrapped the way syslog, the milter's stderr and
+# journalctl -o cat deliver them: a rotated set across New Year (one file
+# gzipped, read in either order), foreign, damaged and non-audit lines
+# mixed in.  What it proves: the must-change-password list is exactly the
+# users who authenticated over cleartext; counts, dates (Dec -> Jan),
+# what-if and the four formats agree with the fixture; file order and
+# compression do not change the result; bad input is counted, never fatal;
+# the HTML page renders in headless Chromium with its charts, no console
+# error and no network request.
+. "$(dirname "$0")/common.sh"
+
+new_workdir report
+REPORT="$BUILD_ABS/rfc8314-report"
+W=$WORK
+[ -x "$REPORT" ] || { fail "no report binary at $REPORT"; finish; exit 1; }
+[ -x "$MILTER_BIN" ] || { fail "no milter binary at $MILTER_BIN"; finish; exit 1; }
+
+# milter_case USER TLS CIPHER BITS ADDR [PORT] — the milter's audit line
+# (syslog message) to $W/case.msg and its JSON event, if any, to
+# $W/case.json (-t prints the JSON event of a message that reaches end of
+# data; a refusal at MAIL has only its log line there).
+milter_case() {
+    local user=$1 tls=$2 cipher=$3 bits=$4 addr=$5 port=${6:-587}
+    local args=(-t --macro "{daemon_port}=$port" --macro '{auth_type}=PLAIN'
+                --macro "{auth_authen}=$user" --macro "{client_addr}=$addr"
+                --macro "i=Q$RANDOM" --helo client.example --rcpt rcpt@example.org)
+    if [ "$tls" != none ]; then
+        args+=(--macro "{tls_version}=$tls" --macro "{cipher}=$cipher" --macro "{cipher_bits}=$bits")
+    fi
+    "$MILTER_BIN" "${args[@]}" > "$W/case.out" 2>&1
+    sed -n 's/^log info: \(.*user=.*verdict=.*\)$/\1/p' "$W/case.out" | head -1 > "$W/case.msg"
+    sed -n 's/^audit: //p' "$W/case.out" | head -1 > "$W/case.json"
+    [ -s "$W/case.msg" ]
+}
+
+# emit FILE STAMP CASE... — append a syslog line for the case to FILE.
+emit() {
+    local file=$1 stamp=$2; shift 2
+    milter_case "$@" || { fail "milter -t gave no audit line for: $*"; sed 's/^/    | /' "$W/case.out"; return; }
+    printf '%s mx1 rfc8314-milter[812]: %s\n' "$stamp" "$(cat "$W/case.msg")" >> "$file"
+    cat "$W/case.json" >> "$W/audit.json"
+}
+
+T13=(TLSv1.3 TLS_AES_256_GCM_SHA384 256)
+T12=(TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 128)
+T10=(TLSv1 ECDHE-RSA-AES128-SHA 128)
+CLEAR=(none - 0)
+
+: > "$W/audit.json"
+# Older file of the rotated set: December 2025.
+: > "$W/maillog.1"
+emit "$W/maillog.1" "Dec 30 09:00:01" alice "${T13[@]}" 192.0.2.10
+emit "$W/maillog.1" "Dec 30 09:05:00" bob "${T12[@]}" 192.0.2.20
+emit "$W/maillog.1" "Dec 31 23:59:59" carol "${CLEAR[@]}" 192.0.2.30
+echo "Dec 31 23:59:59 mx1 postfix/smtpd[77]: connect from unknown[192.0.2.30]" >> "$W/maillog.1"
+emit "$W/maillog.1" "Dec 31 23:59:59" dave "${T10[@]}" 192.0.2.40
+# Newer file: January 2026, gzipped by logrotate.
+: > "$W/maillog"
+emit "$W/maillog" "Jan  1 00:00:05" alice "${T12[@]}" 192.0.2.11 465
+emit "$W/maillog" "Jan  1 08:30:00" "j doe" "${CLEAR[@]}" 198.51.100.7
+emit "$W/maillog" "Jan  2 10:00:00" carol "${CLEAR[@]}" 192.0.2.30
+emit "$W/maillog" "Jan  2 11:00:00" bob "${T13[@]}" 192.0.2.20
+# Port 25: a relay listener, policy off by default, so accepted - but the
+# password still crossed in cleartext.
+emit "$W/maillog" "Jan  2 11:00:00" erin "${CLEAR[@]}" 203.0.113.5 25
+echo "Jan  2 11:00:01 mx1 rfc8314-milter[812]: starting rfc8314-milter 0.1.0" >> "$W/maillog"
+echo "Jan  2 11:00:02 mx1 rfc8314-milter[812]: Q1: user=\"trunc" >> "$W/maillog"
+echo "Jan  2 11:00:03 mx1 kernel: random noise" >> "$W/maillog"
+gzip -k "$W/maillog"
+# mtimes as logrotate leaves them: the default year comes from these.
+touch -d '2025-12-31 23:59:59' "$W/maillog.1"
+touch -d '2026-01-02 12:00:00' "$W/maillog" "$W/maillog.gz"
+
+CLEARTEXT_USERS=$'carol\nerin\nj doe'
+AUDIT_LINES=9
+
+# ---- text ------------------------------------------------------------------
+"$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 "$W/maillog.1" "$W/maillog.gz" > "$W/text.out" 2> "$W/text.err"
+expect_eq "text: exit 0" "$?" 0
+expect_grep "text: summary counts audit lines" "^audit +$AUDIT_LINES\$" "$W/text.out"
+expect_grep "text: one foreign line per file" "^foreign +2\$" "$W/text.out"
+expect_grep "text: damaged line counted" "^damaged +1\$" "$W/text.out"
+expect_grep "text: non-audit milter line counted" "^other +1\$" "$W/text.out"
+expect_grep "text: period spans New Year" "^first +2025-12-30 09:00:01\$" "$W/text.out"
+expect_grep "text: period ends in January" "^last +2026-01-02 11:00:00\$" "$W/text.out"
+expect_grep "text: must-change-password heading" "^MUST CHANGE PASSWORD\$" "$W/text.out"
+expect_grep "text: quoted user shown as the log writes it" '^"j doe" +1 ' "$W/text.out"
+expect_grep "text: carol twice over cleartext" '^carol +2 +2025-12-31 23:59:59 +2026-01-02 10:00:00$' "$W/text.out"
+expect_grep "text: what-if sentence" "^would refuse 5 of $AUDIT_LINES transactions \(55.6%\) of 4 users\$" "$W/text.out"
+expect_grep "text: dave refused for TLS version" '^dave +1 +1 +0 +1 +0$' "$W/text.out"
+
+# ---- CSV: the must-change-password list is exactly the cleartext users -------
+"$REPORT" --year 2026-01 --csv --table cleartext "$W/maillog.1" "$W/maillog.gz" > "$W/clear.csv"
+got=$(tail -n +2 "$W/clear.csv" | tr -d '\r' | cut -d, -f1 | sort)
+want=$(grep -h 'cleartext_auth=yes' "$W/maillog.1" "$W/maillog" | sed 's/.*user=\("[^"]*"\|[^,]*\),.*/\1/; s/"//g' | sort -u)
+expect_eq "csv: cleartext users are those with cleartext_auth=yes in the log" "$got" "$want"
+expect_eq "csv: and they are carol, erin and j doe" "$got" "$CLEARTEXT_USERS"
+expect_eq "csv: header" "$(head -1 "$W/clear.csv" | tr -d '\r')" "user,transactions,first,last"
+"$REPORT" --year 2026-01 --csv "$W/maillog.1" "$W/maillog.gz" > "$W/all.csv"
+expect_grep "csv: days table" '^2026-01-01,2,' "$W/all.csv"
+expect_grep "csv: users table" '^alice,2,2025-12-30 09:00:01,2026-01-01 00:00:05,TLSv1.3 TLSv1.2,' "$W/all.csv"
+
+# ---- JSON --------------------------------------------------------------------
+"$REPORT" --year 2026-01 --json --require-tls --min-tls TLSv1.2 "$W/maillog.gz" "$W/maillog.1" > "$W/a.json"
+if python3 - "$W/a.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+assert (s["audit"], s["foreign"], s["damaged"], s["other"], s["undated"]) == (9, 2, 1, 1, 0), s
+assert [x["day"] for x in d["days"]] == ["2025-12-30", "2025-12-31", "2026-01-01", "2026-01-02"], d["days"]
+assert sorted(u["user"] for u in d["cleartext"]) == ["carol", "erin", "j doe"]
+assert {u["user"] for u in d["users"]} == {"alice", "bob", "carol", "dave", "erin", "j doe"}
+w = d["whatif"]
+assert w["refused"] == 5 and w["policy"] == {"require_tls": True, "min_tls": "TLSv1.2", "min_bits": None}, w
+assert {u["user"]: u["refused"] for u in w["users"]} == {"carol": 2, "j doe": 1, "dave": 1, "erin": 1}, w
+alice = [u for u in d["users"] if u["user"] == "alice"][0]
+assert alice["listeners"] == {"submission/587": 1, "submissions/465": 1}, alice
+assert alice["ciphers"] == {"TLS_AES_256_GCM_SHA384": 1, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": 1}, alice
+EOF
+then pass "json: counts, days, cleartext users, what-if, per-user detail"; else fail "json: content"; fi
+
+# ---- order, compression, default year -------------------------------------------
+"$REPORT" --year 2026-01 --json --require-tls --min-tls TLSv1.2 "$W/maillog.1" "$W/maillog" > "$W/b.json"
+check "files in either order, plain or gzip: same report" cmp -s "$W/a.json" "$W/b.json"
+"$REPORT" --json --require-tls --min-tls TLSv1.2 "$W/maillog.1" "$W/maillog.gz" > "$W/c.json"
+check "year from the files' modification times: same report" cmp -s "$W/a.json" "$W/c.json"
+
+# ---- JSON audit file, stderr form, journalctl -o cat on stdin ---------------------
+"$REPORT" --json --json-input "$W/audit.json" > "$W/j.json"
+# The same events as syslog lines: those that reached end of data.
+cat "$W/maillog.1" "$W/maillog" | grep -F 'verdict=accept' > "$W/accepted.log"
+"$REPORT" --year 2026-01 --json "$W/accepted.log" > "$W/acc.json"
+if python3 - "$W/j.json" "$W/acc.json" "$(wc -l < "$W/audit.json")" <<'EOF'
+import json, sys
+j, a = (json.load(open(p)) for p in sys.argv[1:3])
+assert j["summary"]["audit"] == int(sys.argv[3]) == a["summary"]["audit"] and j["summary"]["damaged"] == 0, j["summary"]
+assert [u["user"] for u in j["cleartext"]] == [u["user"] for u in a["cleartext"]]
+strip = lambda us: {u["user"]: (u["transactions"], u["tls"], u["ciphers"], u["mechs"], u["verdicts"]) for u in us}
+assert strip(j["users"]) == strip(a["users"]), (strip(j["users"]), strip(a["users"]))
+EOF
+then pass "json input: same users, TLS, ciphers and verdicts as the syslog lines"; else fail "json input"; fi
+sed 's/^.\{15\} mx1 //' "$W/maillog.1" > "$W/stderr.log"
+"$REPORT" --table summary "$W/stderr.log" > "$W/stderr.out"
+expect_grep "stderr form: audit lines read" "^audit +4\$" "$W/stderr.out"
+expect_grep "stderr form: counted as undated" "^undated +4\$" "$W/stderr.out"
+sed 's/^.*rfc8314-milter\[812\]: //' "$W/maillog" | "$REPORT" --table summary > "$W/cat.out"
+expect_grep "journalctl -o cat on stdin: audit lines read" "^audit +5\$" "$W/cat.out"
+expect_grep "journalctl -o cat: damaged line still counted" "^damaged +1\$" "$W/cat.out"
+
+# ---- errors ----------------------------------------------------------------------
+"$REPORT" "$W/no-such-file" "$W/maillog.1" > "$W/missing.out" 2> "$W/missing.err"
+expect_eq "missing file: exit 1" "$?" 1
+expect_grep "missing file: named" "no-such-file" "$W/missing.err"
+expect_grep "missing file: the others still read" "^audit +4\$" "$W/missing.out"
+"$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2>&1
+expect_eq "bad option: exit 2" "$?" 2
+head -c 3000000 /dev/urandom > "$W/noise.bin"
+"$REPORT" --table summary "$W/noise.bin" "$W/maillog.1" > "$W/noise.out" 2>&1
+expect_eq "binary garbage: not fatal" "$?" 0
+expect_grep "binary garbage: real lines still read" "^audit +4\$" "$W/noise.out"
+
+# ---- HTML in headless Chromium ---------------------------------------------------
+"$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 --html "$W/report.html" "$W/maillog.1" "$W/maillog.gz" > "$W/html.out"
+expect_eq "html: nothing on stdout without a format" "$(wc -c < "$W/html.out")" 0
+expect_no_grep "html: no external resource" '(src|href)=|url\(|@import' "$W/report.html"
+expect_grep "html: escaped user" 'j doe' "$W/report.html"
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+    fail "html: chromium not installed (tests/packages.txt lists it)"
+else
+    profile=$(mktemp -d "$W/chromium.XXXXXX")
+    opts=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+          --disable-background-networking --disable-component-update --disable-sync
+          --user-data-dir="$profile" --window-size=1200,2000)
+    timeout 120 "$CHROMIUM" "${opts[@]}" --screenshot="$W/report.png" "file://$W/report.html" \
+        > "$W/shot.log" 2>&1
+    timeout 120 "$CHROMIUM" "${opts[@]}" --enable-logging=stderr --v=0 --dump-dom \
+        "file://$W/report.html" > "$W/dom.html" 2> "$W/console.log"
+    if python3 - "$W/report.png" <<'EOF'
+# A PNG decoder in the standard library's terms: unfilter the scanlines and
+# count colours, so a blank (one-colour) page cannot pass.
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat, w = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        assert depth == 8 and ctype in (2, 6), (depth, ctype)
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw = zlib.decompress(idat)
+stride = w * bpp
+prev = bytearray(stride)
+colours, ink = set(), 0
+for y in range(h):
+    f = raw[y * (stride + 1)]
+    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b = prev[i]
+        c = prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    if y % 4 == 0:
+        for x in range(0, stride, bpp * 2):
+            px = bytes(line[x:x + 3])
+            colours.add(px)
+            ink += px != b"\xff\xff\xff"
+    prev = line
+print("png %dx%d, %d colours, %d sampled non-white pixels" % (w, h, len(colours), ink))
+assert w == 1200 and len(colours) >= 8 and ink > 5000
+EOF
+    then pass "html: screenshot renders (not blank)"; else fail "html: screenshot"; sed 's/^/    | /' "$W/shot.log"; fi
+    size=$(stat -c %s "$W/report.png" 2>/dev/null || echo 0)
+    check "html: screenshot non-trivial ($size bytes)" test "$size" -gt 20000
+    svgs=$(grep -o '<svg' "$W/dom.html" | wc -l)
+    rects=$(grep -o '<rect' "$W/dom.html" | wc -l)
+    check "html: charts in the DOM ($svgs svg, $rects rect)" test "$svgs" -ge 3 -a "$rects" -ge 20
+    for id in chart-tls chart-ciphers chart-refusals cleartext whatif users clients; do
+        expect_grep "html: section $id rendered" "id=\"$id\"" "$W/dom.html"
+    done
+    expect_no_grep "html: no console message or failed load" 'CONSOLE|Uncaught|net::ERR_|Refused to|Content Security Policy' "$W/console.log"
+    rm -rf "$profile"
+fi
+
+finish

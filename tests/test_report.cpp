@@ -1,0 +1,494 @@
+// test_report.cpp — rfc8314-report's reading and folding of audit lines:
+// every line shape the milter writes is read back exactly, foreign and
+// damaged lines are told apart and never fatal, values escaped by
+// escapeLogValue come back byte for byte, years are assigned across a
+// Dec->Jan rollover, and the what-if follows the milter's policy rules.
+#include <boost/test/unit_test.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "rfc8314/logfmt.hpp"
+#include "rfc8314/report.hpp"
+
+using namespace rfc8314;
+using namespace rfc8314::report;
+
+namespace rfc8314::report {
+std::ostream& operator<<(std::ostream& o, LineKind k) {
+    static const char* names[] = {"Audit", "Foreign", "Other", "Damaged"};
+    return o << names[static_cast<int>(k)];
+}
+} // namespace rfc8314::report
+
+namespace {
+
+const std::string kMsg =
+    "4XyZ1: user=alice, mech=PLAIN, tls=TLSv1.2, cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "
+    "group=x25519, bits=128, client=laptop.example[192.0.2.10]:50123, listener=submission/587, "
+    "verdict=accept";
+
+struct Parsed {
+    LineKind kind;
+    CivilTime when = -1;
+    std::string queueId, user, mech, tls, cipher, group, client, listener, verdict, reason, exempt;
+    int bits = 0, bucket = -1;
+    bool authenticated = false, cleartext = false;
+};
+
+Parsed parse(const std::string& line, bool json = false, YearRule years = {2024, 12}) {
+    LineParser p;
+    p.setYearRule(years);
+    Record r;
+    Parsed o;
+    o.kind = json ? p.parseJson(line, r) : p.parseSyslog(line, r);
+    if (o.kind != LineKind::Audit)
+        return o;
+    o.when = r.when;
+    o.queueId = std::string(r.queueId);
+    o.user = std::string(r.user);
+    o.mech = std::string(r.mech);
+    o.tls = std::string(r.tls);
+    o.cipher = std::string(r.cipher);
+    o.group = std::string(r.group);
+    o.client = std::string(r.client);
+    o.listener = std::string(r.listener);
+    o.verdict = std::string(r.verdict);
+    o.reason = std::string(r.reason);
+    o.exempt = std::string(r.exemptUntil);
+    o.bits = r.bits;
+    o.bucket = r.bucket;
+    o.authenticated = r.authenticated;
+    o.cleartext = r.cleartextAuth;
+    return o;
+}
+
+// Feed lines (syslog) to an aggregator as the command does.
+void feed(Aggregator& a, const std::vector<std::string>& lines, YearRule years = {2024, 12}) {
+    LineParser p;
+    p.setYearRule(years);
+    Record r;
+    for (const auto& l : lines) {
+        ++a.counts.lines;
+        switch (p.parseSyslog(l, r)) {
+        case LineKind::Audit: a.add(r); break;
+        case LineKind::Foreign: ++a.counts.foreign; break;
+        case LineKind::Other: ++a.counts.other; break;
+        case LineKind::Damaged: ++a.counts.damaged; break;
+        }
+    }
+}
+
+std::string audit(const std::string& user, const std::string& tls, const std::string& cipher, int bits,
+                  const std::string& verdict, const std::string& extra = "",
+                  const std::string& stamp = "Nov 24 11:22:39", const std::string& addr = "192.0.2.10") {
+    LogLine l("Q1");
+    l.add("user", user).add("mech", user == "none" ? "none" : "PLAIN").add("tls", tls).add("cipher", cipher)
+        .add("group", tls == "none" ? "none" : "x25519").add("bits", bits)
+        .add("client", "h.example[" + addr + "]:1").add("listener", "submission/587").add("verdict", verdict);
+    return stamp + " mx rfc8314-milter[1]: " + l.str() + extra;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(report)
+
+BOOST_AUTO_TEST_CASE(unescape_round_trip) {
+    const std::vector<std::string> values = {
+        "alice", "", "two words", "alice, verdict=accept", "quote\"d", "back\\slash",
+        "line\nbreak\r\tTab", std::string("nul\0byte", 8), "\x01\x1f\x7f", "\xc3\xa9t\xc3\xa9",
+        "\xff\xfe", "a=b", "x\\x41", "\"", "\\"};
+    for (const auto& v : values) {
+        const std::string written = escapeLogValue(v);
+        std::string back;
+        BOOST_TEST_CONTEXT("value written as " << written) {
+            BOOST_TEST(unescapeLogValue(written, back));
+            BOOST_TEST(back == v);
+        }
+    }
+    // Every byte value, as one value.
+    std::string all;
+    for (int c = 0; c < 256; ++c)
+        all += static_cast<char>(c);
+    std::string back;
+    BOOST_TEST(unescapeLogValue(escapeLogValue(all), back));
+    BOOST_TEST(back == all);
+}
+
+BOOST_AUTO_TEST_CASE(unescape_rejects_malformed) {
+    for (const std::string bad : {"\"open", "\"bad\\q\"", "\"short\\x4\"", "\"hex\\xzz\"", "\"in\"side\"",
+                                  "\"trailing\\\"", "\""}) {
+        std::string out;
+        BOOST_TEST(!unescapeLogValue(bad, out), bad);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(syslog_good_lines) {
+    const auto p = parse("Nov 24 11:22:39 host rfc8314-milter[123]: " + kMsg);
+    BOOST_REQUIRE(p.kind == LineKind::Audit);
+    BOOST_TEST(p.when == civilTime(2024, 11, 24, 11, 22, 39));
+    BOOST_TEST(p.queueId == "4XyZ1");
+    BOOST_TEST(p.user == "alice");
+    BOOST_TEST(p.mech == "PLAIN");
+    BOOST_TEST(p.tls == "TLSv1.2");
+    BOOST_TEST(p.cipher == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    BOOST_TEST(p.group == "x25519");
+    BOOST_TEST(p.bits == 128);
+    BOOST_TEST(p.client == "192.0.2.10");
+    BOOST_TEST(p.listener == "submission/587");
+    BOOST_TEST(p.verdict == "accept");
+    BOOST_TEST(p.reason == "");
+    BOOST_TEST(p.authenticated);
+    BOOST_TEST(!p.cleartext);
+
+    // Space-padded day, no queue id, every optional key.
+    const auto q = parse("Dec  4 01:02:03 host rfc8314-milter[9]: user=bob, mech=LOGIN, tls=none, "
+                         "cipher=none, group=none, bits=0, client=unknown[2001:db8::1]:25, "
+                         "listener=submission/587, verdict=reject, reason=cleartext, bucket=37, "
+                         "exempt_until=2027-01-31, cleartext_auth=yes");
+    BOOST_REQUIRE(q.kind == LineKind::Audit);
+    BOOST_TEST(q.when == civilTime(2024, 12, 4, 1, 2, 3));
+    BOOST_TEST(q.queueId == "");
+    BOOST_TEST(q.client == "2001:db8::1");
+    BOOST_TEST(q.reason == "cleartext");
+    BOOST_TEST(q.bucket == 37);
+    BOOST_TEST(q.exempt == "2027-01-31");
+    BOOST_TEST(q.cleartext);
+
+    // RFC 3339 stamps (rsyslog on Debian 12, journalctl -o short-iso).
+    const auto r = parse("2025-01-02T03:04:05.123456+01:00 host rfc8314-milter[1]: " + kMsg);
+    BOOST_REQUIRE(r.kind == LineKind::Audit);
+    BOOST_TEST(r.when == civilTime(2025, 1, 2, 3, 4, 5));
+    BOOST_TEST(parse("2025-01-02T03:04:05+0100 host rfc8314-milter[1]: " + kMsg).kind == LineKind::Audit);
+    BOOST_TEST(parse("2025-01-02T03:04:05Z host rfc8314-milter[1]: " + kMsg).kind == LineKind::Audit);
+
+    // The milter's stderr and journalctl -o cat: no date.
+    const auto s = parse("rfc8314-milter[123]: " + kMsg);
+    BOOST_REQUIRE(s.kind == LineKind::Audit);
+    BOOST_TEST(s.when == -1);
+    const auto c = parse(kMsg);
+    BOOST_REQUIRE(c.kind == LineKind::Audit);
+    BOOST_TEST(c.user == "alice");
+    BOOST_TEST(parse(kMsg.substr(7)).kind == LineKind::Audit); // "user=..." without queue id
+    BOOST_TEST(parse("Nov 24 11:22:39 host rfc8314-milter[1]: " + kMsg + "\r").kind == LineKind::Audit);
+    // A key from a newer milter is skipped.
+    BOOST_TEST(parse(kMsg + ", future_key=42").kind == LineKind::Audit);
+    // Unauthenticated refusal.
+    const auto u = parse("Nov 24 11:22:39 h rfc8314-milter[1]: user=none, mech=none, tls=none, cipher=none, "
+                         "group=none, bits=0, client=x[192.0.2.9], listener=submission/587, "
+                         "verdict=reject, reason=cleartext");
+    BOOST_REQUIRE(u.kind == LineKind::Audit);
+    BOOST_TEST(!u.authenticated);
+}
+
+BOOST_AUTO_TEST_CASE(syslog_quoted_values) {
+    const std::vector<std::string> users = {"j doe", "evil, verdict=accept", "tab\there", "quo\"te",
+                                            "\xc3\xa9l\xc3\xa8ve", std::string("n\0l", 3), "line\nbreak"};
+    for (const auto& u : users) {
+        LogLine l("Q");
+        l.add("user", u).add("mech", "PLAIN").add("tls", "TLSv1.3").add("cipher", "TLS_AES_128_GCM_SHA256")
+            .add("group", "x25519").add("bits", 128).add("client", "we ird[192.0.2.1]:2")
+            .add("listener", "submission/587").add("verdict", "accept");
+        const auto p = parse("Nov 24 11:22:39 host rfc8314-milter[1]: " + l.str());
+        BOOST_TEST_CONTEXT(l.str()) {
+            BOOST_REQUIRE(p.kind == LineKind::Audit);
+            BOOST_TEST(p.user == u);
+            BOOST_TEST(p.client == "192.0.2.1");
+            BOOST_TEST(p.verdict == "accept");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(foreign_other_damaged) {
+    struct Case {
+        std::string line;
+        LineKind want;
+    };
+    const std::vector<Case> cases = {
+        {"", LineKind::Foreign},
+        {"Nov 24 11:22:39 host postfix/smtpd[7]: connect from unknown[192.0.2.1]", LineKind::Foreign},
+        {"Nov 24 11:22:39 host other[1]: " + kMsg, LineKind::Foreign},
+        {"Nov 24 11:22:39 host rfc8314-milterX[1]: " + kMsg, LineKind::Foreign},
+        {"random text", LineKind::Foreign},
+        {"Feb 30 11:22:39 host rfc8314-milter[1]: " + kMsg, LineKind::Foreign},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: starting (version 0.1.0)", LineKind::Other},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: warning=\"AUTH succeeded\", listener=submission/587",
+         LineKind::Other},
+        // Truncated by syslog inside a quoted value / before verdict.
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: Q: user=\"j do", LineKind::Damaged},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: " + kMsg.substr(0, 120), LineKind::Damaged},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: " + kMsg.substr(0, kMsg.size() - 16), LineKind::Damaged},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: Q: user=\"bad\\q\", mech=x", LineKind::Damaged},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: Q: user=a mech=b", LineKind::Damaged},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: Q: user=a, bits=12x", LineKind::Damaged},
+        {"Nov 24 11:22:39 host rfc8314-milter[1]: Q: user=a", LineKind::Damaged},
+    };
+    for (const auto& c : cases)
+        BOOST_TEST(static_cast<int>(parse(c.line).kind) == static_cast<int>(c.want), c.line);
+}
+
+BOOST_AUTO_TEST_CASE(json_lines) {
+    const std::string good =
+        "{\"time\":\"2024-11-24T10:22:39Z\",\"queue_id\":\"4XyZ1\",\"event\":\"auth\",\"user\":\"al\\\"ice\\u00e9\","
+        "\"mech\":\"PLAIN\",\"tls\":\"TLSv1.2\",\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
+        "\"group\":\"\",\"bits\":128,\"client_name\":\"laptop.example\",\"client_addr\":\"192.0.2.10\","
+        "\"client_port\":50123,\"listener\":\"submission\",\"listener_port\":587,\"verdict\":\"accept\","
+        "\"reason\":\"none\",\"bucket\":-1,\"exempt_until\":\"\",\"cleartext_auth\":\"no\"}";
+    const auto p = parse(good, true);
+    BOOST_REQUIRE(p.kind == LineKind::Audit);
+    BOOST_TEST(p.when == civilTime(2024, 11, 24, 10, 22, 39));
+    BOOST_TEST(p.user == "al\"ice\xc3\xa9");
+    BOOST_TEST(p.group == "unknown");
+    BOOST_TEST(p.listener == "submission/587");
+    BOOST_TEST(p.client == "192.0.2.10");
+    BOOST_TEST(p.bits == 128);
+    BOOST_TEST(p.reason == "");
+    BOOST_TEST(p.bucket == -1);
+    BOOST_TEST(p.authenticated);
+
+    const auto r = parse("{\"time\":\"2024-11-24T10:22:39Z\",\"event\":\"refused\",\"user\":\"\",\"mech\":\"\","
+                         "\"tls\":\"none\",\"cipher\":\"\",\"bits\":0,\"client_addr\":\"192.0.2.9\","
+                         "\"listener\":\"submission\",\"listener_port\":587,\"verdict\":\"reject\","
+                         "\"reason\":\"cleartext\",\"cleartext_auth\":\"no\"}", true);
+    BOOST_REQUIRE(r.kind == LineKind::Audit);
+    BOOST_TEST(!r.authenticated);
+    BOOST_TEST(r.user == "none");
+    BOOST_TEST(r.cipher == "none");
+    BOOST_TEST(r.reason == "cleartext");
+
+    // The milter's own JsonLine output reads back.
+    JsonLine j;
+    j.add("time", "2024-11-24T10:22:39Z").add("event", "auth").add("user", "tab\there").add("mech", "PLAIN")
+        .add("tls", "none").add("verdict", "reject").add("cleartext_auth", "yes").add("client_addr", "::1");
+    const auto q = parse(j.str(), true);
+    BOOST_REQUIRE(q.kind == LineKind::Audit);
+    BOOST_TEST(q.user == "tab\there");
+    BOOST_TEST(q.cleartext);
+
+    BOOST_TEST(static_cast<int>(parse("not json", true).kind) == static_cast<int>(LineKind::Foreign));
+    BOOST_TEST(static_cast<int>(parse("{\"a\":1}", true).kind) == static_cast<int>(LineKind::Foreign));
+    BOOST_TEST(static_cast<int>(parse("{}", true).kind) == static_cast<int>(LineKind::Foreign));
+    BOOST_TEST(static_cast<int>(parse("{\"user\":\"a\",\"verdict\":\"acc", true).kind) ==
+               static_cast<int>(LineKind::Damaged));
+    BOOST_TEST(static_cast<int>(parse("{\"user\":\"a\",\"verdict\":{\"x\":1}}", true).kind) ==
+               static_cast<int>(LineKind::Damaged));
+    BOOST_TEST(static_cast<int>(parse("{\"user\":\"a\",\"verdict\":\"x\",\"time\":\"yesterday\"}", true).kind) ==
+               static_cast<int>(LineKind::Damaged));
+    BOOST_TEST(static_cast<int>(parse("{\"user\":\"a\\q\",\"verdict\":\"x\"}", true).kind) ==
+               static_cast<int>(LineKind::Damaged));
+}
+
+BOOST_AUTO_TEST_CASE(year_rollover) {
+    // A log that ends in January 2025: December lines are 2024.
+    const YearRule jan{2025, 1};
+    BOOST_TEST(parse("Dec 31 23:59:59 h rfc8314-milter[1]: " + kMsg, false, jan).when ==
+               civilTime(2024, 12, 31, 23, 59, 59));
+    BOOST_TEST(parse("Jan  1 00:00:01 h rfc8314-milter[1]: " + kMsg, false, jan).when ==
+               civilTime(2025, 1, 1, 0, 0, 1));
+    // Whole year given: everything in it.
+    BOOST_TEST(parse("Dec 31 23:59:59 h rfc8314-milter[1]: " + kMsg, false, {2024, 12}).when ==
+               civilTime(2024, 12, 31, 23, 59, 59));
+    // Feb 29 exists only in leap years.
+    BOOST_TEST(parse("Feb 29 12:00:00 h rfc8314-milter[1]: " + kMsg, false, {2024, 12}).kind == LineKind::Audit);
+    BOOST_TEST(parse("Feb 29 12:00:00 h rfc8314-milter[1]: " + kMsg, false, {2025, 12}).kind == LineKind::Foreign);
+
+    // Rotated files read newest first still give one ordered span.
+    Aggregator a;
+    feed(a, {audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Jan  2 08:00:00")}, jan);
+    feed(a, {audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Dec 30 08:00:00")}, jan);
+    BOOST_TEST(formatTime(a.first) == "2024-12-30 08:00:00");
+    BOOST_TEST(formatTime(a.last) == "2025-01-02 08:00:00");
+    BOOST_TEST(a.days.size() == 2u);
+    BOOST_TEST(a.days.begin()->first == 20241230);
+}
+
+BOOST_AUTO_TEST_CASE(civil_time) {
+    BOOST_TEST(civilTime(1970, 1, 1, 0, 0, 0) == 0);
+    BOOST_TEST(civilTime(2000, 3, 1, 0, 0, 0) == 951868800);
+    BOOST_TEST(civilDay(civilTime(2024, 2, 29, 23, 59, 59)) == 20240229);
+    BOOST_TEST(formatTime(civilTime(2024, 12, 31, 1, 2, 3)) == "2024-12-31 01:02:03");
+    BOOST_TEST(formatTime(-1) == "-");
+    BOOST_TEST(formatDay(20250101) == "2025-01-01");
+}
+
+BOOST_AUTO_TEST_CASE(aggregation) {
+    Aggregator a;
+    feed(a, {
+                audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:00"),
+                audit("alice", "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 128, "accept", "",
+                      "Nov 25 10:00:00", "192.0.2.11"),
+                audit("alice", "none", "none", 0, "reject", ", reason=cleartext, cleartext_auth=yes",
+                      "Nov 25 11:00:00"),
+                audit("bob", "TLSv1.0", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", 112, "tempfail", ", reason=tls-version",
+                      "Nov 24 09:00:00"),
+                audit("none", "none", "none", 0, "reject", ", reason=cleartext", "Nov 24 12:00:00"),
+                "Nov 24 12:00:01 mx postfix/smtpd[3]: disconnect",
+                "Nov 24 12:00:02 mx rfc8314-milter[3]: Q: user=\"trunc",
+                "rfc8314-milter[3]: " + kMsg,
+            });
+    BOOST_TEST(a.counts.lines == 8u);
+    BOOST_TEST(a.counts.audit == 6u);
+    BOOST_TEST(a.counts.foreign == 1u);
+    BOOST_TEST(a.counts.damaged == 1u);
+    BOOST_TEST(a.counts.undated == 1u);
+    BOOST_TEST(a.counts.unauthenticated == 1u);
+    BOOST_TEST(a.users.size() == 2u); // alice, bob ("none" is not a user)
+    const Entity& alice = a.users[a.userNames.id("alice")];
+    BOOST_TEST(alice.count == 4u);
+    BOOST_TEST(alice.cleartext == 1u);
+    BOOST_TEST(formatTime(alice.first) == "2024-11-24 10:00:00");
+    BOOST_TEST(formatTime(alice.last) == "2024-11-25 11:00:00");
+    BOOST_TEST(alice.tls[static_cast<int>(TlsVersion::TLSv1_3)] == 1u);
+    BOOST_TEST(alice.tls[static_cast<int>(TlsVersion::TLSv1_2)] == 2u); // one undated
+    BOOST_TEST(alice.tls[static_cast<int>(TlsVersion::None)] == 1u);
+    BOOST_TEST(alice.verdicts[VReject] == 1u);
+    BOOST_TEST(a.clients.size() == 2u);
+    const Entity& c10 = a.clients[a.clientNames.id("192.0.2.10")];
+    BOOST_TEST(c10.count == 5u);
+    BOOST_TEST(c10.peers.size() == 2u);
+    BOOST_TEST(a.days.size() == 2u);
+    BOOST_TEST(a.days.at(20241124).count == 3u);
+    BOOST_TEST(a.days.at(20241124).refused[RTlsVersion] == 1u);
+    BOOST_TEST(a.days.at(20241124).refused[RCleartext] == 1u);
+    BOOST_TEST(a.days.at(20241125).verdicts[VReject] == 1u);
+    BOOST_TEST(a.verdictTotals[VAccept] == 3u);
+    BOOST_TEST(a.cipherTotals[a.ciphers.id("none")] == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(what_if) {
+    Record r;
+    r.authenticated = true;
+    WhatIfPolicy p;
+    p.requireTls = true;
+    p.minTls = TlsVersion::TLSv1_2;
+    p.minBits = 128;
+    r.tls = "none";
+    BOOST_TEST(whatIf(p, r) == RCleartext);
+    r.tls = "TLSv1.1";
+    r.bits = 256;
+    BOOST_TEST(whatIf(p, r) == RTlsVersion);
+    r.tls = "TLSv1.2";
+    r.bits = 112;
+    BOOST_TEST(whatIf(p, r) == RCipherBits);
+    r.bits = 0; // unknown bits: not held against anyone (as the milter does)
+    BOOST_TEST(whatIf(p, r) == RNone);
+    r.tls = "TLSv1.3";
+    r.bits = 256;
+    BOOST_TEST(whatIf(p, r) == RNone);
+    r.tls = "unknown"; // a future version sorts above every known one
+    BOOST_TEST(whatIf(p, r) == RNone);
+    r.tls = "TLSv1.0";
+    r.authenticated = false; // the TLS minimum applies to authenticated use only
+    BOOST_TEST(whatIf(p, r) == RNone);
+    r.tls = "none";
+    BOOST_TEST(whatIf(p, r) == RCleartext);
+    p.requireTls = false; // cleartext is refused only when TLS is required
+    BOOST_TEST(whatIf(p, r) == RNone);
+    BOOST_TEST(p.str() == "--min-tls TLSv1.2 --min-bits 128");
+
+    WhatIfPolicy q;
+    q.requireTls = true;
+    q.minTls = TlsVersion::TLSv1_2;
+    Aggregator a(q);
+    feed(a, {
+                audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+                audit("alice", "TLSv1.1", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", 256, "accept"),
+                audit("bob", "none", "none", 0, "accept", ", cleartext_auth=yes"),
+                audit("bob", "none", "none", 0, "accept", ", cleartext_auth=yes"),
+                audit("carol", "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 128, "accept"),
+                audit("none", "none", "none", 0, "reject", ", reason=cleartext"),
+            });
+    BOOST_TEST(a.whatIfTotal == 4u);
+    BOOST_TEST(a.whatIfUnauth == 1u);
+    BOOST_TEST(a.users[a.userNames.id("alice")].whatIf[RNone] == 1u);
+    BOOST_TEST(a.users[a.userNames.id("alice")].whatIf[RTlsVersion] == 1u);
+    BOOST_TEST(a.users[a.userNames.id("bob")].whatIf[RCleartext] == 2u);
+    BOOST_TEST(a.users[a.userNames.id("carol")].whatIf[RNone] == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(output_shapes) {
+    WhatIfPolicy q;
+    q.requireTls = true;
+    Aggregator a(q);
+    feed(a, {
+                audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+                audit("j, \"doe\"", "none", "none", 0, "reject", ", reason=cleartext, cleartext_auth=yes"),
+            });
+    std::ostringstream csv;
+    OutputOptions o;
+    o.table = "cleartext";
+    writeCsv(a, o, csv);
+    BOOST_TEST(csv.str() == "user,transactions,first,last\r\n\"j, \"\"doe\"\"\",1,2024-11-24 11:22:39,"
+                            "2024-11-24 11:22:39\r\n");
+
+    std::ostringstream users;
+    o.table = "users";
+    writeCsv(a, o, users);
+    const std::string u = users.str();
+    BOOST_TEST(u.rfind("user,transactions,first,last,tls,ciphers,groups,mechs,listeners,accept,exempt,"
+                       "would_reject,tempfail,reject,other,cleartext_auth,whatif_refused\r\n", 0) == 0u);
+    BOOST_TEST(u.find("alice,1,2024-11-24 11:22:39,2024-11-24 11:22:39,TLSv1.3,TLS_AES_128_GCM_SHA256,x25519,"
+                      "PLAIN,submission/587,1,0,0,0,0,0,0,0\r\n") != std::string::npos);
+
+    std::ostringstream all;
+    writeCsv(a, OutputOptions{}, all);
+    BOOST_TEST(all.str().find("\r\n\r\nday,transactions,") != std::string::npos);
+
+    std::ostringstream js;
+    writeJson(a, OutputOptions{}, js);
+    const std::string j = js.str();
+    BOOST_TEST(j.front() == '{');
+    for (const char* key : {"\"summary\":", "\"days\":", "\"ciphers\":", "\"users\":", "\"clients\":",
+                            "\"cleartext\":", "\"whatif\":"})
+        BOOST_TEST(j.find(key) != std::string::npos, key);
+    BOOST_TEST(j.find("{\"user\":\"j, \\\"doe\\\"\",\"transactions\":1,") != std::string::npos);
+    BOOST_TEST(j.find("\"policy\":{\"require_tls\":true,\"min_tls\":null,\"min_bits\":null}") != std::string::npos);
+    // Braces and brackets balance outside strings.
+    int depth = 0;
+    bool inString = false;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+        if (inString) {
+            if (j[i] == '\\')
+                ++i;
+            else if (j[i] == '"')
+                inString = false;
+        } else if (j[i] == '"') {
+            inString = true;
+        } else if (j[i] == '{' || j[i] == '[') {
+            ++depth;
+        } else if (j[i] == '}' || j[i] == ']') {
+            BOOST_TEST(--depth >= 0);
+        }
+    }
+    BOOST_TEST(depth == 0);
+
+    std::ostringstream text;
+    writeText(a, OutputOptions{}, text);
+    const std::string t = text.str();
+    BOOST_TEST(t.find("MUST CHANGE PASSWORD") != std::string::npos);
+    BOOST_TEST(t.find("\"j, \\\"doe\\\"\"") != std::string::npos); // escaped as the log has it
+    BOOST_TEST(t.find("WHAT IF --require-tls") != std::string::npos);
+    BOOST_TEST(t.find("would refuse 1 of 2 transactions (50.0%) of 1 users") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(top_and_order) {
+    Aggregator a;
+    feed(a, {
+                audit("carol", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+                audit("bob", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+                audit("bob", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+                audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+            });
+    auto names = [&](std::size_t top) {
+        std::string s;
+        for (auto id : entityOrder(a.users, a.userNames, top))
+            s += a.userNames.name(id) + " ";
+        return s;
+    };
+    BOOST_TEST(names(0) == "alice bob carol ");
+    BOOST_TEST(names(2) == "bob alice ");
+    BOOST_TEST(names(10) == "bob alice carol ");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
