@@ -6,8 +6,12 @@
 # configured reply; an unauthenticated MAIL over cleartext gets the very same
 # reply, byte for byte; TLS below the minimum is refused; report mode lets
 # mail through and logs would-reject; an exception lets one user through
-# until it expires; tempfail answers 4xx; SIGUSR1 switches policy for new connections, and a
-# broken new file leaves the running policy in place.
+# until it expires; tempfail answers 4xx and the client's retry goes through
+# once it uses TLS; TLS 1.1 passes when the minimum is lowered to it; the
+# relay listener is left alone; SIGUSR1 switches the policy for new
+# connections while a connection already open keeps the one it started with,
+# and a broken new file leaves the running policy in place.  Refused
+# transactions are never delivered.
 
 # mail_reply NAME — the server's reply line to MAIL FROM in transcript NAME.
 mail_reply() {
@@ -34,6 +38,45 @@ reload_milter() {
 }
 
 auth_args() { echo --auth PLAIN --auth-user "$1" --auth-password "$2"; }
+
+# A hand-driven cleartext SMTP session on one descriptor, for a connection
+# that must stay open across a reload.  Transcript in $WORK/NAME.smtp.
+SMTP_FD=
+SMTP_LOG=
+# smtp_reply — read one (multi-line) reply; print its last line.
+smtp_reply() {
+    local line
+    while IFS= read -r -t 20 line <&"$SMTP_FD"; do
+        line=${line%$'\r'}
+        printf '<- %s\n' "$line" >> "$SMTP_LOG"
+        case "$line" in [0-9][0-9][0-9]-*) continue ;; esac
+        printf '%s\n' "$line"
+        return 0
+    done
+    printf '<- (no reply)\n' >> "$SMTP_LOG"
+    return 1
+}
+# smtp_open NAME PORT — connect and read the greeting.
+smtp_open() {
+    SMTP_LOG="$WORK/$1.smtp"
+    : > "$SMTP_LOG"
+    exec {SMTP_FD}<>"/dev/tcp/127.0.0.1/$2" || return 1
+    smtp_reply > /dev/null
+}
+# smtp_cmd LINE — send LINE, print the reply's last line.
+smtp_cmd() {
+    printf -- '-> %s\n' "$1" >> "$SMTP_LOG"
+    printf '%s\r\n' "$1" >&"$SMTP_FD"
+    smtp_reply
+}
+smtp_close() {
+    smtp_cmd QUIT > /dev/null
+    exec {SMTP_FD}>&-
+    SMTP_FD=
+}
+
+# delivered NAME — 0 when a message with X-Case NAME was delivered.
+delivered() { message_for "$1" > /dev/null; }
 
 run_policy_cases() {
     local want r1 r2 line
@@ -132,6 +175,74 @@ run_policy_cases() {
     reload_milter "reply = 530 5.7.0 Use TLS, see https://help.example.test/tls" || fail "reload reply"
     send p_reply --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
     expect_eq "custom reply" "$(mail_reply p_reply)" "530 5.7.0 Use TLS, see https://help.example.test/tls"
+
+    # 10. A good reload: a connection opened under the old policy keeps it,
+    # the next connection follows the new one.
+    local plain r_old
+    plain=$(printf '\0%s\0%s' "$SASL_USER" "$SASL_PASS" | base64 -w0)
+    if smtp_open p_open_old "$PORT_SUB"; then
+        smtp_cmd "EHLO client.example.test" > /dev/null
+        r_old=$(smtp_cmd "AUTH PLAIN $plain")
+        case "$r_old" in 235*) pass "open session: cleartext AUTH accepted by the MTA" ;;
+            *) fail "open session: AUTH got '$r_old'" ;; esac
+        reload_milter "action = report" || fail "reload to report mode (open session) not logged"
+        send p_new_after_reload --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
+        expect_grep "reload: the next connection follows the new policy (delivered)" \
+            '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_new_after_reload.swaks"
+        r_old=$(smtp_cmd "MAIL FROM:<sender@example.test>")
+        expect_eq "reload: the connection opened before it keeps the old policy" \
+            "$r_old" "530 5.7.0 Use TLS, see https://help.example.test/tls"
+        smtp_close
+    else
+        fail "open session: cannot connect to port $PORT_SUB"
+    fi
+
+    # 11. tempfail is a temporary refusal: the session stays open, nothing is
+    # delivered, and the client's retry over STARTTLS goes through.
+    reload_milter "action = tempfail" || fail "reload to tempfail not logged"
+    send p_tempfail2 --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
+    case "$(mail_reply p_tempfail2)" in
+        4[0-9][0-9]" 4."*) pass "tempfail: 4xx at MAIL" ;;
+        *) fail "tempfail: reply '$(mail_reply p_tempfail2)'" ;;
+    esac
+    expect_grep "tempfail: session still open (QUIT answered 221)" '^<[-~]* *221 ' "$WORK/p_tempfail2.swaks"
+    send p_tempfail2_retry --port "$PORT_SUB" --tls $(auth_args "$SASL_USER" "$SASL_PASS")
+    expect_grep "tempfail: the retry over STARTTLS is accepted" \
+        '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_tempfail2_retry.swaks"
+
+    # 12. TLS 1.1 passes when the listener's minimum is lowered to it.
+    reload_milter "min_tls_version = TLSv1.1" || fail "reload to min_tls_version TLSv1.1 not logged"
+    send p_tls11_ok --port "$PORT_SUB" --tls --tls-protocol tlsv1_1 --tls-cipher 'DEFAULT:@SECLEVEL=0' \
+        $(auth_args "$SASL_USER2" "$SASL_PASS2")
+    if grep -q 'TLS started with cipher TLSv1.1' "$WORK/p_tls11_ok.swaks"; then
+        expect_grep "TLS 1.1 under min_tls_version = TLSv1.1: accepted" \
+            '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_tls11_ok.swaks"
+        line=$(audit_for "$SASL_USER2")
+        case "$line" in
+            *"tls=TLSv1.1,"*"verdict=accept"*) pass "TLS 1.1 under TLSv1.1: audit verdict accept" ;;
+            *) fail "TLS 1.1 under TLSv1.1: audit line: $line" ;;
+        esac
+    else
+        fail "TLS 1.1 (lowered minimum): could not negotiate TLS 1.1"; sed 's/^/    | /' "$WORK/p_tls11_ok.swaks" | head -30
+    fi
+
+    # 13. The relay listener is untouched: cleartext mail passes, no refusal.
+    reload_milter || fail "reload to the defaults not logged"
+    send p_relay --port "$PORT_SMTP"
+    expect_grep "relay listener: cleartext mail accepted" \
+        '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_relay.swaks"
+    expect_no_grep "relay listener: no refusal logged" 'listener=relay/[0-9]+, verdict=(reject|tempfail|would-reject)' "$MILTER_LOG"
+
+    # 14. What was delivered and what was not.  Deliveries arrive in order,
+    # so once the last accepted message is in, a refused one would be too.
+    local c accepted=(p_tls_ok p_report p_exempt p_new_after_reload p_tempfail2_retry p_tls11_ok p_relay)
+    mta_wait_delivery "${#accepted[@]}" 30 || fail "deliveries: fewer than ${#accepted[@]} messages arrived"
+    for c in "${accepted[@]}"; do
+        check "delivered: $c" delivered "$c"
+    done
+    for c in p_clear_auth p_clear_noauth p_tls11 p_tempfail p_expired p_after_bad p_reply p_tempfail2; do
+        if delivered "$c"; then fail "not delivered: $c (a refused transaction was delivered)"; else pass "not delivered: $c"; fi
+    done
 
     expect_no_grep "milter log: no internal errors" 'internal error' "$MILTER_LOG"
 }
