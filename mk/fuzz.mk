@@ -10,6 +10,8 @@
 #       a sanitizer report.  Runs are independent: `make -j7 fuzz` runs the
 #       targets side by side.
 #   make fuzz-build      build only.
+#   make fuzz-deps       install clang and libFuzzer (as root; see
+#                        tests/fuzz/packages.txt), as every target here does.
 #   Seeds: tests/fuzz/corpus/<target>/; dictionary (if any):
 #   tests/fuzz/<target>.dict.
 #   make fuzz-regress    run every target once over its seeds and over
@@ -33,9 +35,14 @@ FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 FUZZ_RUNS     := $(FUZZ_TARGETS:%=fuzz-run-%)
 FUZZ_LIBS     := -lssl -lcrypto -lpthread
 
-.PHONY: fuzz fuzz-build fuzz-regress $(FUZZ_RUNS)
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-deps $(FUZZ_RUNS)
 
-fuzz-build: $(FUZZ_BINS)
+# clang and libFuzzer, installed like `make check`'s packages (as root).
+fuzz-deps:
+	@sh tests/deps.sh tests/fuzz/packages.txt
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
 # Keep the objects between builds (pattern-rule intermediates otherwise).
 .SECONDARY: $(FUZZ_LIB_OBJS)
@@ -56,7 +63,7 @@ $(FUZZ_DIR)/bin/%: $(FUZZ_SRC)/%.cpp $(FUZZ_SRC)/fuzz_util.hpp $(FUZZ_LIB_OBJS)
 # One run: fresh copy of the seeds, then libFuzzer for FUZZ_SECONDS.  The
 # rule itself never fails, so every target gets its turn; it leaves
 # $(FUZZ_DIR)/result/T = "T STATUS EXECUTIONS" for the summary.
-$(FUZZ_RUNS): fuzz-run-%: $(FUZZ_DIR)/bin/%
+$(FUZZ_RUNS): fuzz-run-%: fuzz-deps $(FUZZ_DIR)/bin/%
 	@rm -rf $(FUZZ_DIR)/corpus/$* && mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/artifacts $(FUZZ_DIR)/log $(FUZZ_DIR)/result
 	@if [ -d $(FUZZ_SRC)/corpus/$* ]; then cp -R $(FUZZ_SRC)/corpus/$*/. $(FUZZ_DIR)/corpus/$*/; fi
 	@echo "fuzz: $* for $(FUZZ_SECONDS)s"
@@ -79,7 +86,7 @@ fuzz: $(FUZZ_RUNS)
 	 echo "fuzz: all $(words $(FUZZ_TARGETS)) targets ok, $(FUZZ_SECONDS)s each"
 
 # Replays the seeds and the recorded crash inputs; no fuzzing.
-fuzz-regress: $(FUZZ_BINS)
+fuzz-regress: fuzz-deps $(FUZZ_BINS)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    dirs=""; for d in $(FUZZ_SRC)/corpus/$$t $(FUZZ_SRC)/crashes/$$t; do [ -d $$d ] && dirs="$$dirs $$d"; done; \
 	    [ -n "$$dirs" ] || continue; \
