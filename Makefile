@@ -121,7 +121,8 @@ bench: deps
 	@if [ -x bench/run.sh ]; then BUILD=$(BUILD) sh bench/run.sh; else echo "bench: no benchmarks yet"; fi
 
 # ---- install -----------------------------------------------------------------
-install: all
+# install-report (mk/report.mk) adds rfc8314-report(1) and its command.
+install: all install-report
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/rfc8314 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/rfc8314-milter
 	install -m 0755 $(MILTER) $(DESTDIR)$(SBINDIR)/rfc8314-milter

@@ -44,6 +44,12 @@ WORK=$(pwd)/build/packages/smoke
 rm -rf "$WORK"
 if WORK=$WORK bash "$(dirname "$0")/smoke.sh"; then pass "smoke test"; else fail "smoke test"; fi
 
+# ---- the installed report reads an audit line ------------------------------------
+line='Dec  1 07:00:00 mx rfc8314-milter[1]: 4XyZ1: user=alice, mech=PLAIN, tls=none, cipher=none, group=none, bits=0, client=a.example[192.0.2.1]:1, listener=submission/587, verdict=reject, reason=cleartext, cleartext_auth=yes'
+got=$(printf '%s\n' "$line" | /usr/bin/rfc8314-report --table cleartext --csv 2>&1 | sed -n 2p | cut -d, -f1,2)
+[ "$got" = "alice,1" ] && pass "installed rfc8314-report lists the cleartext user" || fail "rfc8314-report: got '$got'"
+dpkg -L "$PKG" | grep -q "/usr/share/man/man1/rfc8314-report.1" && pass "rfc8314-report(1) installed" || fail "no rfc8314-report(1)"
+
 # ---- remove: conffiles stay ---------------------------------------------------
 # A local change must survive remove, as any conffile edit does.
 echo "# local change" >>/etc/rfc8314-milter/rfc8314-milter.conf
@@ -57,7 +63,7 @@ grep -q '^# local change' /etc/rfc8314-milter/rfc8314-milter.conf 2>/dev/null \
 mkdir -p /var/log/rfc8314-milter /run/rfc8314-milter
 if dpkg -P "$PKG"; then pass "dpkg -P"; else fail "dpkg -P"; fi
 [ -z "$(status)" ] || [ "$(status)" = un ] && pass "package gone after purge" || fail "status after purge: $(status)"
-for p in /etc/rfc8314-milter /run/rfc8314-milter /var/log/rfc8314-milter /usr/sbin/rfc8314-milter; do
+for p in /etc/rfc8314-milter /run/rfc8314-milter /var/log/rfc8314-milter /usr/sbin/rfc8314-milter /usr/bin/rfc8314-report; do
     [ ! -e "$p" ] && pass "purge removed $p" || fail "$p still there after purge"
 done
 [ ! -e /etc/systemd/system/multi-user.target.wants/rfc8314-milter.service ] \
