@@ -272,6 +272,15 @@ BOOST_AUTO_TEST_CASE(add_tls_clauses) {
         {"; in a comment, a quoted string and an address is skipped",
          "from a.example (x; y) by b.example id <q;x@h.example> x-c \"a;b\"" + date, "0xC02F", "",
          "from a.example (x; y) by b.example id <q;x@h.example> x-c \"a;b\"\r\n\ttls 0xC02F" + date},
+        {"quoted local part with > and ; in a path (Postfix's own field, hostile RCPT)",
+         "from client.example.test (unknown [127.0.0.1])\r\n"
+         "\tby mx.example.test (Postfix) with ESMTPSA id 3ABDE54C5FE\r\n"
+         "\tfor <\"a (b) \\\"c\\\" <d>;e\"@example.test>" + date,
+         "TLS_AES_256_GCM_SHA384", "x25519",
+         "from client.example.test (unknown [127.0.0.1])\r\n"
+         "\tby mx.example.test (Postfix) with ESMTPSA id 3ABDE54C5FE\r\n"
+         "\tfor <\"a (b) \\\"c\\\" <d>;e\"@example.test>\r\n"
+         "\ttls TLS_AES_256_GCM_SHA384 group x25519" + date},
         {"long line folds",
          "from a.example by b.example with ESMTPSA id 0123456789012345678901234567890" + date,
          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "secp256r1",

@@ -174,8 +174,11 @@ std::optional<std::string> addTlsClauses(std::string_view value, std::string_vie
             continue;
         }
         if (angle) {
+            // A quoted local part may hold '>' and ';' ("<\"a>b;c\"@x>").
             if (c == '>')
                 angle = false;
+            else if (c == '"')
+                quoted = true;
             continue;
         }
         switch (c) {
