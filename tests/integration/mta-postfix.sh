@@ -192,18 +192,17 @@ smtpd_tls_eecdh_grade = auto
 tls_low_cipherlist = kECDHE:@SECLEVEL=0
 tls_medium_cipherlist = kECDHE:@SECLEVEL=0
 tls_high_cipherlist = kECDHE:@SECLEVEL=0
-
-# The milter, on every smtpd service; nothing for locally submitted mail.
-# The macro lists stay at their defaults: the milter asks with
-# smfi_setsymlist.
-smtpd_milters = inet:127.0.0.1:$milter_port
-non_smtpd_milters =
-milter_protocol = 6
-milter_default_action = ${MTA_MILTER_DEFAULT_ACTION:-tempfail}
-milter_connect_timeout = 10s
-milter_command_timeout = 10s
-milter_content_timeout = 30s
 EOF
+    # The milter, on every smtpd service; nothing for locally submitted
+    # mail.  These lines are the README's recipe, conf/postfix-main.cf, with
+    # the test's milter port (and default action, for the fault tests).  The
+    # macro lists stay at their defaults: the milter asks with
+    # smfi_setsymlist.
+    grep -q '^smtpd_milters = inet:127.0.0.1:8891$' "$TOP/conf/postfix-main.cf" || {
+        log "postfix: conf/postfix-main.cf has no smtpd_milters = inet:127.0.0.1:8891"; return 1; }
+    sed -e "s/^smtpd_milters = inet:127.0.0.1:8891\$/smtpd_milters = inet:127.0.0.1:$milter_port/" \
+        -e "s/^milter_default_action = tempfail\$/milter_default_action = ${MTA_MILTER_DEFAULT_ACTION:-tempfail}/" \
+        "$TOP/conf/postfix-main.cf" >> "$c/main.cf"
     # Extra settings from the caller replace ours in place (postconf -e), so
     # that e.g. 'smtpd_tls_auth_only = yes' wins without Postfix warning
     # about a duplicate entry; new names are appended.
