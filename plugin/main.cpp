@@ -100,10 +100,12 @@ void reloadLoop(sigset_t set) {
 int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
     auto& rt = Runtime::instance();
     rt.logger().openSyslog(*cfg);
-    auto auditError = rt.logger().configure(*cfg);
-    if (!auditError.empty()) {
-        std::cerr << "rfc8314-milter: " << auditError << "\n";
-        return kExitOsErr;
+    // The audit file is opened once the daemon runs as its own user (below),
+    // so that every reopen on SIGUSR1 is made with the same rights.
+    {
+        Config noAudit = *cfg;
+        noAudit.auditFile.clear();
+        rt.logger().configure(noAudit);
     }
 
     umask(static_cast<mode_t>(cfg->umask));
@@ -137,6 +139,13 @@ int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
     }
     if (int rc = dropPrivileges(*cfg))
         return rc;
+    if (auto err = rt.logger().configure(*cfg); !err.empty()) {
+        LogLine line;
+        line.add("error", err);
+        rt.logger().log(LogLevel::Error, line.str());
+        std::cerr << "rfc8314-milter: " << err << "\n";
+        return kExitOsErr;
+    }
 
     // Every thread, ours and libmilter's, must have the stop signals and
     // SIGUSR1 blocked, or the kernel may hand a process signal to a thread

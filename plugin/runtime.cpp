@@ -72,6 +72,7 @@ std::string Logger::configure(const Config& c) {
     std::string error;
     if (!c.auditFile.empty()) {
         file = std::make_shared<AuditFile>();
+        file->path = c.auditFile;
         file->fd = ::open(c.auditFile.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (file->fd < 0) {
             error = "cannot open audit_file " + c.auditFile + ": " + std::strerror(errno);
@@ -81,6 +82,13 @@ std::string Logger::configure(const Config& c) {
     std::lock_guard<std::mutex> lock(mu_);
     stderr_ = c.logStderr;
     level_ = c.logLevel;
+    // A reopen that fails (the file was rotated to a place the daemon's user
+    // cannot write, say) keeps the open descriptor rather than losing every
+    // audit event from now on.
+    if (!file && !error.empty() && audit_ && audit_->path == c.auditFile) {
+        error += "; still writing to the file opened before";
+        return error;
+    }
     audit_ = std::move(file);
     return error;
 }

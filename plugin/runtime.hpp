@@ -30,6 +30,7 @@ public:
 private:
     struct AuditFile {
         int fd = -1;
+        std::string path;
         ~AuditFile();
     };
     mutable std::mutex mu_;

@@ -108,4 +108,31 @@ for ((i = 0; i < 50; i++)); do grep -q 'socket changed' "$WORK/daemon.log" && br
 expect_grep "restart-only key: warned on reload" 'socket changed; it takes effect at the next restart' "$WORK/daemon.log"
 kill -TERM "$PID"; wait "$PID" 2>/dev/null
 expect_no_grep "no internal errors" 'internal error' "$WORK/daemon.log"
+
+# Started as root with user=: the audit file is opened as that user, so a
+# reload (which reopens it, for log rotation) still can.
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+    mkdir -p "$WORK/auditdir"
+    chown nobody "$WORK/auditdir"
+    cat > "$WORK/priv.conf" <<CONF
+socket = inet:$PORT@127.0.0.1
+syslog = no
+log_stderr = yes
+user = nobody
+audit_file = $WORK/auditdir/audit.jsonl
+CONF
+    "$MILTER_BIN" -f -c "$WORK/priv.conf" 2>"$WORK/priv.log" &
+    PID=$!
+    track_pid "$PID"
+    wait_port "$PORT" 10 || fail "privileged start: no socket"
+    expect_eq "user=: the audit file is created by that user" \
+        "$(stat -c %U "$WORK/auditdir/audit.jsonl" 2>/dev/null)" nobody
+    kill -USR1 "$PID"
+    for ((i = 0; i < 50; i++)); do grep -q 'event=reload, status=ok' "$WORK/priv.log" && break; sleep 0.1; done
+    expect_grep "user=: reload logged ok" 'event=reload, status=ok' "$WORK/priv.log"
+    expect_no_grep "user=: reload reopens the audit file" 'cannot open audit_file' "$WORK/priv.log"
+    kill -TERM "$PID"; wait "$PID" 2>/dev/null
+else
+    fail "user=: this check needs root and a user nobody"
+fi
 finish
