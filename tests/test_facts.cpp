@@ -168,6 +168,41 @@ BOOST_AUTO_TEST_CASE(listener_and_client) {
     BOOST_TEST(c.name.empty(), "'unknown' is no name");
     BOOST_TEST(c.port.value_or(0) == 40000);
 
+    // `_` fills what the MTA left out (an MTA that ignores smfi_setsymlist).
+    struct Underscore {
+        const char* value;
+        const char* name;
+        const char* addr;
+    };
+    const Underscore table[] = {
+        {"client.example.test [192.0.2.8]", "client.example.test", "192.0.2.8"},
+        {"ident@client.example.test [192.0.2.8]", "client.example.test", "192.0.2.8"},
+        {"client.example.test [192.0.2.8] (may be forged)", "", "192.0.2.8"},
+        {"unknown [192.0.2.8]", "", "192.0.2.8"},
+        {"[192.0.2.8]", "", ""}, // no name before the bracket: not this form
+        {"host [IPv6:2001:db8::1]", "host", "2001:db8::1"},
+        {"host [not.an.addr]", "", ""},
+        {"host [192.0.2.8", "", ""},
+        {"", "", ""},
+    };
+    for (const auto& t : table) {
+        auto [name, addr] = parseClientMacro(t.value);
+        BOOST_TEST(name == t.name, "_ = '" << t.value << "': got name '" << name << "', want '" << t.name << "'");
+        BOOST_TEST(addr == t.addr, "_ = '" << t.value << "': got addr '" << addr << "', want '" << t.addr << "'");
+    }
+    MacroMap only;
+    only.set("_", "client.example.test [192.0.2.9]");
+    auto u = readClientFacts(only);
+    BOOST_TEST(u.addr == "192.0.2.9");
+    BOOST_TEST(u.name == "client.example.test");
+    MacroMap both; // the MTA's own macros win; "unknown" keeps the name empty
+    both.set("_", "forged.example [192.0.2.9]");
+    both.set("{client_addr}", "192.0.2.7");
+    both.set("{client_name}", "unknown");
+    auto b = readClientFacts(both);
+    BOOST_TEST(b.addr == "192.0.2.7");
+    BOOST_TEST(b.name.empty());
+
     BOOST_TEST(clientNameFromConnect("[127.0.0.1]").empty());
     BOOST_TEST(clientNameFromConnect("unknown").empty());
     BOOST_TEST(clientNameFromConnect("localhost") == "localhost");

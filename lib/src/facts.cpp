@@ -5,6 +5,9 @@
 
 #include "text.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <cstdio>
 
@@ -179,11 +182,45 @@ std::string clientNameFromConnect(std::string_view hostname) {
     return std::string(hostname);
 }
 
+std::pair<std::string, std::string> parseClientMacro(std::string_view v) {
+    // "[ident@]name [addr]" optionally followed by " (may be forged)".
+    v = trim(v);
+    const auto open = v.find(" [");
+    const auto close = open == std::string_view::npos ? open : v.find(']', open + 2);
+    if (close == std::string_view::npos)
+        return {};
+    std::string addr(v.substr(open + 2, close - open - 2));
+    if (addr.rfind("IPv6:", 0) == 0)
+        addr.erase(0, 5);
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, addr.c_str(), buf) != 1 && inet_pton(AF_INET6, addr.c_str(), buf) != 1)
+        return {};
+    // Sendmail marks a name whose forward lookup did not match: not a name.
+    if (v.substr(close + 1).find("may be forged") != std::string_view::npos)
+        return {std::string(), addr};
+    auto name = v.substr(0, open);
+    if (auto at = name.rfind('@'); at != std::string_view::npos)
+        name.remove_prefix(at + 1);
+    return {clientNameFromConnect(name), addr};
+}
+
 ClientFacts readClientFacts(const MacroSource& m) {
     ClientFacts c;
     c.addr = value(m, "{client_addr}");
     c.name = clientNameFromConnect(value(m, "{client_name}"));
     c.port = parsePort(value(m, "{client_port}"));
+    // An MTA that ignores smfi_setsymlist may still pass `_` (both do by
+    // default at connect): name and address from there fill what is missing.
+    // A {client_name} of "unknown" says there is no verified name; only an
+    // absent one lets `_` speak for the name.
+    const bool nameAbsent = !m.get("{client_name}");
+    if (c.addr.empty() || nameAbsent) {
+        auto [name, addr] = parseClientMacro(value(m, "_"));
+        if (c.addr.empty())
+            c.addr = addr;
+        if (nameAbsent && !addr.empty() && c.addr == addr)
+            c.name = name;
+    }
     return c;
 }
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "rfc8314/tls_names.hpp"
 
@@ -111,9 +112,13 @@ struct ClientFacts {
 TlsFacts readTlsFacts(const MacroSource& m);
 AuthFacts readAuthFacts(const MacroSource& m);
 ListenerFacts readListenerFacts(const MacroSource& m);
-// From {client_addr}, {client_name}, {client_port}; a name of "unknown" or an
-// address literal "[...]" counts as no name.
+// From {client_addr}, {client_name}, {client_port}, and `_` where those are
+// missing; a name of "unknown" or an address literal "[...]" counts as no name.
 ClientFacts readClientFacts(const MacroSource& m);
+// The `_` macro, "[ident@]name [addr]" (Sendmail may append " (may be
+// forged)", and then the name is not one): {name or "" when not a name, addr}, or {"", ""} when it holds
+// no valid IPv4/IPv6 address in brackets.
+std::pair<std::string, std::string> parseClientMacro(std::string_view v);
 // Client name as libmilter's connect callback gives it ("unknown", "[1.2.3.4]"
 // or a name): the name, or empty when it is not a name.
 std::string clientNameFromConnect(std::string_view hostname);
