@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -60,26 +61,49 @@ FailAction failAction(SMFICTX* ctx) {
     return FailAction::Tempfail;
 }
 
-// The one exception guard every callback goes through.
+// Test-only: RFC8314_MILTER_TEST_THROW_AT=STAGE makes that stage's callback
+// throw after the session has done its work, so the fault tests can prove
+// the guard's answer and log line on a real MTA.  Read once; never set in
+// production (documented in rfc8314-milter(8)).
+void injectTestFault(const char* stage) {
+    static const std::string at = [] {
+        const char* v = std::getenv("RFC8314_MILTER_TEST_THROW_AT");
+        return std::string(v ? v : "");
+    }();
+    if (!at.empty() && at == stage)
+        throw std::runtime_error(std::string("test: failure injected at ") + stage);
+}
+
+// Logs a failure of the filter: the transaction's facts when the session
+// exists (so the audit trail has a line for it), else the bare stage.
+void logInternalError(SMFICTX* ctx, const char* stage, const char* what, FailAction action) {
+    auto& logger = Runtime::instance().logger();
+    LogLine line;
+    line.add("error", "internal error").add("stage", stage).add("what", what);
+    logger.log(LogLevel::Error, line.str());
+    if (auto* c = context(ctx); c && c->session)
+        logger.log(LogLevel::Error, c->session->failTransaction(stage, what, action).line);
+}
+
+// The one exception guard every callback goes through.  Nothing in here
+// may throw past it: the handlers allocate only inside their own try.
 template <typename F> sfsistat guard(SMFICTX* ctx, const char* stage, F&& body) noexcept {
+    // The exception dies with its catch block: keep a copy of its text, in
+    // a buffer, since copying into a string could itself throw.
+    char what[256] = "unknown exception";
     try {
         return body();
     } catch (const std::exception& e) {
-        try {
-            LogLine line;
-            line.add("error", "internal error").add("stage", stage).add("what", e.what());
-            Runtime::instance().logger().log(LogLevel::Error, line.str());
-        } catch (...) {
-        }
+        std::snprintf(what, sizeof what, "%s", e.what());
     } catch (...) {
-        Runtime::instance().logger().log(LogLevel::Error, "error=\"internal error\", stage=" +
-                                                              std::string(stage));
     }
+    FailAction action = FailAction::Tempfail;
     try {
-        return failAction(ctx) == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+        action = failAction(ctx);
+        logInternalError(ctx, stage, what, action);
     } catch (...) {
-        return SMFIS_TEMPFAIL;
     }
+    return action == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 }
 
 void emit(const Decision& d) {
@@ -199,6 +223,7 @@ sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onConnect(m, hostname ? hostname : "", addressText(addr));
+        injectTestFault("connect");
         return answer(ctx, d, SMFIP_NR_CONN);
     });
 }
@@ -208,6 +233,7 @@ sfsistat onHelo(SMFICTX* ctx, char* helo) {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onHelo(m, helo ? helo : "");
+        injectTestFault("helo");
         return answer(ctx, d, SMFIP_NR_HELO);
     });
 }
@@ -228,12 +254,13 @@ unsigned testDelayMs() {
 }
 
 sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
-    if (unsigned ms = testDelayMs())
-        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return guard(ctx, "mail", [&]() -> sfsistat {
+        if (unsigned ms = testDelayMs())
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onMailFrom(m, argv && argv[0] ? argv[0] : "", Clock::system());
+        injectTestFault("mail");
         return answer(ctx, d, 0);
     });
 }
@@ -243,6 +270,7 @@ sfsistat onEnvRcpt(SMFICTX* ctx, char** argv) {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onRcpt(m, argv && argv[0] ? argv[0] : "");
+        injectTestFault("rcpt");
         return answer(ctx, d, SMFIP_NR_RCPT);
     });
 }
@@ -252,6 +280,7 @@ sfsistat onEom(SMFICTX* ctx) {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onEndOfMessage(m, Clock::system());
+        injectTestFault("eom");
         for (const auto& h : d.inserts) {
             if (smfi_insheader(ctx, h.index, const_cast<char*>(h.name.c_str()),
                                const_cast<char*>(h.value.c_str())) != MI_SUCCESS) {

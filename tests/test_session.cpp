@@ -284,4 +284,46 @@ BOOST_AUTO_TEST_CASE(hostile_values_stay_escaped) {
     BOOST_TEST(eom.inserts[0].value.find("Bcc") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(internal_error_line_carries_the_facts) {
+    Session s(config());
+    s.onConnect(kConnect587, "client.example.test", "192.0.2.10");
+    s.onHelo(kTls13, "client.example.test");
+    s.onMailFrom(macros({{"i", "QID1"}, {"{auth_type}", "PLAIN"}, {"{auth_authen}", "al ice"}}),
+                 "<a@example.org>", fixedClock());
+    struct Case {
+        FailAction action;
+        const char* what;
+        const char* want;
+    };
+    const Case table[] = {
+        {FailAction::Tempfail, "boom",
+         "QID1: user=\"al ice\", mech=PLAIN, tls=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, "
+         "client=laptop.example[192.0.2.10]:50123, listener=submission/587, "
+         "verdict=tempfail, reason=internal-error, stage=eom, error=boom"},
+        {FailAction::Accept, "bad\r\nline",
+         "QID1: user=\"al ice\", mech=PLAIN, tls=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, "
+         "client=laptop.example[192.0.2.10]:50123, listener=submission/587, "
+         "verdict=accept, reason=internal-error, stage=eom, error=\"bad\\r\\nline\""},
+    };
+    for (const auto& c : table) {
+        const auto e = s.internalErrorEvent("eom", c.what, c.action);
+        BOOST_TEST((e.level == LogLevel::Error));
+        BOOST_TEST(e.line == c.want, "got  " << e.line << "\nwant " << c.want);
+    }
+    // The guard's form also drops the accept line the transaction was
+    // waiting to write: it did not end in an accept.
+    // (No queue id at MAIL, as with Postfix: the accept line is pending.)
+    for (bool fail : {false, true}) {
+        Session p(config());
+        p.onConnect(kConnect587, "client.example.test", "192.0.2.10");
+        p.onHelo(kTls13, "client.example.test");
+        p.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+        if (fail) {
+            const auto e = p.failTransaction("mail", "boom", FailAction::Tempfail);
+            BOOST_TEST(e.line.find("reason=internal-error") != std::string::npos);
+        }
+        BOOST_TEST(auditCount(p.onClose()) == (fail ? 0u : 1u), "failed=" << fail);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -160,7 +160,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
     JsonLine json;
     json.add("time", isoTime(c))
         .add("queue_id", queueId_)
-        .add("event", authenticated ? "auth" : "refused")
+        .add("event", authenticated ? "auth" : "unauthenticated")
         .add("user", auth_.authen)
         .add("mech", auth_.type)
         .add("tls", toString(tls_.version))
@@ -223,13 +223,15 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     // The MTA answered AUTH before any milter ran: over cleartext the
     // password has crossed the wire and the MTA's answer told the client
     // whether it was valid.  Only MTA settings close that.
-    if (authenticated && !tls_.active() && listener_.policy.enabled &&
-        listener_.policy.requireTlsForAuth &&
+    // On every listener: a relay port that takes AUTH in cleartext exposes
+    // passwords just the same, even where no policy refuses the transaction.
+    if (authenticated && !tls_.active() &&
         (!limiter_ || limiter_->allow("cleartext-auth/" + listener_.name, clock.now, 3600))) {
         LogLine warn;
-        warn.add("warning", "AUTH succeeded over cleartext before the milter could refuse it; "
-                            "set Postfix smtpd_tls_auth_only = yes on this service, or Sendmail "
-                            "AuthOptions=p, so the MTA offers AUTH only after STARTTLS")
+        warn.add("warning", "AUTH succeeded over cleartext: the password crossed the wire before "
+                            "any milter ran; set Postfix smtpd_tls_auth_only = yes on this "
+                            "service, or Sendmail AuthOptions=p, so the MTA offers AUTH only "
+                            "after STARTTLS")
             .add("listener", listenerText());
         d.logs.push_back({LogLevel::Warning, warn.str(), {}});
     }
@@ -307,6 +309,33 @@ Decision Session::onClose() {
     Decision d;
     flushAudit(d);
     return d;
+}
+
+LogEvent Session::failTransaction(std::string_view stage, std::string_view what,
+                                  FailAction action) {
+    // This line replaces the audit line the transaction was waiting for: it
+    // will not end the way that line would have said.
+    pendingAudit_.reset();
+    return internalErrorEvent(stage, what, action);
+}
+
+LogEvent Session::internalErrorEvent(std::string_view stage, std::string_view what,
+                                     FailAction action) const {
+    const bool tls = tls_.active();
+    const std::string cipher = tls ? tls_.clauseValue() : std::string();
+    const std::string verdict(toString(action));
+    LogLine line(queueId_);
+    line.add("user", auth_.authenticated() ? auth_.authen : std::string("none"))
+        .add("mech", auth_.authenticated() ? auth_.type : std::string("none"))
+        .add("tls", toString(tls_.version))
+        .add("cipher", tls ? (cipher.empty() ? std::string("unknown") : cipher) : "none")
+        .add("client", clientText())
+        .add("listener", listenerText())
+        .add("verdict", verdict)
+        .add("reason", "internal-error")
+        .add("stage", stage)
+        .add("error", what);
+    return {LogLevel::Error, line.str(), {}};
 }
 
 std::string Session::clientText() const {

@@ -325,6 +325,39 @@ expect_no_grep "$c: no internal errors" 'internal error' "$MILTER_LOG"
 check "$c: milter still running" kill -0 "$MILTER_PID"
 
 milter_down
+
+# ---- 6. a failure inside a callback: the guard answers on_internal_error ------------
+# A test-only hook throws from inside the MAIL callback; the guard must log
+# the transaction's facts with reason=internal-error and answer what
+# on_internal_error says, and the filter must go on serving.
+for action in tempfail accept; do
+    c=throw_$action
+    MILTER_LOG="$WORK/milter-$c.log"
+    : > "$MILTER_LOG"
+    write_conf
+    sed -i "1i on_internal_error = $action" "$MILTER_CONF"   # a global key: before any section
+    milter_up RFC8314_MILTER_TEST_THROW_AT=mail || fail "$c: milter did not start"
+    before=$(mta_messages | grep -c .)
+    send "$c" --port "$PORT_SUB" --tls --auth PLAIN --auth-user "$SASL_USER" --auth-password "$SASL_PASS"
+    expect_grep "$c: the failure is logged with the transaction's facts" \
+        "user=$SASL_USER, mech=PLAIN, tls=TLSv1\\.[23], cipher=TLS_[A-Z0-9_]+, client=[^,]+, listener=submission/$PORT_SUB, verdict=$action, reason=internal-error, stage=mail" "$MILTER_LOG"
+    if [ "$action" = tempfail ]; then
+        expect_grep "$c: MAIL gets 4xx" '^<[-~*]+ +4[0-9][0-9] ' "$WORK/$c.swaks"
+        expect_no_grep "$c: never reached DATA" '^<[-~] +354 ' "$WORK/$c.swaks"
+    else
+        expect_grep "$c: accepted" '^<[-~] +250 .*(queued|Ok)' "$WORK/$c.swaks"
+        if mta_wait_delivery $((before + 1)) 20 && f=$(message_for "$c"); then
+            expect_eq "$c: delivered, without the milter's trace field" "$(milter_fields "$f")" 0
+        else
+            fail "$c: not delivered"
+        fi
+    fi
+    expect_eq "$c: no other audit line for the transaction" \
+        "$(grep "user=$SASL_USER, " "$MILTER_LOG" | grep -vc 'reason=internal-error')" 0
+    check "$c: milter still running" kill -0 "$MILTER_PID"
+    milter_down
+done
+
 mta_stop
 t=${EPOCHREALTIME/./}; t0=${T0/./}
 log "test_faults: $(((t - t0) / 1000000)) s"

@@ -93,6 +93,14 @@ public:
     // The connection ends: the pending audit line, if any.
     Decision onClose();
 
+    // The line for a transaction the filter itself failed on: what is known
+    // of it, verdict = the on_internal_error action, reason=internal-error.
+    LogEvent internalErrorEvent(std::string_view stage, std::string_view what,
+                                FailAction action) const;
+    // The same, for the daemon's guard: also drops the transaction's pending
+    // audit line, which this one replaces.
+    LogEvent failTransaction(std::string_view stage, std::string_view what, FailAction action);
+
     const Config& config() const noexcept { return *config_; }
     const TlsFacts& tls() const noexcept { return tls_; }
     const AuthFacts& auth() const noexcept { return auth_; }
