@@ -151,10 +151,16 @@ std::optional<std::string> addTlsClauses(std::string_view value, std::string_vie
 
     // Walk the value once, outside comments, quoted strings and angle
     // addresses: remember the last ";" and whether a "tls" clause exists.
+    // Before the ";" the words pair up as clause keyword and value (from X,
+    // by Y, with Z, ..., tls T), so "tls" counts only in a keyword place: a
+    // HELO of "tls" ("from tls (...)") is a value, not a clause.
     std::size_t semicolon = std::string_view::npos;
     bool hasTls = false;
     int depth = 0;
     bool quoted = false, angle = false;
+    bool inWord = false;     // inside a top-level word (or quoted/angle token)
+    std::size_t words = 0;   // top-level words since the start or the last ";"
+    auto isBlank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     for (std::size_t i = 0; i < value.size(); ++i) {
         const char c = value[i];
         if (quoted) {
@@ -181,21 +187,29 @@ std::optional<std::string> addTlsClauses(std::string_view value, std::string_vie
                 quoted = true;
             continue;
         }
-        switch (c) {
-        case '(': depth = 1; break;
-        case '"': quoted = true; break;
-        case '<': angle = true; break;
-        case ';': semicolon = i; break;
-        default:
-            if ((c == 't' || c == 'T') && i > 0 &&
-                (value[i - 1] == ' ' || value[i - 1] == '\t' || value[i - 1] == '\n') &&
-                i + 3 < value.size()) {
-                const char after = value[i + 3];
-                if ((value[i + 1] | 0x20) == 'l' && (value[i + 2] | 0x20) == 's' &&
-                    (after == ' ' || after == '\t' || after == '\r' || after == '\n'))
-                    hasTls = true;
+        if (isBlank(c) || c == '(' || c == ';') {
+            inWord = false;
+            if (c == '(')
+                depth = 1;
+            if (c == ';') {
+                semicolon = i;
+                words = 0;
             }
+            continue;
         }
+        if (!inWord) {
+            inWord = true;
+            // Even places (0, 2, 4, ...) hold clause keywords.
+            if (words % 2 == 0 && i + 3 <= value.size() && (value[i] | 0x20) == 't' &&
+                (value[i + 1] | 0x20) == 'l' && (value[i + 2] | 0x20) == 's' &&
+                (i + 3 == value.size() || isBlank(value[i + 3]) || value[i + 3] == '('))
+                hasTls = true;
+            ++words;
+        }
+        if (c == '"')
+            quoted = true;
+        else if (c == '<')
+            angle = true;
     }
     if (semicolon == std::string_view::npos)
         return std::nullopt;
