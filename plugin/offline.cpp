@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "rfc8314/logfmt.hpp"
+#include "rfc8314/received.hpp"
 #include "rfc8314/session.hpp"
 
 namespace rfc8314 {
@@ -69,8 +70,20 @@ int runOffline(const std::shared_ptr<const Config>& cfg, const OfflineRequest& r
         out << " reply: " << mail.reply->code << " " << mail.reply->xcode << " "
             << mail.reply->text;
     out << "\n";
-    if (mail.verdict != Verdict::Continue)
+    if (!req.received.empty()) {
+        // What addTlsClauses makes of an MTA's own Received value (the case
+        // of an MTA that shows its trace field to the milter).
+        const auto added = t.active() ? addTlsClauses(req.received, t.clauseValue(), s.group(), "\n")
+                                      : std::optional<std::string>(req.received);
+        out << "received with tls clauses: "
+            << (added ? *added : std::string("(not a Received value with a top-level ';')"))
+            << "\n";
+    }
+    if (mail.verdict != Verdict::Continue) {
+        for (const auto& j : json)
+            out << "audit: " << j << "\n";
         return 0;
+    }
     for (const auto& r : req.rcpts)
         printLogs(s.onRcpt(m, !r.empty() && r.front() == '<' ? r : "<" + r + ">"), out, json);
     auto eom = s.onEndOfMessage(m, Clock::system());
