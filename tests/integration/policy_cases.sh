@@ -39,6 +39,14 @@ reload_milter() {
 
 auth_args() { echo --auth PLAIN --auth-user "$1" --auth-password "$2"; }
 
+# expect_audit NAME USER GLOB — the last audit line for USER matches GLOB.
+expect_audit() {
+    local line
+    line=$(audit_for "$2")
+    # shellcheck disable=SC2053
+    if [[ $line == $3 ]]; then pass "$1"; else fail "$1: audit line: '$line', want '$3'"; fi
+}
+
 # A hand-driven cleartext SMTP session on one descriptor, for a connection
 # that must stay open across a reload.  Transcript in $WORK/NAME.smtp.
 SMTP_FD=
@@ -110,6 +118,7 @@ run_policy_cases() {
     # 3. TLS is fine: the same user over STARTTLS is accepted.
     send p_tls_ok --port "$PORT_SUB" --tls $(auth_args "$SASL_USER" "$SASL_PASS")
     expect_grep "STARTTLS + AUTH: accepted" '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_tls_ok.swaks"
+    expect_audit "STARTTLS + AUTH: audit verdict accept" "$SASL_USER" "*tls=TLSv1.[23], cipher=TLS_*verdict=accept"
 
     # 4. TLS 1.1 is below the RFC 8997 minimum.
     send p_tls11 --port "$PORT_SUB" --tls --tls-protocol tlsv1_1 --tls-cipher 'DEFAULT:@SECLEVEL=0' \
@@ -138,6 +147,7 @@ run_policy_cases() {
     # 6. tempfail: 451 4.7.0 with the same text.
     reload_milter "action = tempfail" || fail "reload to tempfail not logged"
     send p_tempfail --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
+    expect_audit "tempfail: audit verdict tempfail" "$SASL_USER" "*tls=none,*verdict=tempfail, reason=cleartext*cleartext_auth=yes"
     expect_eq "tempfail: 451 4.7.0 reply" "$(mail_reply p_tempfail)" \
         "451 4.7.0 Encryption required: enable SSL/TLS (or STARTTLS) with TLS 1.2 or newer in your mail program"
 
@@ -175,6 +185,7 @@ run_policy_cases() {
     reload_milter "reply = 530 5.7.0 Use TLS, see https://help.example.test/tls" || fail "reload reply"
     send p_reply --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
     expect_eq "custom reply" "$(mail_reply p_reply)" "530 5.7.0 Use TLS, see https://help.example.test/tls"
+    expect_audit "custom reply: audit verdict reject" "$SASL_USER" "*verdict=reject, reason=cleartext*"
 
     # 10. A good reload: a connection opened under the old policy keeps it,
     # the next connection follows the new one.
@@ -189,9 +200,13 @@ run_policy_cases() {
         send p_new_after_reload --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
         expect_grep "reload: the next connection follows the new policy (delivered)" \
             '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_new_after_reload.swaks"
+        expect_audit "reload: the next connection's audit verdict would-reject" "$SASL_USER" \
+            "*verdict=would-reject, reason=cleartext*"
         r_old=$(smtp_cmd "MAIL FROM:<sender@example.test>")
         expect_eq "reload: the connection opened before it keeps the old policy" \
             "$r_old" "530 5.7.0 Use TLS, see https://help.example.test/tls"
+        expect_audit "reload: the open connection's audit verdict reject" "$SASL_USER" \
+            "*verdict=reject, reason=cleartext*"
         smtp_close
     else
         fail "open session: cannot connect to port $PORT_SUB"
@@ -209,6 +224,7 @@ run_policy_cases() {
     send p_tempfail2_retry --port "$PORT_SUB" --tls $(auth_args "$SASL_USER" "$SASL_PASS")
     expect_grep "tempfail: the retry over STARTTLS is accepted" \
         '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/p_tempfail2_retry.swaks"
+    expect_audit "tempfail: the retry's audit verdict accept" "$SASL_USER" "*tls=TLSv1.[23],*verdict=accept"
 
     # 12. TLS 1.1 passes when the listener's minimum is lowered to it.
     reload_milter "min_tls_version = TLSv1.1" || fail "reload to min_tls_version TLSv1.1 not logged"
