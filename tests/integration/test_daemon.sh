@@ -36,6 +36,22 @@ expect_grep "all errors counted" '4 configuration error' "$WORK/n.out"
 "$MILTER_BIN" -n -c "$WORK/missing.conf" > "$WORK/m.out" 2>&1
 expect_eq "-n on a missing file exits 78" "$?" 78
 
+# The staged deprecation in the sample config: every stage's section, as
+# an operator would uncomment it, is a valid configuration.
+awk -v dir="$WORK" '
+    /^#   \[listener submission\]$/ { n++; f = dir "/stage" n ".conf"; print "rollout_salt = s" > f }
+    /^#   / && n { sub(/^#   /, ""); print >> f; next }
+    { if (n && f) close(f) }
+' "$TOP/conf/rfc8314-milter.conf"
+stages=0
+for f in "$WORK"/stage*.conf; do
+    [ -e "$f" ] || continue
+    stages=$((stages + 1))
+    if "$MILTER_BIN" -n -c "$f" > "$f.out" 2>&1; then pass "sample stage $(basename "$f" .conf) is valid"
+    else fail "sample stage $(basename "$f" .conf):"; sed 's/^/    | /' "$f.out"; fi
+done
+expect_eq "the sample shows four stages" "$stages" 4
+
 conf() {
     {
         echo "socket = inet:$PORT@127.0.0.1"
