@@ -29,7 +29,8 @@
 //
 // Latency of a stage: from the write of its request (with whatever no-reply
 // requests were buffered ahead of it) to its final reply.  "txn" is MAIL
-// request to final end-of-body reply.
+// request to final end-of-body reply.  "mail1" is the first MAIL of a
+// connection (see Stage).
 //
 // One thread, epoll, non-blocking sockets.  Loopback or unix sockets only
 // by intent; nothing here resolves names.
@@ -125,10 +126,14 @@ constexpr size_t kMaxPacket = 16u << 20;
 constexpr size_t kBodyChunk = 65535; // MILTER_CHUNK_SIZE
 
 // ---- stages -----------------------------------------------------------------
-enum Stage { kOptneg, kConnect, kHelo, kMail, kRcpt, kData, kHeader, kEoh, kBody, kEom, kTxn,
-             kStageCount };
+// mail1 is the first MAIL of a connection: when connect and helo are
+// no-reply steps, its request also carries them (and the filter's work for
+// them); mail is every later MAIL.
+enum Stage { kOptneg, kConnect, kHelo, kMail1, kMail, kRcpt, kData, kHeader, kEoh, kBody, kEom,
+             kTxn, kStageCount };
 constexpr std::array<const char*, kStageCount> kStageName = {
-    "optneg", "connect", "helo", "mail", "rcpt", "data", "header", "eoh", "body", "eom", "txn"};
+    "optneg", "connect", "helo", "mail1", "mail", "rcpt", "data", "header", "eoh", "body", "eom",
+    "txn"};
 
 // SMFIM_* macro list indexes, as the filter names them in setsymlist.
 enum MacroList { kListConnect, kListHelo, kListMail, kListRcpt, kListData, kListEom, kListEoh,
@@ -848,7 +853,7 @@ void Driver::txnSegment(Conn& c) {
     m.sender = true;
     std::string mail = "<sender@example.test>";
     mail.push_back('\0');
-    addEvent(c, kCmdMail, kMail, kListMail, m, mail, kNoMail, kNrMail);
+    addEvent(c, kCmdMail, c.txnStarted == 0 ? kMail1 : kMail, kListMail, m, mail, kNoMail, kNrMail);
     // With smtpd_delay_open_until_valid_rcpt = yes the queue file (and id)
     // comes after the first RCPT's milter event.
     m.rcpt = true;
