@@ -217,16 +217,18 @@ note ""
 start_null null-plain plain inet:13001
 start_null null-same same inet:13002
 start_rfc rfc-inet inet:13003
+start_null null-plain-unix plain unix
 start_null null-same-unix same unix
 start_rfc rfc-unix unix
 
 # ---- (a) throughput at 50 concurrent connections --------------------------------
 say "== (a) milter-load: 50 concurrent connections, $TX_A transactions a run, 10 per connection, $ROUNDS rounds =="
-A_NAMES=(null-plain null-same rfc-inet null-same-unix rfc-unix)
+A_NAMES=(null-plain null-same rfc-inet null-plain-unix null-same-unix rfc-unix)
 declare -A A_FILES
 for ((r = 1; r <= ROUNDS; r++)); do
     # Alternate the order each round so no configuration always runs first.
-    if ((r % 2)); then order=("${A_NAMES[@]}"); else order=(rfc-unix null-same-unix rfc-inet null-same null-plain); fi
+    order=("${A_NAMES[@]}")
+    ((r % 2)) || order=($(printf '%s\n' "${A_NAMES[@]}" | tac))
     for n in "${order[@]}"; do
         f="$WORK/a-$n-$r.txt"
         load "$f" -s "${SPEC[$n]}" -c 50 -n "$TX_A" -p 10 --label "$n"
@@ -257,7 +259,7 @@ sed -n '2,$p' "${A_MED[rfc-unix]}" | grep -v '^RESULT' | sed 's/^/  /'
 
 note "(a) [load average $(cut -d' ' -f1-3 /proc/loadavg)] throughput, milter-load, 50 concurrent, median of $ROUNDS rounds of $TX_A transactions (transactions/s)"
 note "    inet   null-plain $(printf '%9s' "${A_TPS[null-plain]}")   null-same $(printf '%9s' "${A_TPS[null-same]}")   rfc8314 $(printf '%9s' "${A_TPS[rfc-inet]}")   rfc8314/null-plain $(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-plain]}")   rfc8314/null-same $(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-same]}")"
-note "    unix                          null-same $(printf '%9s' "${A_TPS[null-same-unix]}")   rfc8314 $(printf '%9s' "${A_TPS[rfc-unix]}")                            rfc8314/null-same $(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-same-unix]}")"
+note "    unix   null-plain $(printf '%9s' "${A_TPS[null-plain-unix]}")   null-same $(printf '%9s' "${A_TPS[null-same-unix]}")   rfc8314 $(printf '%9s' "${A_TPS[rfc-unix]}")   rfc8314/null-plain $(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-plain-unix]}")   rfc8314/null-same $(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-same-unix]}")"
 
 # ---- (b) p99 per stage ------------------------------------------------------------
 say ""
@@ -304,16 +306,17 @@ new_e2e() {
 13028      inet  n       -      n      -      -       smtpd -o smtpd_milters=${PFSPEC[rfc-inet]}
 13029      inet  n       -      n      -      -       smtpd -o smtpd_milters=${PFSPEC[null-same-unix]}
 13030      inet  n       -      n      -      -       smtpd -o smtpd_milters=${PFSPEC[rfc-unix]}
+13031      inet  n       -      n      -      -       smtpd -o smtpd_milters=${PFSPEC[null-plain-unix]}
 EOF
     mta_start || die "postfix did not start"
     local p
-    for p in 13026 13027 13028 13029 13030; do
+    for p in 13026 13027 13028 13029 13030 13031; do
         wait_port "$p" 20 || die "postfix: nothing on 127.0.0.1:$p"
     done
 }
 new_e2e
-E_NAMES=(none null-plain null-same rfc-inet null-same-unix rfc-unix)
-declare -A E_PORT=([none]=13025 [null-plain]=13026 [null-same]=13027 [rfc-inet]=13028 [null-same-unix]=13029 [rfc-unix]=13030)
+E_NAMES=(none null-plain null-same rfc-inet null-plain-unix null-same-unix rfc-unix)
+declare -A E_PORT=([none]=13025 [null-plain]=13026 [null-same]=13027 [rfc-inet]=13028 [null-same-unix]=13029 [rfc-unix]=13030 [null-plain-unix]=13031)
 declare -A E_RATES
 sent_count() { grep -c 'status=sent' "$(mta_log)" 2>/dev/null || true; }
 queue_files() { find "$PF_DIR/queue/incoming" "$PF_DIR/queue/active" "$PF_DIR/queue/deferred" "$PF_DIR/queue/maildrop" -type f 2>/dev/null | wc -l; }
@@ -335,7 +338,8 @@ for n in "${E_NAMES[@]}"; do
 done
 wait_drained "$delivered" || failed "warm-up mail did not drain"
 for ((r = 1; r <= ROUNDS; r++)); do
-    if ((r % 2)); then order=("${E_NAMES[@]}"); else order=(rfc-unix null-same-unix rfc-inet null-same null-plain none); fi
+    order=("${E_NAMES[@]}")
+    ((r % 2)) || order=($(printf '%s\n' "${E_NAMES[@]}" | tac))
     for n in "${order[@]}"; do
         t0=$(date +%s.%N)
         if ! /usr/sbin/smtp-source -s 20 -m "$E2E_MSGS" -f sender@example.test -t "$RCPT" "127.0.0.1:${E_PORT[$n]}" > "$WORK/e-$n-$r.txt" 2>&1; then
@@ -359,9 +363,10 @@ mta_stop
 note "(e) [load average $(cut -d' ' -f1-3 /proc/loadavg)] end to end, Postfix 3.7 + smtp-source -s 20 -m $E2E_MSGS, median of $ROUNDS (messages/s)"
 note "    no milter $(printf '%7s' "${E_MED[none]}")   null-plain $(printf '%7s' "${E_MED[null-plain]}")   null-same $(printf '%7s' "${E_MED[null-same]}")   rfc8314 $(printf '%7s' "${E_MED[rfc-inet]}")   (inet milter sockets)"
 note "    rfc8314/null-plain $(ratio "${E_MED[rfc-inet]}" "${E_MED[null-plain]}")   rfc8314/null-same $(ratio "${E_MED[rfc-inet]}" "${E_MED[null-same]}")   rfc8314/no-milter $(ratio "${E_MED[rfc-inet]}" "${E_MED[none]}")   null-plain/no-milter $(ratio "${E_MED[null-plain]}" "${E_MED[none]}")"
-note "    unix milter sockets: null-same $(printf '%7s' "${E_MED[null-same-unix]}")   rfc8314 $(printf '%7s' "${E_MED[rfc-unix]}")   rfc8314/null-same $(ratio "${E_MED[rfc-unix]}" "${E_MED[null-same-unix]}")   rfc8314/null-plain(inet) $(ratio "${E_MED[rfc-unix]}" "${E_MED[null-plain]}")   rfc8314/no-milter $(ratio "${E_MED[rfc-unix]}" "${E_MED[none]}")"
+note "    unix milter sockets:   null-plain $(printf '%7s' "${E_MED[null-plain-unix]}")   null-same $(printf '%7s' "${E_MED[null-same-unix]}")   rfc8314 $(printf '%7s' "${E_MED[rfc-unix]}")"
+note "    rfc8314/null-plain $(ratio "${E_MED[rfc-unix]}" "${E_MED[null-plain-unix]}")   rfc8314/null-same $(ratio "${E_MED[rfc-unix]}" "${E_MED[null-same-unix]}")   rfc8314/no-milter $(ratio "${E_MED[rfc-unix]}" "${E_MED[none]}")   null-plain/no-milter $(ratio "${E_MED[null-plain-unix]}" "${E_MED[none]}")"
 
-for n in null-plain null-same rfc-inet null-same-unix rfc-unix; do stop_milter_named "$n"; done
+for n in "${A_NAMES[@]}"; do stop_milter_named "$n"; done
 
 # ---- (c) RSS with 1,000 concurrent connections ------------------------------------
 say ""
@@ -476,10 +481,13 @@ note "issue-6 targets (computed from the figures above):"
 met() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
 r_a=$(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-same]}")
 r_au=$(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-same-unix]}")
-note "    milter throughput >= 0.95 x null at 50 concurrent: inet $r_a ($(met "$r_a >= 0.95")), unix $r_au ($(met "$r_au >= 0.95"))"
+note "    milter throughput >= 0.95 x null (same negotiation) at 50 concurrent: inet $r_a ($(met "$r_a >= 0.95")), unix $r_au ($(met "$r_au >= 0.95"))"
 r_e=$(ratio "${E_MED[rfc-inet]}" "${E_MED[null-plain]}")
-r_eu=$(ratio "${E_MED[rfc-unix]}" "${E_MED[null-same-unix]}")
-note "    end to end, match or beat the null libmilter filter: inet vs null-plain $r_e ($(met "$r_e >= 1.0")), unix vs null-same $r_eu ($(met "$r_eu >= 1.0"))"
+r_eu=$(ratio "${E_MED[rfc-unix]}" "${E_MED[null-plain-unix]}")
+r_es=$(ratio "${E_MED[rfc-inet]}" "${E_MED[null-same]}")
+r_esu=$(ratio "${E_MED[rfc-unix]}" "${E_MED[null-same-unix]}")
+note "    end to end, match or beat the null libmilter filter (plain): inet $r_e ($(met "$r_e >= 1.0")), unix $r_eu ($(met "$r_eu >= 1.0"))"
+note "    end to end vs the null filter with the same negotiation: inet $r_es ($(met "$r_es >= 1.0")), unix $r_esu ($(met "$r_esu >= 1.0"))"
 r_n=$(ratio "${E_MED[rfc-inet]}" "${E_MED[none]}")
 r_nu=$(ratio "${E_MED[rfc-unix]}" "${E_MED[none]}")
 note "    end to end >= 0.97 x Postfix alone: inet $r_n ($(met "$r_n >= 0.97")), unix $r_nu ($(met "$r_nu >= 0.97"))"
