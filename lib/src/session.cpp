@@ -192,8 +192,12 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     // A new MAIL ends the previous transaction (RSET or a second MAIL).
     Decision d = onAbort();
     // Some MTAs resend TLS macros here; a client cannot change TLS state
-    // without a new EHLO, so this only fills gaps.
-    captureTls(m);
+    // without a new EHLO, so this only fills gaps.  Once HELO gave the TLS
+    // facts there is no gap, and re-reading them (macro lookups, cipher
+    // lookup) for every message is wasted work — unless a group macro is
+    // configured, which an MTA might send only here.
+    if (!tls_.active() || !config_->groupMacro.empty())
+        captureTls(m);
     captureQueueId(m);
     auth_ = readAuthFacts(m);
 
