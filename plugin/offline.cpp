@@ -42,6 +42,7 @@ int runOffline(const std::shared_ptr<const Config>& cfg, const OfflineRequest& r
         }
     }
     Session s(cfg);
+    s.setAuditJson(true);
     std::vector<std::string> json;
     auto client = m.get("{client_name}");
     printLogs(s.onConnect(m, client ? *client : "unknown", ""), out, json);

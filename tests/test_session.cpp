@@ -54,7 +54,7 @@ bool hasLogWith(const Decision& d, const std::string& needle) {
 std::size_t auditCount(const Decision& d) {
     std::size_t n = 0;
     for (const auto& e : d.logs)
-        n += e.json.empty() ? 0 : 1;
+        n += e.audit ? 1 : 0;
     return n;
 }
 
@@ -265,6 +265,7 @@ BOOST_AUTO_TEST_CASE(unknown_cipher_warns_once_and_writes_no_tls_clause) {
 
 BOOST_AUTO_TEST_CASE(hostile_values_stay_escaped) {
     Session s(config());
+    s.setAuditJson(true);
     s.onConnect(kConnect587, "bad\nname", "192.0.2.10");
     s.onHelo(kTls13, "evil\r\nX-Injected: 1");
     auto mail = s.onMailFrom(macros({{"{auth_type}", "PLAIN"}, {"{auth_authen}", "eve, verdict=accept\n"}}),
@@ -275,6 +276,7 @@ BOOST_AUTO_TEST_CASE(hostile_values_stay_escaped) {
         for (const auto& e : d->logs) {
             BOOST_TEST(e.line.find('\n') == std::string::npos);
             BOOST_TEST(e.json.find('\n') == std::string::npos);
+            BOOST_TEST(e.audit == !e.json.empty(), e.line);
         }
     BOOST_TEST(hasLogWith(eom, "user=\"eve, verdict=accept\\n\""));
     BOOST_TEST_REQUIRE(eom.inserts.size() == 1u);
@@ -282,6 +284,33 @@ BOOST_AUTO_TEST_CASE(hostile_values_stay_escaped) {
     BOOST_TEST((eom.inserts[0].value.find("X-Injected") == std::string::npos ||
                 eom.inserts[0].value.find("(helo=") != std::string::npos));
     BOOST_TEST(eom.inserts[0].value.find("Bcc") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(audit_json_only_when_an_audit_file_wants_it) {
+    struct Case {
+        const char* config;
+        bool forced;
+        bool wantJson;
+    };
+    const Case table[] = {
+        {"hostname = mx.example.test\n", false, false},
+        {"hostname = mx.example.test\naudit_file = /nonexistent/audit.jsonl\n", false, true},
+        {"hostname = mx.example.test\n", true, true},
+    };
+    for (const auto& c : table) {
+        Session s(config(c.config));
+        if (c.forced)
+            s.setAuditJson(true);
+        s.onConnect(kConnect587, "laptop.example", "192.0.2.10");
+        s.onHelo(kTls13, "laptop.example");
+        s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+        const auto eom = s.onEndOfMessage(macros({{"i", "Q1"}}), fixedClock());
+        BOOST_TEST_REQUIRE(auditCount(eom) == 1u, c.config);
+        for (const auto& e : eom.logs)
+            if (e.audit)
+                BOOST_TEST(e.json.empty() == !c.wantJson,
+                           c.config << " forced=" << c.forced << ": json '" << e.json << "'");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(internal_error_line_carries_the_facts) {

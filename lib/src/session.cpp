@@ -58,6 +58,7 @@ Session::Session(std::shared_ptr<const Config> config, std::shared_ptr<WarningLi
     : config_(std::move(config)), limiter_(std::move(limiter)) {
     if (!config_)
         config_ = std::make_shared<const Config>();
+    auditJson_ = !config_->auditFile.empty();
 }
 
 Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
@@ -155,6 +156,8 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
     if (authenticated && !tls)
         line.add("cleartext_auth", "yes");
 
+    if (!auditJson_)
+        return {LogLevel::Info, line.str(), {}, true};
     Clock c;
     c.now = when;
     JsonLine json;
@@ -177,7 +180,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
         .add("bucket", p.bucket.value_or(-1))
         .add("exempt_until", p.exception && p.exception->until ? p.exception->until->str() : "")
         .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
-    return {LogLevel::Info, line.str(), json.str()};
+    return {LogLevel::Info, line.str(), json.str(), true};
 }
 
 void Session::flushAudit(Decision& d) {

@@ -46,7 +46,8 @@ struct HeaderInsert {
 struct LogEvent {
     LogLevel level = LogLevel::Info;
     std::string line;  // Postfix grammar, already escaped
-    std::string json;  // the same event as one JSON object, empty if not an audit event
+    std::string json;  // the same event as one JSON object, when the session makes JSON
+    bool audit = false; // one of the audit events (one per transaction or decision)
 };
 
 struct Decision {
@@ -101,6 +102,11 @@ public:
     // audit line, which this one replaces.
     LogEvent failTransaction(std::string_view stage, std::string_view what, FailAction action);
 
+    // Whether audit events also carry their JSON form.  Default: only when
+    // the config has an audit_file (building it costs about a quarter of
+    // the filter's own per-message work); the offline mode wants it always.
+    void setAuditJson(bool on) noexcept { auditJson_ = on; }
+
     const Config& config() const noexcept { return *config_; }
     const TlsFacts& tls() const noexcept { return tls_; }
     const AuthFacts& auth() const noexcept { return auth_; }
@@ -135,6 +141,7 @@ private:
     TlsFacts tls_;
     std::string group_;
     bool warnedUnknownCipher_ = false;
+    bool auditJson_ = false;
 
     // Per message.  An accepted transaction's audit line waits for the
     // queue id: Postfix assigns it only after the first valid RCPT (with
