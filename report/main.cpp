@@ -115,6 +115,7 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
         return false;
     }
     gzbuffer(f, 256 * 1024);
+    const std::string name = in.path == "-" ? "standard input" : in.path;
     Record r;
     std::size_t have = 0;
     bool skipping = false; // inside an over-long line
@@ -132,14 +133,36 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
     while (true) {
         const int n = gzread(f, block.data() + have, static_cast<unsigned>(block.size() - have));
         if (n < 0) {
+            // zlib's message already names the file for a system error.
             int err = 0;
-            std::cerr << "rfc8314-report: " << in.path << ": " << gzerror(f, &err) << "\n";
+            const char* why = gzerror(f, &err);
+            std::cerr << "rfc8314-report: ";
+            if (err != Z_ERRNO)
+                std::cerr << name << ": ";
+            std::cerr << why << "\n";
             ok = false;
             break;
         }
         if (n == 0) {
-            if (have > 0 && !skipping)
-                one(std::string_view(block.data(), have));
+            // gzread tolerates a gzip stream that stops short (it may be a
+            // file still being written) and says so only through gzerror:
+            // a truncated .gz would otherwise pass for a complete one.
+            int err = 0;
+            gzerror(f, &err);
+            const bool truncated = err == Z_BUF_ERROR;
+            if (have > 0 && !skipping) {
+                if (truncated) { // the tail of a line cut by the truncation
+                    ++agg.counts.lines;
+                    ++agg.counts.damaged;
+                } else {
+                    one(std::string_view(block.data(), have));
+                }
+            }
+            if (truncated) {
+                std::cerr << "rfc8314-report: " << name
+                          << ": compressed data ends early (truncated file); lines up to there are read\n";
+                ok = false;
+            }
             break;
         }
         const std::size_t end = have + static_cast<std::size_t>(n);

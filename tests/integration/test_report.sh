@@ -163,6 +163,18 @@ head -c 3000000 /dev/urandom > "$W/noise.bin"
 "$REPORT" --table summary "$W/noise.bin" "$W/maillog.1" > "$W/noise.out" 2>&1
 expect_eq "binary garbage: not fatal" "$?" 0
 expect_grep "binary garbage: real lines still read" "^audit +4\$" "$W/noise.out"
+# A .gz cut short (a copy interrupted, a full disk): zlib hands back what
+# it could decompress and reports nothing unless asked, so the report must
+# say so itself instead of passing a partial period off as complete.
+size=$(stat -c %s "$W/maillog.gz")
+head -c $((size - 20)) "$W/maillog.gz" > "$W/cut.gz"
+"$REPORT" --year 2026-01 --table summary "$W/cut.gz" "$W/maillog.1" > "$W/cut.out" 2> "$W/cut.err"
+expect_eq "truncated .gz: exit 1" "$?" 1
+expect_grep "truncated .gz: named on stderr" 'cut\.gz: compressed data ends early' "$W/cut.err"
+expect_grep "truncated .gz: what it holds and the other file still read" "^audit +9\$" "$W/cut.out"
+head -c $((size - 20)) "$W/maillog.gz" | "$REPORT" --table summary > /dev/null 2> "$W/cut-stdin.err"
+expect_eq "truncated .gz on stdin: exit 1" "$?" 1
+expect_grep "truncated .gz on stdin: named" 'standard input: compressed data ends early' "$W/cut-stdin.err"
 
 # ---- HTML in headless Chromium ---------------------------------------------------
 "$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 --html "$W/report.html" "$W/maillog.1" "$W/maillog.gz" > "$W/html.out"
