@@ -182,6 +182,59 @@ BOOST_AUTO_TEST_CASE(syslog_good_lines) {
     BOOST_TEST(!u.authenticated);
 }
 
+// Every timestamp shape syslog daemons and journalctl write in front of
+// the tag, as a table: the prefix, and the date it must give (-1: the line
+// is not taken for ours, it is Foreign).
+BOOST_AUTO_TEST_CASE(timestamp_shapes) {
+    struct Case {
+        std::string prefix;
+        CivilTime want;
+    };
+    const CivilTime t = civilTime(2024, 11, 24, 11, 22, 39);
+    const std::vector<Case> cases = {
+        // rsyslog/syslog-ng traditional, journalctl -o short
+        {"Nov 24 11:22:39 host ", t},
+        {"Nov  4 11:22:39 host ", civilTime(2024, 11, 4, 11, 22, 39)},
+        {"Nov 24 11:22:39 ", t}, // no host name
+        // journalctl -o short-precise
+        {"Nov 24 11:22:39.123456 host ", t},
+        {"Nov 24 11:22:39. host ", t},
+        // RFC 3339: rsyslog on Debian 12, journalctl -o short-iso, short-iso-precise
+        {"2024-11-24T11:22:39+0100 host ", t},
+        {"2024-11-24T11:22:39.123456+01:00 host ", t},
+        {"2024-11-24T11:22:39Z host ", t},
+        {"2024-11-24 11:22:39 host ", t},
+        // journalctl -o short-full
+        {"Sun 2024-11-24 11:22:39 CET host ", t},
+        {"Sun 2024-11-24 11:22:39 +03 host ", t},
+        // journalctl -o short-unix (UTC)
+        {"1732447359.123456 host ", civilTime(2024, 11, 24, 11, 22, 39)},
+        // not dates: the line is then not a syslog line of ours
+        {"Nov 24 11:22:39.12x host ", -1},
+        {"Nov 24 25:22:39 host ", -1},
+        {"Nov 31 11:22:39 host ", -1},
+        {"Sun 2024-11-24 11:22:39 host ", t},   // no zone, but a host: still read
+        {"Sun 2024-11-24 11:22:39 ", -1},       // neither zone nor host
+        {"Sun 2024-13-24 11:22:39 CET host ", -1},
+        {"Xyz 2024-11-24 11:22:39 CET host ", -1},
+        {"1732447359 host ", -1},               // no fraction: just a number
+        {"17324.5 host ", -1},                  // too short for an epoch
+        {"2024-11-24T11:22:39+0100host ", -1},
+    };
+    for (const auto& c : cases) {
+        const auto p = parse(c.prefix + "rfc8314-milter[1]: " + kMsg);
+        BOOST_TEST_CONTEXT("prefix '" << c.prefix << "'") {
+            if (c.want < 0) {
+                BOOST_TEST(p.kind == LineKind::Foreign);
+            } else {
+                BOOST_TEST(p.kind == LineKind::Audit);
+                BOOST_TEST(p.when == c.want);
+                BOOST_TEST(p.user == "alice");
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(syslog_quoted_values) {
     const std::vector<std::string> users = {"j doe", "evil, verdict=accept", "tab\there", "quo\"te",
                                             "\xc3\xa9l\xc3\xa8ve", std::string("n\0l", 3), "line\nbreak"};

@@ -52,6 +52,21 @@ int monthNumber(std::string_view m) noexcept {
     return 0;
 }
 
+bool weekday(std::string_view w) noexcept {
+    for (std::string_view d : {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"})
+        if (w == d)
+            return true;
+    return false;
+}
+
+// After an optional ".digits" at s[i]: the index of what follows.
+std::size_t fractionEnd(std::string_view s, std::size_t i) noexcept {
+    if (i < s.size() && s[i] == '.')
+        for (++i; i < s.size() && isDigit(s[i]); ++i) {
+        }
+    return i;
+}
+
 int daysInMonth(int y, int m) noexcept {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
@@ -379,28 +394,29 @@ LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
     std::string_view rest;
     bool dated = false;
 
-    // Traditional BSD timestamp: "Nov 24 11:22:39 " (day space-padded).
+    // Traditional BSD timestamp: "Nov 24 11:22:39 " (day space-padded),
+    // also with a fraction, "Nov 24 11:22:39.123456 " (journalctl -o
+    // short-precise).
     if (line.size() >= 16 && line[3] == ' ' && line[6] == ' ' && line[9] == ':' &&
-        line[12] == ':' && line[15] == ' ') {
+        line[12] == ':' && (line[15] == ' ' || line[15] == '.')) {
         const int mo = monthNumber(line.substr(0, 3));
         const int d = line[4] == ' ' ? digits(line, 5, 1) : digits(line, 4, 2);
         const int h = digits(line, 7, 2), mi = digits(line, 10, 2), s = digits(line, 13, 2);
-        if (mo && d >= 1 && validClock(h, mi, s)) {
+        const std::size_t end = fractionEnd(line, 15);
+        if (mo && d >= 1 && validClock(h, mi, s) && end < line.size() && line[end] == ' ') {
             const int y = years_.yearOf(mo);
             if (d > daysInMonth(y, mo))
                 return LineKind::Foreign;
             when = civilTime(y, mo, d, h, mi, s);
-            rest = line.substr(16);
+            rest = line.substr(end + 1);
             dated = true;
         }
     } else if (line.size() >= 20 && isDigit(line[0]) && line[4] == '-') {
-        // RFC 3339 (rsyslog's default on Debian 12, journalctl -o short-iso).
+        // RFC 3339 (rsyslog's default on Debian 12, journalctl -o short-iso
+        // and short-iso-precise).
         when = isoPrefix(line);
         if (when >= 0) {
-            std::size_t i = 19;
-            if (i < line.size() && line[i] == '.')
-                for (++i; i < line.size() && isDigit(line[i]); ++i) {
-                }
+            std::size_t i = fractionEnd(line, 19);
             if (i < line.size() && line[i] == 'Z')
                 ++i;
             else if (i < line.size() && (line[i] == '+' || line[i] == '-'))
@@ -412,6 +428,34 @@ LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
             } else {
                 when = -1;
             }
+        }
+    } else if (line.size() >= 26 && line[3] == ' ' && weekday(line.substr(0, 3)) && line[8] == '-') {
+        // journalctl -o short-full: "Sun 2024-11-24 11:22:39 CET host ...";
+        // the zone is a name or an offset, one word.
+        when = isoPrefix(line.substr(4));
+        const std::size_t zone = fractionEnd(line, 23) + 1;
+        const std::size_t sp = zone < line.size() ? line.find(' ', zone) : std::string_view::npos;
+        if (when >= 0 && line[zone - 1] == ' ' && sp != std::string_view::npos && sp > zone) {
+            rest = line.substr(sp + 1);
+            dated = true;
+        } else {
+            when = -1;
+        }
+    } else if (line.size() >= 12 && isDigit(line[0])) {
+        // journalctl -o short-unix: "1732443759.123456 host ...", seconds
+        // since the epoch, so the day is UTC's.  The fraction is required,
+        // as journalctl always writes it, so a line that merely starts with
+        // a number is not taken for a date.
+        std::size_t i = 0;
+        std::int64_t secs = 0;
+        for (; i < line.size() && i < 12 && isDigit(line[i]); ++i)
+            secs = secs * 10 + (line[i] - '0');
+        const std::size_t end = fractionEnd(line, i);
+        if (i >= 9 && i < line.size() && line[i] == '.' && end > i + 1 && end < line.size() &&
+            line[end] == ' ') {
+            when = secs;
+            rest = line.substr(end + 1);
+            dated = true;
         }
     }
 

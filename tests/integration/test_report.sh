@@ -152,6 +152,32 @@ sed 's/^.*rfc8314-milter\[812\]: //' "$W/maillog" | "$REPORT" --table summary > 
 expect_grep "journalctl -o cat on stdin: audit lines read" "^audit +5\$" "$W/cat.out"
 expect_grep "journalctl -o cat: damaged line still counted" "^damaged +1\$" "$W/cat.out"
 
+# ---- journalctl's other timestamp shapes ------------------------------------------
+# The same lines as journalctl -o short-precise, short-full, short-iso-precise
+# and short-unix would print them (the zone is UTC, so short-unix's epoch
+# gives the same days): every shape must give the same report.
+cat "$W/maillog.1" "$W/maillog" > "$W/both.log"
+python3 - "$W/both.log" "$W" <<'EOF'
+import calendar, sys, time
+lines = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read().splitlines()
+out = {k: open("%s/journal-%s.log" % (sys.argv[2], k), "w", encoding="utf-8", errors="surrogateescape")
+       for k in ("precise", "full", "iso-precise", "unix")}
+for l in lines:
+    stamp, rest = l[:15], l[16:]
+    year = 2025 if stamp.startswith("Dec") else 2026
+    t = time.strptime("%d %s" % (year, stamp), "%Y %b %d %H:%M:%S")
+    out["precise"].write("%s.%06d %s\n" % (stamp, 123456, rest))
+    out["full"].write("%s UTC %s\n" % (time.strftime("%a %Y-%m-%d %H:%M:%S", t), rest))
+    out["iso-precise"].write("%s.123456+0000 %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S", t), rest))
+    out["unix"].write("%d.123456 %s\n" % (calendar.timegm(t), rest))
+EOF
+"$REPORT" --year 2026-01 --json "$W/both.log" > "$W/j-short.json"
+for k in precise full iso-precise unix; do
+    "$REPORT" --year 2026-01 --json "$W/journal-$k.log" > "$W/j-$k.json"
+    check "journalctl -o short-$k: same report as -o short" cmp -s "$W/j-short.json" "$W/j-$k.json"
+done
+expect_grep "journalctl shapes: all audit lines dated" '"audit":9,.*"undated":0' "$W/j-unix.json"
+
 # ---- errors ----------------------------------------------------------------------
 "$REPORT" "$W/no-such-file" "$W/maillog.1" > "$W/missing.out" 2> "$W/missing.err"
 expect_eq "missing file: exit 1" "$?" 1
