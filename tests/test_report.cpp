@@ -319,6 +319,19 @@ BOOST_AUTO_TEST_CASE(json_lines) {
     BOOST_TEST(q.user == "tab\there");
     BOOST_TEST(q.cleartext);
 
+    // The JSON file given where syslog is expected: recognised by its brace.
+    for (const std::string& line : {good, j.str()}) {
+        const auto viaSyslog = parse(line, false);
+        const auto viaJson = parse(line, true);
+        BOOST_TEST(viaSyslog.kind == LineKind::Audit);
+        BOOST_TEST(viaSyslog.when == viaJson.when);
+        BOOST_TEST(viaSyslog.user == viaJson.user);
+        BOOST_TEST(viaSyslog.listener == viaJson.listener);
+        BOOST_TEST(viaSyslog.cleartext == viaJson.cleartext);
+    }
+    BOOST_TEST(parse("{\"event\":\"start\",\"version\":\"0.1.0\"}", false).kind == LineKind::Foreign);
+    BOOST_TEST(parse("{\"user\":\"a\",\"verdict\":\"acc", false).kind == LineKind::Damaged);
+
     BOOST_TEST(static_cast<int>(parse("not json", true).kind) == static_cast<int>(LineKind::Foreign));
     BOOST_TEST(static_cast<int>(parse("{\"a\":1}", true).kind) == static_cast<int>(LineKind::Foreign));
     BOOST_TEST(static_cast<int>(parse("{}", true).kind) == static_cast<int>(LineKind::Foreign));

@@ -390,6 +390,10 @@ std::string formatDay(int v) {
 LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
+    // No syslog line starts with a brace: this is the JSON audit file, given
+    // as a plain input (a rotated set named by one glob, say).
+    if (!line.empty() && line.front() == '{')
+        return parseJson(line, r);
     CivilTime when = -1;
     std::string_view rest;
     bool dated = false;

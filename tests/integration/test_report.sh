@@ -144,6 +144,18 @@ strip = lambda us: {u["user"]: (u["transactions"], u["tls"], u["ciphers"], u["me
 assert strip(j["users"]) == strip(a["users"]), (strip(j["users"]), strip(a["users"]))
 EOF
 then pass "json input: same users, TLS, ciphers and verdicts as the syslog lines"; else fail "json input"; fi
+# A rotated JSON set named by one glob (--json-input audit.json*): only the
+# first name follows the option, the others are plain inputs, and must
+# still be read as JSON.
+mkdir -p "$W/jrot"
+n=$(wc -l < "$W/audit.json")
+head -n 2 "$W/audit.json" | gzip > "$W/jrot/audit.json.1.gz"
+tail -n +3 "$W/audit.json" > "$W/jrot/audit.json"
+"$REPORT" --json --json-input "$W"/jrot/audit.json* > "$W/jrot.json"
+check "json: rotated set by one glob gives the same report" cmp -s "$W/j.json" "$W/jrot.json"
+"$REPORT" --json "$W/jrot/audit.json.1.gz" "$W/jrot/audit.json" > "$W/jrot2.json"
+check "json: the audit file as a plain input gives the same report" cmp -s "$W/j.json" "$W/jrot2.json"
+expect_grep "json: as plain input, $n audit events, none foreign" "\"audit\":$n,\"foreign\":0," "$W/jrot2.json"
 sed 's/^.\{15\} mx1 //' "$W/maillog.1" > "$W/stderr.log"
 "$REPORT" --table summary "$W/stderr.log" > "$W/stderr.out"
 expect_grep "stderr form: audit lines read" "^audit +4\$" "$W/stderr.out"

@@ -88,7 +88,8 @@ public:
     // A line of syslog (traditional "Mmm dd hh:mm:ss host tag: msg" or
     // RFC 3339 "YYYY-MM-DDThh:mm:ss[.f][Z|+hh:mm] host tag: msg"), of the
     // milter's stderr ("tag[pid]: msg"), or journalctl -o cat ("msg").
-    // No trailing newline expected (a trailing CR is ignored).
+    // No trailing newline expected (a trailing CR is ignored).  A line
+    // that starts with '{' is read as a line of the JSON audit file.
     LineKind parseSyslog(std::string_view line, Record& r);
 
     // One line of the JSON audit file (one flat object per line).
