@@ -170,7 +170,7 @@ void table(std::ostream& out, const Table& t) {
     out << "<section id=\"" << t.id << "\"><h2>" << htmlText(t.title) << "</h2>\n";
     if (!t.note.empty())
         out << "<p>" << htmlText(t.note) << "</p>\n";
-    if (t.rows.empty()) {
+    if (t.rowCount() == 0) {
         out << "<p class=\"none\">(none)</p></section>\n";
         return;
     }
@@ -178,12 +178,12 @@ void table(std::ostream& out, const Table& t) {
     for (const auto& c : t.cols)
         out << "<th" << (c.number ? " class=\"n\"" : "") << ">" << htmlText(c.name) << "</th>";
     out << "</tr></thead><tbody>\n";
-    for (const auto& r : t.rows) {
+    t.forEachRow([&](const std::vector<std::string>& r) {
         out << "<tr>";
         for (std::size_t k = 0; k < t.cols.size(); ++k)
             out << "<td" << (t.cols[k].number ? " class=\"n\"" : "") << ">" << htmlText(r[k]) << "</td>";
         out << "</tr>\n";
-    }
+    });
     out << "</tbody></table></div></section>\n";
 }
 

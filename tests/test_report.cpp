@@ -5,6 +5,7 @@
 // Dec->Jan rollover, and the what-if follows the milter's policy rules.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -536,6 +537,55 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
     BOOST_TEST(t.find("\"j, \\\"doe\\\"\"") != std::string::npos); // escaped as the log has it
     BOOST_TEST(t.find("WHAT IF --require-tls") != std::string::npos);
     BOOST_TEST(t.find("would refuse 1 of 2 transactions (50.0%) of 1 users") != std::string::npos);
+}
+
+// The per-user tables are made a row at a time while rendering: every
+// format must still see every row once, in order, with the extra
+// unauthenticated row of the what-if last, and text must size its columns
+// from all of them.
+BOOST_AUTO_TEST_CASE(rows_on_demand) {
+    WhatIfPolicy q;
+    q.requireTls = true;
+    Aggregator a(q);
+    std::vector<std::string> lines;
+    for (int i = 0; i < 300; ++i)
+        lines.push_back(audit("u" + std::to_string(1000 + i), i % 3 ? "TLSv1.3" : "none",
+                              i % 3 ? "TLS_AES_128_GCM_SHA256" : "none", i % 3 ? 128 : 0, "accept",
+                              i % 3 ? "" : ", cleartext_auth=yes"));
+    lines.push_back(audit("a-much-longer-user-name@example.org", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128,
+                          "accept"));
+    lines.push_back(audit("none", "none", "none", 0, "reject", ", reason=cleartext"));
+    feed(a, lines);
+
+    for (const Table& t : buildTables(a, OutputOptions{}, true)) {
+        std::size_t n = 0;
+        t.forEachRow([&](const std::vector<std::string>& r) {
+            BOOST_TEST(r.size() == t.cols.size(), t.id);
+            ++n;
+        });
+        BOOST_TEST(n == t.rowCount(), t.id);
+        if (t.id == "users")
+            BOOST_TEST(n == 301u);
+        if (t.id == "cleartext")
+            BOOST_TEST(n == 100u);
+        if (t.id == "whatif")
+            BOOST_TEST(n == 101u); // 100 users and the unauthenticated row
+    }
+    std::ostringstream text;
+    OutputOptions o;
+    o.table = "whatif";
+    writeText(a, o, text);
+    std::istringstream in(text.str());
+    std::string line, last;
+    while (std::getline(in, line))
+        last = line;
+    BOOST_TEST(last.rfind("(unauthenticated)", 0) == 0u);
+    BOOST_TEST(text.str().find("u1000  ") != std::string::npos); // padded to "(unauthenticated)"
+    std::ostringstream csv;
+    o.table = "users";
+    writeCsv(a, o, csv);
+    const std::string c = csv.str();
+    BOOST_TEST(std::count(c.begin(), c.end(), '\n') == 302); // header + 301 users
 }
 
 BOOST_AUTO_TEST_CASE(top_and_order) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -215,7 +216,16 @@ struct Table {
     std::string title; // heading
     std::string note;  // a sentence under the heading, may be empty
     std::vector<Column> cols;
-    std::vector<std::vector<std::string>> rows;
+    std::vector<std::vector<std::string>> rows; // made up front (small tables)
+    // Then `lazyCount` rows made on demand, one at a time (users, clients,
+    // cleartext, whatif: one row per user), so rendering a table never
+    // holds every row as text.  lazyRow may refer to the Aggregator: the
+    // table lives no longer than it.
+    std::size_t lazyCount = 0;
+    std::function<void(std::size_t, std::vector<std::string>&)> lazyRow;
+
+    std::size_t rowCount() const noexcept { return rows.size() + lazyCount; }
+    void forEachRow(const std::function<void(const std::vector<std::string>&)>& f) const;
 };
 // `text`: names escaped as the log writes them (for a terminal); else raw.
 std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool text);
