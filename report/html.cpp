@@ -207,8 +207,8 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
            ".kpi b{display:block;font-size:1.4em}.warn b{color:#c0392b}\n"
            "</style></head><body>\n<h1>RFC 8314 submission report</h1>\n";
     std::uint64_t cleartextUsers = 0;
-    for (const auto& u : a.users)
-        cleartextUsers += u.cleartext ? 1 : 0;
+    for (std::size_t i = 0; i < a.users.size(); ++i)
+        cleartextUsers += a.users[i].cleartext ? 1 : 0;
     out << "<p>" << htmlText(formatTime(a.first)) << " to " << htmlText(formatTime(a.last)) << ": " << c.audit
         << " audit events from " << c.lines << " lines (" << c.foreign << " foreign, " << c.other
         << " other milter lines, " << c.damaged << " damaged, " << c.undated << " undated).</p>\n";

@@ -539,6 +539,51 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
     BOOST_TEST(t.find("would refuse 1 of 2 transactions (50.0%) of 1 users") != std::string::npos);
 }
 
+// A Tally keeps its first pair inline and the rest on the heap: counts and
+// first-seen order must not depend on where a pair lives.
+BOOST_AUTO_TEST_CASE(tally_inline_and_spilled) {
+    struct Case {
+        std::vector<std::uint32_t> bumps;
+        Pairs want;
+    };
+    const std::vector<Case> cases = {
+        {{}, {}},
+        {{7}, {{7, 1}}},
+        {{7, 7, 7}, {{7, 3}}},
+        {{0, 0}, {{0, 2}}}, // id 0 is a real id, not "empty"
+        {{3, 5}, {{3, 1}, {5, 1}}},
+        {{3, 5, 3, 5, 5, 9}, {{3, 2}, {5, 3}, {9, 1}}},
+        {{5, 3, 3, 3}, {{5, 1}, {3, 3}}},
+    };
+    for (const auto& c : cases) {
+        Tally t;
+        for (auto id : c.bumps)
+            t.bump(id);
+        BOOST_TEST(t.size() == c.want.size());
+        BOOST_TEST((t.pairs() == c.want));
+    }
+}
+
+// Entities live in chunks of 1024: ids across chunk boundaries keep their
+// own counts, and references stay valid while the table grows.
+BOOST_AUTO_TEST_CASE(entities_across_chunks) {
+    Aggregator a;
+    std::vector<std::string> lines;
+    for (int i = 0; i < 2500; ++i)
+        lines.push_back(audit("user" + std::to_string(i), "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "",
+                              "Nov 24 11:22:39", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)));
+    feed(a, {lines[0]});
+    const Entity* first = &a.users[0];
+    feed(a, lines);
+    BOOST_TEST(first == &a.users[0]);
+    BOOST_TEST(a.users.size() == 2500u);
+    BOOST_TEST(a.clients.size() == 2500u);
+    BOOST_TEST(a.users[a.userNames.id("user0")].count == 2u);
+    for (const char* u : {"user1", "user1023", "user1024", "user2047", "user2048", "user2499"})
+        BOOST_TEST(a.users[a.userNames.id(u)].count == 1u, u);
+    BOOST_TEST(entityOrder(a.users, a.userNames, 1).front() == a.userNames.id("user0"));
+}
+
 // The per-user tables are made a row at a time while rendering: every
 // format must still see every row once, in order, with the extra
 // unauthenticated row of the what-if last, and text must size its columns

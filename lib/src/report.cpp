@@ -186,14 +186,6 @@ TlsVersion tlsOf(std::string_view t) noexcept {
     return parseTlsVersion(t);
 }
 
-void bump(Tally& t, std::uint32_t id) {
-    for (auto& p : t)
-        if (p.first == id) {
-            ++p.second;
-            return;
-        }
-    t.emplace_back(id, 1);
-}
 
 void seen(CivilTime& first, CivilTime& last, CivilTime t) noexcept {
     if (t < 0)
@@ -811,6 +803,43 @@ std::uint32_t Dict::id(std::string_view s) {
     return id;
 }
 
+void Tally::bump(std::uint32_t id) {
+    if (count0_ == 0) {
+        id0_ = id;
+        count0_ = 1;
+        return;
+    }
+    if (id0_ == id) {
+        ++count0_;
+        return;
+    }
+    if (!more_)
+        more_ = std::make_unique<Pairs>();
+    for (auto& p : *more_)
+        if (p.first == id) {
+            ++p.second;
+            return;
+        }
+    more_->emplace_back(id, 1);
+}
+
+Pairs Tally::pairs() const {
+    Pairs out;
+    if (count0_ == 0)
+        return out;
+    out.reserve(size());
+    out.emplace_back(id0_, count0_);
+    if (more_)
+        out.insert(out.end(), more_->begin(), more_->end());
+    return out;
+}
+
+void EntityTable::growTo(std::size_t n) {
+    while (chunks_.size() << kShift < n)
+        chunks_.push_back(std::make_unique<Entity[]>(kMask + 1));
+    size_ = std::max(size_, n);
+}
+
 void Aggregator::add(const Record& r) {
     ++counts.audit;
     if (r.when < 0)
@@ -835,10 +864,10 @@ void Aggregator::add(const Record& r) {
         seen(e.first, e.last, r.when);
         ++e.verdicts[v];
         ++e.tls[tls];
-        bump(e.ciphers, cipher);
-        bump(e.groups, group);
-        bump(e.mechs, mech);
-        bump(e.listeners, listener);
+        e.ciphers.bump(cipher);
+        e.groups.bump(group);
+        e.mechs.bump(mech);
+        e.listeners.bump(listener);
         if (r.cleartextAuth) {
             ++e.cleartext;
             seen(e.cleartextFirst, e.cleartextLast, r.when);
@@ -852,8 +881,7 @@ void Aggregator::add(const Record& r) {
     std::uint32_t uid = 0;
     if (r.authenticated) {
         uid = userNames.id(r.user);
-        if (users.size() < userNames.size())
-            users.resize(userNames.size());
+        users.growTo(userNames.size());
         fold(users[uid]);
     } else {
         ++counts.unauthenticated;
@@ -863,8 +891,7 @@ void Aggregator::add(const Record& r) {
         }
     }
     const std::uint32_t cid = clientNames.id(r.client);
-    if (clients.size() < clientNames.size())
-        clients.resize(clientNames.size());
+    clients.growTo(clientNames.size());
     Entity& c = clients[cid];
     fold(c);
     // Distinct users per address, capped: a NAT or webmail front end may

@@ -106,8 +106,8 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         kv("clients", num(a.clients.size()));
         kv("unauthenticated", num(c.unauthenticated));
         std::uint64_t ct = 0;
-        for (const auto& u : a.users)
-            ct += u.cleartext ? 1 : 0;
+        for (std::size_t i = 0; i < a.users.size(); ++i)
+            ct += a.users[i].cleartext ? 1 : 0;
         kv("cleartext_users", num(ct));
         for (int k = 0; k < VCount; ++k)
             kv(std::string(verdictName(static_cast<VerdictIdx>(k))).c_str(), num(a.verdictTotals[k]));
@@ -305,8 +305,7 @@ void renderCsv(const Table& t, std::ostream& out) {
 std::string js(std::string_view s) { return "\"" + jsonEscape(s) + "\""; }
 std::string jtime(CivilTime t) { return t < 0 ? "null" : js(formatTime(t)); }
 
-std::string jtally(const Tally& t, const Dict& names) {
-    Tally s = t;
+std::string jtally(Pairs s, const Dict& names) {
     std::sort(s.begin(), s.end(), [&](auto& x, auto& y) {
         if (x.second != y.second)
             return x.second > y.second;
@@ -336,10 +335,10 @@ std::string jverdicts(const std::uint64_t (&v)[VCount]) {
 std::string jentity(const Aggregator& a, const Entity& e, bool client) {
     std::string o = "\"transactions\":" + num(e.count) + ",\"first\":" + jtime(e.first) +
                     ",\"last\":" + jtime(e.last) + ",\"tls\":" + jtls(e.tls) +
-                    ",\"ciphers\":" + jtally(e.ciphers, a.ciphers) +
-                    ",\"groups\":" + jtally(e.groups, a.groups) +
-                    ",\"mechs\":" + jtally(e.mechs, a.mechs) +
-                    ",\"listeners\":" + jtally(e.listeners, a.listeners) +
+                    ",\"ciphers\":" + jtally(e.ciphers.pairs(), a.ciphers) +
+                    ",\"groups\":" + jtally(e.groups.pairs(), a.groups) +
+                    ",\"mechs\":" + jtally(e.mechs.pairs(), a.mechs) +
+                    ",\"listeners\":" + jtally(e.listeners.pairs(), a.listeners) +
                     ",\"verdicts\":" + jverdicts(e.verdicts) + ",\"cleartext_auth\":" + num(e.cleartext);
     if (client) {
         // By name, so the output does not depend on the order files were read.
@@ -377,7 +376,7 @@ bool validTable(std::string_view n) noexcept {
     return false;
 }
 
-std::vector<std::uint32_t> entityOrder(const std::vector<Entity>& v, const Dict& names, std::size_t top) {
+std::vector<std::uint32_t> entityOrder(const EntityTable& v, const Dict& names, std::size_t top) {
     std::vector<std::uint32_t> ids(v.size());
     for (std::uint32_t i = 0; i < ids.size(); ++i)
         ids[i] = i;
@@ -397,7 +396,7 @@ std::vector<std::uint32_t> entityOrder(const std::vector<Entity>& v, const Dict&
 }
 
 std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names) {
-    Tally s = t;
+    Pairs s = t.pairs();
     std::sort(s.begin(), s.end(), [&](auto& x, auto& y) {
         if (x.second != y.second)
             return x.second > y.second;
@@ -453,8 +452,8 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     };
     if (section("summary")) {
         std::uint64_t ct = 0;
-        for (const auto& u : a.users)
-            ct += u.cleartext ? 1 : 0;
+        for (std::size_t i = 0; i < a.users.size(); ++i)
+            ct += a.users[i].cleartext ? 1 : 0;
         out << "{\"first\":" << jtime(a.first) << ",\"last\":" << jtime(a.last)
             << ",\"lines\":" << c.lines << ",\"audit\":" << c.audit << ",\"foreign\":" << c.foreign
             << ",\"other\":" << c.other << ",\"damaged\":" << c.damaged << ",\"undated\":" << c.undated
@@ -476,7 +475,7 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
         out << "]";
     }
     if (section("ciphers")) {
-        Tally t;
+        Pairs t;
         for (std::uint32_t i = 0; i < a.cipherTotals.size(); ++i)
             t.emplace_back(i, a.cipherTotals[i]);
         out << jtally(t, a.ciphers);

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -126,8 +127,25 @@ std::string_view verdictName(VerdictIdx v) noexcept;
 
 constexpr int kTlsCount = static_cast<int>(TlsVersion::Unknown) + 1;
 
-// (id, count) pairs, most often a handful per user: a vector beats a map.
-using Tally = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+// (id, count) pairs.
+using Pairs = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+
+// How often each cipher (group, mechanism, listener) was used by one user
+// or address.  Most users have exactly one of each, so the first pair is
+// kept inline: a typical user costs no allocation per attribute, and a
+// count no cache miss outside the Entity.  More pairs go to a vector (a
+// handful at most: a vector beats a map).
+class Tally {
+public:
+    void bump(std::uint32_t id);
+    std::size_t size() const noexcept { return count0_ ? 1 + (more_ ? more_->size() : 0) : 0; }
+    Pairs pairs() const; // in first-seen order
+
+private:
+    std::uint32_t id0_ = 0;
+    std::uint64_t count0_ = 0;   // 0: empty
+    std::unique_ptr<Pairs> more_; // the second and later pairs, if any
+};
 
 struct Entity {
     CivilTime first = -1, last = -1;
@@ -140,6 +158,22 @@ struct Entity {
     std::uint64_t cleartext = 0;      // cleartext_auth=yes transactions
     CivilTime cleartextFirst = -1, cleartextLast = -1;
     std::uint64_t whatIf[RCount] = {}; // [RNone] = total would-be refusals
+};
+
+// Entities by id, in fixed-size chunks: growing never moves the ones
+// already there, so the peak is what the entities take, not twice that
+// while a vector reallocates (at 500,000 users, some 100 MB).
+class EntityTable {
+public:
+    std::size_t size() const noexcept { return size_; }
+    Entity& operator[](std::size_t i) noexcept { return chunks_[i >> kShift][i & kMask]; }
+    const Entity& operator[](std::size_t i) const noexcept { return chunks_[i >> kShift][i & kMask]; }
+    void growTo(std::size_t n); // size() becomes at least n
+
+private:
+    static constexpr std::size_t kShift = 10, kMask = (std::size_t{1} << kShift) - 1;
+    std::vector<std::unique_ptr<Entity[]>> chunks_;
+    std::size_t size_ = 0;
 };
 
 struct DayStats {
@@ -183,7 +217,7 @@ public:
     const WhatIfPolicy& policy() const noexcept { return policy_; }
     InputCounts counts;
     Dict userNames, clientNames, ciphers, groups, mechs, listeners;
-    std::vector<Entity> users, clients;  // indexed like userNames/clientNames
+    EntityTable users, clients;          // indexed like userNames/clientNames
     std::map<int, DayStats> days;        // yyyymmdd; undated events are not here
     std::vector<std::uint64_t> cipherTotals; // by cipher id
     std::uint64_t verdictTotals[VCount] = {};
@@ -235,8 +269,7 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out);
 
 // Row order shared by every format: users and clients by name, or the
 // busiest `top` by count (then name).
-std::vector<std::uint32_t> entityOrder(const std::vector<Entity>& v, const Dict& names,
-                                       std::size_t top);
+std::vector<std::uint32_t> entityOrder(const EntityTable& v, const Dict& names, std::size_t top);
 // Names of a tally, most frequent first.
 std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names);
 std::vector<std::string_view> tlsNames(const std::uint64_t (&tls)[kTlsCount]);
