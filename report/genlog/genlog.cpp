@@ -12,7 +12,9 @@
 //   - most use TLS 1.3 or 1.2, a few TLS 1.0/1.1 (refused, exempt or
 //     reported, as a staged rollout would), a few a 112-bit cipher (refused
 //     for cipher bits), a few cleartext (refused, cleartext_auth=yes);
-//   - unauthenticated cleartext refusals from scanners at random addresses;
+//   - unauthenticated cleartext refusals from scanners, at 5,000 addresses
+//     (a botnet comes back; a fresh address per line would make the
+//     address table grow with the lines, which no real log does);
 //   - 1% other programs' lines, 0.1% non-audit milter lines, and a few
 //     audit lines cut short as syslog truncates them (damaged).
 // Deterministic for a given seed.  A fixed line count, so the file size is
@@ -199,7 +201,7 @@ int main(int argc, char** argv) {
         std::snprintf(qid, sizeof qid, "%010llX", static_cast<unsigned long long>(rng.next() & 0xFFFFFFFFFFull));
         // Home address, a second device's, or a shared NAT's.
         const double where = rng.unit();
-        const Address addr = scanner ? address(rng.next(), false)
+        const Address addr = scanner ? address(mix(rng.below(5000) ^ 0x5ca22e2), false)
                              : where < 0.08 ? address(prof >> 3, true)
                              : address(second ? mix(prof + 1) : prof, false);
         const unsigned long long port = 1024 + rng.below(60000);
