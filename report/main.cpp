@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -50,6 +52,7 @@ const char kUsage[] =
     "  --table NAME       only summary, days, ciphers, users, clients, cleartext or whatif\n"
     "  --top N            only the N busiest users and client addresses\n"
     "  -h, --help         this text\n"
+    "  (an option's value may also follow it as --option=VALUE; -- ends the options)\n"
     "  --version          the version\n";
 
 int usage(const std::string& why) {
@@ -206,9 +209,26 @@ int main(int argc, char** argv) {
     std::string ident = "rfc8314-milter", htmlPath;
     enum { Text, Csv, Json, None } format = None;
 
+    // Options that take a value, which may also be given as --name=value.
+    static const std::string kWithValue[] = {"--json-input", "--year", "--ident", "--min-tls",
+                                             "--min-bits", "--html", "--table", "--top"};
     for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
+        std::string a = argv[i];
+        std::string inlineValue;
+        bool hasInline = false;
+        if (a.size() > 3 && a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos) {
+            const auto eq = a.find('=');
+            if (std::find(std::begin(kWithValue), std::end(kWithValue), a.substr(0, eq)) == std::end(kWithValue))
+                return usage(a.substr(0, eq) + " takes no value");
+            inlineValue = a.substr(eq + 1);
+            a.resize(eq);
+            hasInline = true;
+        }
         auto value = [&](std::string& v) {
+            if (hasInline) {
+                v = inlineValue;
+                return true;
+            }
             if (i + 1 >= argc)
                 return false;
             v = argv[++i];

@@ -197,6 +197,16 @@ expect_grep "missing file: named" "no-such-file" "$W/missing.err"
 expect_grep "missing file: the others still read" "^audit +4\$" "$W/missing.out"
 "$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2>&1
 expect_eq "bad option: exit 2" "$?" 2
+"$REPORT" --year=2026-01 --json --require-tls --min-tls=TLSv1.2 "$W/maillog.gz" "$W/maillog.1" > "$W/eq.json"
+check "--option=value: same report as --option value" cmp -s "$W/a.json" "$W/eq.json"
+"$REPORT" --require-tls=yes "$W/maillog.1" > /dev/null 2> "$W/eq.err"
+expect_eq "--flag=value: exit 2" "$?" 2
+expect_grep "--flag=value: said so" 'require-tls takes no value' "$W/eq.err"
+cp "$W/maillog.1" "$W/-dash.log"
+(cd "$W" && "$REPORT" --table summary -- -dash.log) > "$W/dash.out" 2>&1
+expect_grep "--: a name after it is a file, even with a leading dash" "^audit +4\$" "$W/dash.out"
+(cd "$W" && "$REPORT" --table summary -dash.log) > /dev/null 2>&1
+expect_eq "without --: the same name is an unknown option" "$?" 2
 head -c 3000000 /dev/urandom > "$W/noise.bin"
 "$REPORT" --table summary "$W/noise.bin" "$W/maillog.1" > "$W/noise.out" 2>&1
 expect_eq "binary garbage: not fatal" "$?" 0
