@@ -564,6 +564,46 @@ BOOST_AUTO_TEST_CASE(tally_inline_and_spilled) {
     }
 }
 
+// The interning table: one id per distinct byte string, stable names while
+// it grows (through rehashing and new arena chunks), any bytes allowed.
+BOOST_AUTO_TEST_CASE(dict_interning) {
+    Dict d;
+    const std::string big(100000, 'x'); // longer than an arena chunk
+    const std::vector<std::string> names = {"", "a", "alice", "alicf", "user000001@example.org",
+                                            std::string("n\0l", 3), std::string("n\0m", 3), big,
+                                            big + "y", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"};
+    std::vector<std::uint32_t> ids;
+    for (const auto& n : names)
+        ids.push_back(d.id(n));
+    for (int i = 0; i < 20000; ++i) // many grows of the slot array
+        d.id("user" + std::to_string(i) + "@example.org");
+    BOOST_TEST(d.size() == names.size() + 20000);
+    for (std::size_t k = 0; k < names.size(); ++k) {
+        BOOST_TEST(ids[k] == k);
+        BOOST_TEST(d.id(names[k]) == ids[k]);
+        BOOST_TEST(d.name(ids[k]) == names[k]);
+    }
+    for (int i = 0; i < 20000; i += 997) {
+        const std::string n = "user" + std::to_string(i) + "@example.org";
+        BOOST_TEST(d.name(d.id(n)) == n);
+    }
+    BOOST_TEST(d.size() == names.size() + 20000);
+
+    // TLS version spellings the milter writes, and the others it may read.
+    WhatIfPolicy p;
+    p.minTls = TlsVersion::TLSv1_2;
+    Record r;
+    r.authenticated = true;
+    const std::vector<std::pair<std::string, Reason>> tls = {
+        {"TLSv1.3", RNone},       {"TLSv1.2", RNone},      {"TLSv1.1", RTlsVersion},
+        {"TLSv1.0", RTlsVersion}, {"TLSv1", RTlsVersion},  {"tlsv1.2", RNone},
+        {"SSLv3", RTlsVersion},   {"TLSv1.4", RNone},      {"unknown", RNone}};
+    for (const auto& [v, want] : tls) {
+        r.tls = v;
+        BOOST_TEST(whatIf(p, r) == want, v);
+    }
+}
+
 // Entities live in chunks of 1024: ids across chunk boundaries keep their
 // own counts, and references stay valid while the table grows.
 BOOST_AUTO_TEST_CASE(entities_across_chunks) {
@@ -644,7 +684,7 @@ BOOST_AUTO_TEST_CASE(top_and_order) {
     auto names = [&](std::size_t top) {
         std::string s;
         for (auto id : entityOrder(a.users, a.userNames, top))
-            s += a.userNames.name(id) + " ";
+            s += std::string(a.userNames.name(id)) + " ";
         return s;
     };
     BOOST_TEST(names(0) == "alice bob carol ");
