@@ -263,7 +263,19 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
 
     // Tables in the order a postmaster acts on them: who must change a
     // password, who a new policy would hit, then the detail.
-    const std::vector<Table> tables = buildTables(a, o, false);
+    // A row per user of a busy MSP makes a page of hundreds of megabytes no
+    // browser opens: unless --top says otherwise, the users and addresses
+    // tables keep the busiest kHtmlRows.  The lists a postmaster acts on
+    // (cleartext, what-if) stay whole.
+    OutputOptions ho = o;
+    const bool capped = ho.top == 0 && std::max(a.users.size(), a.clients.size()) > kHtmlRows;
+    if (capped)
+        ho.top = kHtmlRows;
+    std::vector<Table> tables = buildTables(a, ho, false);
+    for (Table& t : tables)
+        if (capped && (t.id == "users" || t.id == "clients"))
+            t.note += " (a page with every row would be too large to open; all of them: --csv, "
+                      "--json, or --html with --top N)";
     for (const char* id : {"cleartext", "whatif", "days", "ciphers", "users", "clients", "summary"})
         for (const Table& t : tables)
             if (t.id == id)

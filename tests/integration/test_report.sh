@@ -229,6 +229,26 @@ expect_grep "truncated .gz on stdin: named" 'standard input: compressed data end
 expect_eq "html: nothing on stdout without a format" "$(wc -c < "$W/html.out")" 0
 expect_no_grep "html: no external resource" '(src|href)=|url\(|@import' "$W/report.html"
 expect_grep "html: escaped user" 'j doe' "$W/report.html"
+# A busy MSP's month: the page keeps the 1,000 busiest users and addresses
+# (else hundreds of megabytes) and says so; the cleartext list stays whole;
+# --top overrides.
+GENLOG="$BUILD_ABS/rfc8314-report-genlog"
+if [ -x "$GENLOG" ]; then
+    "$GENLOG" 30000 --users 4000 > "$W/busy.log"
+    "$REPORT" --html "$W/busy.html" "$W/busy.log"
+    users_rows=$(sed -n '/<section id="users">/,/<\/section>/p' "$W/busy.html" | grep -c '^<tr>')
+    expect_eq "html, 4000 users: users table keeps the 1000 busiest" "$users_rows" 1000
+    expect_grep "html, 4000 users: and says so" 'the 1000 busiest of [0-9]+ users \(a page with every row' "$W/busy.html"
+    clear_rows=$(sed -n '/<section id="cleartext">/,/<\/section>/p' "$W/busy.html" | grep -c '^<tr>')
+    clear_all=$("$REPORT" --csv --table cleartext "$W/busy.log" | tail -n +2 | wc -l)
+    expect_eq "html, 4000 users: cleartext list whole ($clear_all users)" "$clear_rows" "$clear_all"
+    "$REPORT" --top 5000 --html "$W/busy-all.html" "$W/busy.log"
+    all_rows=$(sed -n '/<section id="users">/,/<\/section>/p' "$W/busy-all.html" | grep -c '^<tr>')
+    all_users=$("$REPORT" --csv --table users "$W/busy.log" | tail -n +2 | wc -l)
+    expect_eq "html --top 5000: every user ($all_users)" "$all_rows" "$all_users"
+else
+    fail "no genlog binary at $GENLOG"
+fi
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
     fail "html: chromium not installed (tests/packages.txt lists it)"
