@@ -10,7 +10,8 @@
 # its parameters change), a gzip copy of it (as logrotate leaves one), and
 # the same number of lines for ten times the users.  Then runs the report
 # (default text output) on each under /usr/bin/time -v and prints wall
-# time, max RSS and lines per second.  Nothing is installed or started.
+# time, CPU time (user + system: what the run needs when the machine is
+# shared), max RSS and lines per second.  Nothing is installed or started.
 set -eu
 
 : "${BUILD:=build}"
@@ -48,7 +49,7 @@ fi
 gen "$users10" "$wide"
 
 echo "machine: $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s %10s %7s %10s %9s %8s %10s\n' input lines users wall max_rss out lines/s
+printf '%-26s %9s %7s %8s %8s %6s %9s %6s %10s\n' input lines users clients wall cpu_s max_rss out lines/s
 
 # run LABEL FILE — the report on FILE, text output to a file.
 run() {
@@ -62,14 +63,17 @@ run() {
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$DIR/time.txt")
     lines=$(sed -n 's/^lines  *//p' "$out" | head -1)
     users=$(sed -n 's/^users  *//p' "$out" | head -1)
+    clients=$(sed -n 's/^clients  *//p' "$out" | head -1)
+    cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$DIR/time.txt")
     secs=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
     rate=$(awk -v l="$lines" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", l / s; else print "-" }')
     size=$(du -h "$out" | cut -f1)
-    printf '%-34s %10s %7s %10s %6s MB %8s %10s\n' "$1" "$lines" "$users" "$wall" \
-        "$((rss / 1024))" "$size" "$rate"
+    printf '%-26s %9s %7s %8s %8s %6s %6s MB %6s %10s\n' "$1" "$lines" "$users" "$clients" "$wall" \
+        "$cpu" "$((rss / 1024))" "$size" "$rate"
 }
 
-run "plain, $REPORT_USERS users" "$plain"
-run "gzip, $REPORT_USERS users" "$plain.gz"
-run "plain, $users10 users" "$wide"
+run "plain" "$plain"
+run "gzip" "$plain.gz"
+run "plain, 10x users" "$wide"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "(text output in $DIR/*.txt; time -v detail of the last run in $DIR/time.txt)"
