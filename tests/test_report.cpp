@@ -376,6 +376,10 @@ BOOST_AUTO_TEST_CASE(civil_time) {
     BOOST_TEST(civilDay(civilTime(2024, 2, 29, 23, 59, 59)) == 20240229);
     BOOST_TEST(formatTime(civilTime(2024, 12, 31, 1, 2, 3)) == "2024-12-31 01:02:03");
     BOOST_TEST(formatTime(-1) == "-");
+    BOOST_TEST(formatTime(0) == "1970-01-01 00:00:00");
+    BOOST_TEST(formatTime(civilTime(9999, 12, 31, 23, 59, 59)) == "9999-12-31 23:59:59");
+    BOOST_TEST(formatTime(civilTime(10000, 1, 1, 0, 0, 0)) == "10000-01-01 00:00:00");
+    BOOST_TEST(formatTime(civilTime(2024, 2, 29, 9, 5, 7)) == "2024-02-29 09:05:07");
     BOOST_TEST(formatDay(20250101) == "2025-01-01");
 }
 

@@ -378,10 +378,25 @@ std::string formatTime(CivilTime t) {
     int y, m, d;
     civilFromDays(t / 86400, y, m, d);
     const int s = static_cast<int>(t % 86400);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, s / 3600,
-                  (s / 60) % 60, s % 60);
-    return buf;
+    if (y > 9999) { // an epoch from far away: rare, so printf may do it
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%d-%02d-%02d %02d:%02d:%02d", y, m, d, s / 3600, (s / 60) % 60,
+                      s % 60);
+        return buf;
+    }
+    // By hand: four of these per user row, and snprintf showed in the profile.
+    std::string out = "0000-00-00 00:00:00";
+    auto put = [&](std::size_t at, int v, int width) {
+        for (int k = width - 1; k >= 0; --k, v /= 10)
+            out[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+    };
+    put(0, y, 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    put(11, s / 3600, 2);
+    put(14, (s / 60) % 60, 2);
+    put(17, s % 60, 2);
+    return out;
 }
 
 std::string formatDay(int v) {
