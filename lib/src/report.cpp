@@ -230,6 +230,18 @@ Reason reasonOf(std::string_view r) noexcept {
 // quote), decoding it into buf when it holds escapes; npos when malformed.
 std::size_t jsonString(std::string_view s, std::size_t i, std::string& buf, std::string_view& out) {
     const std::size_t start = ++i;
+    // Almost every string has no escape: find its end with memchr and
+    // take it as it is.
+    if (start <= s.size()) {
+        const char* p = s.data() + start;
+        const std::size_t left = s.size() - start;
+        const void* q = std::memchr(p, '"', left);
+        if (q && !std::memchr(p, '\\', static_cast<std::size_t>(static_cast<const char*>(q) - p))) {
+            const std::size_t end = start + static_cast<std::size_t>(static_cast<const char*>(q) - p);
+            out = s.substr(start, end - start);
+            return end + 1;
+        }
+    }
     bool escaped = false;
     while (i < s.size() && s[i] != '"') {
         if (s[i] == '\\') {
