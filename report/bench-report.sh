@@ -28,12 +28,16 @@ TIME=/usr/bin/time
 mkdir -p "$DIR"
 
 # gen USERS FILE — REPORT_LINES lines for USERS users into FILE, unless
-# FILE exists and is newer than the generator.
+# FILE was made by a generator with the same checksum as this one (a
+# relink of an unchanged generator does not cost a regeneration).
+sum=$(cksum < "$GENLOG" | cut -d' ' -f1)
 gen() {
-    if [ ! -s "$2" ] || [ "$2" -ot "$GENLOG" ]; then
+    if [ ! -s "$2" ] || [ "$(cat "$2.genlog" 2>/dev/null)" != "$sum" ]; then
         echo "generating $REPORT_LINES lines, $1 users, $REPORT_DAYS days: $2" >&2
+        rm -f "$2.gz"
         "$GENLOG" "$REPORT_LINES" --users "$1" --days "$REPORT_DAYS" > "$2.tmp"
         mv "$2.tmp" "$2"
+        echo "$sum" > "$2.genlog"
     fi
 }
 
@@ -41,7 +45,7 @@ users10=$((REPORT_USERS * 10))
 plain=$DIR/audit-$REPORT_LINES-$REPORT_USERS.log
 wide=$DIR/audit-$REPORT_LINES-$users10.log
 gen "$REPORT_USERS" "$plain"
-if [ ! -s "$plain.gz" ] || [ "$plain.gz" -ot "$plain" ]; then
+if [ ! -s "$plain.gz" ]; then
     echo "compressing: $plain.gz" >&2
     gzip -c "$plain" > "$plain.gz.tmp"
     mv "$plain.gz.tmp" "$plain.gz"
