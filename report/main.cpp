@@ -36,8 +36,9 @@ using namespace rfc8314::report;
 namespace {
 
 const char kUsage[] =
-    "usage: rfc8314-report [options] [SYSLOG-FILE ...]\n"
-    "  SYSLOG-FILE        syslog file, plain or .gz, any order; '-' or none: standard input\n"
+    "usage: rfc8314-report [options] [FILE ...]\n"
+    "  FILE               syslog, journalctl or JSON audit file, plain or .gz, any order;\n"
+    "                     '-' or none: standard input\n"
     "  --json-input FILE  the milter's JSON audit file (plain or .gz); repeatable\n"
     "  --year YYYY[-MM]   the year (and month) the log ends in, for dates without a year\n"
     "                     (default: each file's modification time; standard input: now)\n"
