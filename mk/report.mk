@@ -4,6 +4,11 @@
 #   make                    also builds $(BUILD)/rfc8314-report
 #   make report-genlog      $(BUILD)/rfc8314-report-genlog (synthetic audit lines)
 #   make install-report     the command and its manual page (BINDIR, MANDIR, DESTDIR)
+#   make bench-report       time and max RSS of the report on REPORT_LINES generated
+#                           lines (default 10 million; REPORT_USERS, default 50000,
+#                           and ten times as many), plain and gzip; the files stay
+#                           in $(BUILD)/bench-report/ (about 5.5 GB at 10M lines).
+#                           docs/REPORT-SCALE.md has the figures.
 #
 # The report links the static library, so it runs without librfc8314.so
 # installed; zlib reads .gz files (and plain ones) through one code path.
@@ -14,7 +19,10 @@ REPORT_SRCS   := $(sort $(wildcard report/*.cpp))
 REPORT_OBJS   := $(REPORT_SRCS:%.cpp=$(BUILD)/%.o)
 REPORT_GEN_OBJS := $(BUILD)/report/genlog/genlog.o
 
-.PHONY: install-report report-genlog
+REPORT_LINES  ?= 10000000
+REPORT_USERS  ?= 50000
+
+.PHONY: install-report report-genlog bench-report
 
 all: $(REPORT) $(REPORT_GENLOG)
 
@@ -25,6 +33,9 @@ $(REPORT_GENLOG): $(REPORT_GEN_OBJS) $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $(REPORT_GEN_OBJS) $(LIB_A) $(SYS_LIBS) -o $@
 
 report-genlog: $(REPORT_GENLOG)
+
+bench-report: $(REPORT) $(REPORT_GENLOG)
+	BUILD=$(BUILD) REPORT_LINES=$(REPORT_LINES) REPORT_USERS=$(REPORT_USERS) sh report/bench-report.sh
 
 install-report: $(REPORT)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -170,7 +170,7 @@ void table(std::ostream& out, const Table& t) {
     out << "<section id=\"" << t.id << "\"><h2>" << htmlText(t.title) << "</h2>\n";
     if (!t.note.empty())
         out << "<p>" << htmlText(t.note) << "</p>\n";
-    if (t.rows.empty()) {
+    if (t.rowCount() == 0) {
         out << "<p class=\"none\">(none)</p></section>\n";
         return;
     }
@@ -178,12 +178,12 @@ void table(std::ostream& out, const Table& t) {
     for (const auto& c : t.cols)
         out << "<th" << (c.number ? " class=\"n\"" : "") << ">" << htmlText(c.name) << "</th>";
     out << "</tr></thead><tbody>\n";
-    for (const auto& r : t.rows) {
+    t.forEachRow([&](const std::vector<std::string>& r) {
         out << "<tr>";
         for (std::size_t k = 0; k < t.cols.size(); ++k)
             out << "<td" << (t.cols[k].number ? " class=\"n\"" : "") << ">" << htmlText(r[k]) << "</td>";
         out << "</tr>\n";
-    }
+    });
     out << "</tbody></table></div></section>\n";
 }
 
@@ -207,8 +207,8 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
            ".kpi b{display:block;font-size:1.4em}.warn b{color:#c0392b}\n"
            "</style></head><body>\n<h1>RFC 8314 submission report</h1>\n";
     std::uint64_t cleartextUsers = 0;
-    for (const auto& u : a.users)
-        cleartextUsers += u.cleartext ? 1 : 0;
+    for (std::size_t i = 0; i < a.users.size(); ++i)
+        cleartextUsers += a.users[i].cleartext ? 1 : 0;
     out << "<p>" << htmlText(formatTime(a.first)) << " to " << htmlText(formatTime(a.last)) << ": " << c.audit
         << " audit events from " << c.lines << " lines (" << c.foreign << " foreign, " << c.other
         << " other milter lines, " << c.damaged << " damaged, " << c.undated << " undated).</p>\n";
@@ -263,7 +263,19 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
 
     // Tables in the order a postmaster acts on them: who must change a
     // password, who a new policy would hit, then the detail.
-    const std::vector<Table> tables = buildTables(a, o, false);
+    // A row per user of a busy MSP makes a page of hundreds of megabytes no
+    // browser opens: unless --top says otherwise, the users and addresses
+    // tables keep the busiest kHtmlRows.  The lists a postmaster acts on
+    // (cleartext, what-if) stay whole.
+    OutputOptions ho = o;
+    const bool capped = ho.top == 0 && std::max(a.users.size(), a.clients.size()) > kHtmlRows;
+    if (capped)
+        ho.top = kHtmlRows;
+    std::vector<Table> tables = buildTables(a, ho, false);
+    for (Table& t : tables)
+        if (capped && (t.id == "users" || t.id == "clients"))
+            t.note += " (a page with every row would be too large to open; all of them: --csv, "
+                      "--json, or --html with --top N)";
     for (const char* id : {"cleartext", "whatif", "days", "ciphers", "users", "clients", "summary"})
         for (const Table& t : tables)
             if (t.id == id)

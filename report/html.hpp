@@ -3,12 +3,17 @@
 // open from disk or mail around.
 #pragma once
 
+#include <cstddef>
 #include <ostream>
 
 #include "rfc8314/report.hpp"
 
 namespace rfc8314::report {
 
+// Without o.top, the users and clients tables keep the kHtmlRows busiest
+// rows when either has more (the page stays small enough to open); the
+// cleartext and what-if tables are always whole.
+constexpr std::size_t kHtmlRows = 1000;
 void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out);
 
 } // namespace rfc8314::report

@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -34,8 +36,9 @@ using namespace rfc8314::report;
 namespace {
 
 const char kUsage[] =
-    "usage: rfc8314-report [options] [SYSLOG-FILE ...]\n"
-    "  SYSLOG-FILE        syslog file, plain or .gz, any order; '-' or none: standard input\n"
+    "usage: rfc8314-report [options] [FILE ...]\n"
+    "  FILE               syslog, journalctl or JSON audit file, plain or .gz, any order;\n"
+    "                     '-' or none: standard input\n"
     "  --json-input FILE  the milter's JSON audit file (plain or .gz); repeatable\n"
     "  --year YYYY[-MM]   the year (and month) the log ends in, for dates without a year\n"
     "                     (default: each file's modification time; standard input: now)\n"
@@ -50,6 +53,7 @@ const char kUsage[] =
     "  --table NAME       only summary, days, ciphers, users, clients, cleartext or whatif\n"
     "  --top N            only the N busiest users and client addresses\n"
     "  -h, --help         this text\n"
+    "  (an option's value may also follow it as --option=VALUE; -- ends the options)\n"
     "  --version          the version\n";
 
 int usage(const std::string& why) {
@@ -115,6 +119,7 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
         return false;
     }
     gzbuffer(f, 256 * 1024);
+    const std::string name = in.path == "-" ? "standard input" : in.path;
     Record r;
     std::size_t have = 0;
     bool skipping = false; // inside an over-long line
@@ -132,14 +137,36 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
     while (true) {
         const int n = gzread(f, block.data() + have, static_cast<unsigned>(block.size() - have));
         if (n < 0) {
+            // zlib's message already names the file for a system error.
             int err = 0;
-            std::cerr << "rfc8314-report: " << in.path << ": " << gzerror(f, &err) << "\n";
+            const char* why = gzerror(f, &err);
+            std::cerr << "rfc8314-report: ";
+            if (err != Z_ERRNO)
+                std::cerr << name << ": ";
+            std::cerr << why << "\n";
             ok = false;
             break;
         }
         if (n == 0) {
-            if (have > 0 && !skipping)
-                one(std::string_view(block.data(), have));
+            // gzread tolerates a gzip stream that stops short (it may be a
+            // file still being written) and says so only through gzerror:
+            // a truncated .gz would otherwise pass for a complete one.
+            int err = 0;
+            gzerror(f, &err);
+            const bool truncated = err == Z_BUF_ERROR;
+            if (have > 0 && !skipping) {
+                if (truncated) { // the tail of a line cut by the truncation
+                    ++agg.counts.lines;
+                    ++agg.counts.damaged;
+                } else {
+                    one(std::string_view(block.data(), have));
+                }
+            }
+            if (truncated) {
+                std::cerr << "rfc8314-report: " << name
+                          << ": compressed data ends early (truncated file); lines up to there are read\n";
+                ok = false;
+            }
             break;
         }
         const std::size_t end = have + static_cast<std::size_t>(n);
@@ -183,9 +210,26 @@ int main(int argc, char** argv) {
     std::string ident = "rfc8314-milter", htmlPath;
     enum { Text, Csv, Json, None } format = None;
 
+    // Options that take a value, which may also be given as --name=value.
+    static const std::string kWithValue[] = {"--json-input", "--year", "--ident", "--min-tls",
+                                             "--min-bits", "--html", "--table", "--top"};
     for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
+        std::string a = argv[i];
+        std::string inlineValue;
+        bool hasInline = false;
+        if (a.size() > 3 && a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos) {
+            const auto eq = a.find('=');
+            if (std::find(std::begin(kWithValue), std::end(kWithValue), a.substr(0, eq)) == std::end(kWithValue))
+                return usage(a.substr(0, eq) + " takes no value");
+            inlineValue = a.substr(eq + 1);
+            a.resize(eq);
+            hasInline = true;
+        }
         auto value = [&](std::string& v) {
+            if (hasInline) {
+                v = inlineValue;
+                return true;
+            }
             if (i + 1 >= argc)
                 return false;
             v = argv[++i];

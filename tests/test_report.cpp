@@ -5,6 +5,7 @@
 // Dec->Jan rollover, and the what-if follows the milter's policy rules.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -182,6 +183,59 @@ BOOST_AUTO_TEST_CASE(syslog_good_lines) {
     BOOST_TEST(!u.authenticated);
 }
 
+// Every timestamp shape syslog daemons and journalctl write in front of
+// the tag, as a table: the prefix, and the date it must give (-1: the line
+// is not taken for ours, it is Foreign).
+BOOST_AUTO_TEST_CASE(timestamp_shapes) {
+    struct Case {
+        std::string prefix;
+        CivilTime want;
+    };
+    const CivilTime t = civilTime(2024, 11, 24, 11, 22, 39);
+    const std::vector<Case> cases = {
+        // rsyslog/syslog-ng traditional, journalctl -o short
+        {"Nov 24 11:22:39 host ", t},
+        {"Nov  4 11:22:39 host ", civilTime(2024, 11, 4, 11, 22, 39)},
+        {"Nov 24 11:22:39 ", t}, // no host name
+        // journalctl -o short-precise
+        {"Nov 24 11:22:39.123456 host ", t},
+        {"Nov 24 11:22:39. host ", t},
+        // RFC 3339: rsyslog on Debian 12, journalctl -o short-iso, short-iso-precise
+        {"2024-11-24T11:22:39+0100 host ", t},
+        {"2024-11-24T11:22:39.123456+01:00 host ", t},
+        {"2024-11-24T11:22:39Z host ", t},
+        {"2024-11-24 11:22:39 host ", t},
+        // journalctl -o short-full
+        {"Sun 2024-11-24 11:22:39 CET host ", t},
+        {"Sun 2024-11-24 11:22:39 +03 host ", t},
+        // journalctl -o short-unix (UTC)
+        {"1732447359.123456 host ", civilTime(2024, 11, 24, 11, 22, 39)},
+        // not dates: the line is then not a syslog line of ours
+        {"Nov 24 11:22:39.12x host ", -1},
+        {"Nov 24 25:22:39 host ", -1},
+        {"Nov 31 11:22:39 host ", -1},
+        {"Sun 2024-11-24 11:22:39 host ", t},   // no zone, but a host: still read
+        {"Sun 2024-11-24 11:22:39 ", -1},       // neither zone nor host
+        {"Sun 2024-13-24 11:22:39 CET host ", -1},
+        {"Xyz 2024-11-24 11:22:39 CET host ", -1},
+        {"1732447359 host ", -1},               // no fraction: just a number
+        {"17324.5 host ", -1},                  // too short for an epoch
+        {"2024-11-24T11:22:39+0100host ", -1},
+    };
+    for (const auto& c : cases) {
+        const auto p = parse(c.prefix + "rfc8314-milter[1]: " + kMsg);
+        BOOST_TEST_CONTEXT("prefix '" << c.prefix << "'") {
+            if (c.want < 0) {
+                BOOST_TEST(p.kind == LineKind::Foreign);
+            } else {
+                BOOST_TEST(p.kind == LineKind::Audit);
+                BOOST_TEST(p.when == c.want);
+                BOOST_TEST(p.user == "alice");
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(syslog_quoted_values) {
     const std::vector<std::string> users = {"j doe", "evil, verdict=accept", "tab\there", "quo\"te",
                                             "\xc3\xa9l\xc3\xa8ve", std::string("n\0l", 3), "line\nbreak"};
@@ -266,6 +320,19 @@ BOOST_AUTO_TEST_CASE(json_lines) {
     BOOST_TEST(q.user == "tab\there");
     BOOST_TEST(q.cleartext);
 
+    // The JSON file given where syslog is expected: recognised by its brace.
+    for (const std::string& line : {good, j.str()}) {
+        const auto viaSyslog = parse(line, false);
+        const auto viaJson = parse(line, true);
+        BOOST_TEST(viaSyslog.kind == LineKind::Audit);
+        BOOST_TEST(viaSyslog.when == viaJson.when);
+        BOOST_TEST(viaSyslog.user == viaJson.user);
+        BOOST_TEST(viaSyslog.listener == viaJson.listener);
+        BOOST_TEST(viaSyslog.cleartext == viaJson.cleartext);
+    }
+    BOOST_TEST(parse("{\"event\":\"start\",\"version\":\"0.1.0\"}", false).kind == LineKind::Foreign);
+    BOOST_TEST(parse("{\"user\":\"a\",\"verdict\":\"acc", false).kind == LineKind::Damaged);
+
     BOOST_TEST(static_cast<int>(parse("not json", true).kind) == static_cast<int>(LineKind::Foreign));
     BOOST_TEST(static_cast<int>(parse("{\"a\":1}", true).kind) == static_cast<int>(LineKind::Foreign));
     BOOST_TEST(static_cast<int>(parse("{}", true).kind) == static_cast<int>(LineKind::Foreign));
@@ -309,6 +376,10 @@ BOOST_AUTO_TEST_CASE(civil_time) {
     BOOST_TEST(civilDay(civilTime(2024, 2, 29, 23, 59, 59)) == 20240229);
     BOOST_TEST(formatTime(civilTime(2024, 12, 31, 1, 2, 3)) == "2024-12-31 01:02:03");
     BOOST_TEST(formatTime(-1) == "-");
+    BOOST_TEST(formatTime(0) == "1970-01-01 00:00:00");
+    BOOST_TEST(formatTime(civilTime(9999, 12, 31, 23, 59, 59)) == "9999-12-31 23:59:59");
+    BOOST_TEST(formatTime(civilTime(10000, 1, 1, 0, 0, 0)) == "10000-01-01 00:00:00");
+    BOOST_TEST(formatTime(civilTime(2024, 2, 29, 9, 5, 7)) == "2024-02-29 09:05:07");
     BOOST_TEST(formatDay(20250101) == "2025-01-01");
 }
 
@@ -472,6 +543,140 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
     BOOST_TEST(t.find("would refuse 1 of 2 transactions (50.0%) of 1 users") != std::string::npos);
 }
 
+// A Tally keeps its first pair inline and the rest on the heap: counts and
+// first-seen order must not depend on where a pair lives.
+BOOST_AUTO_TEST_CASE(tally_inline_and_spilled) {
+    struct Case {
+        std::vector<std::uint32_t> bumps;
+        Pairs want;
+    };
+    const std::vector<Case> cases = {
+        {{}, {}},
+        {{7}, {{7, 1}}},
+        {{7, 7, 7}, {{7, 3}}},
+        {{0, 0}, {{0, 2}}}, // id 0 is a real id, not "empty"
+        {{3, 5}, {{3, 1}, {5, 1}}},
+        {{3, 5, 3, 5, 5, 9}, {{3, 2}, {5, 3}, {9, 1}}},
+        {{5, 3, 3, 3}, {{5, 1}, {3, 3}}},
+    };
+    for (const auto& c : cases) {
+        Tally t;
+        for (auto id : c.bumps)
+            t.bump(id);
+        BOOST_TEST(t.size() == c.want.size());
+        BOOST_TEST((t.pairs() == c.want));
+    }
+}
+
+// The interning table: one id per distinct byte string, stable names while
+// it grows (through rehashing and new arena chunks), any bytes allowed.
+BOOST_AUTO_TEST_CASE(dict_interning) {
+    Dict d;
+    const std::string big(100000, 'x'); // longer than an arena chunk
+    const std::vector<std::string> names = {"", "a", "alice", "alicf", "user000001@example.org",
+                                            std::string("n\0l", 3), std::string("n\0m", 3), big,
+                                            big + "y", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"};
+    std::vector<std::uint32_t> ids;
+    for (const auto& n : names)
+        ids.push_back(d.id(n));
+    for (int i = 0; i < 20000; ++i) // many grows of the slot array
+        d.id("user" + std::to_string(i) + "@example.org");
+    BOOST_TEST(d.size() == names.size() + 20000);
+    for (std::size_t k = 0; k < names.size(); ++k) {
+        BOOST_TEST(ids[k] == k);
+        BOOST_TEST(d.id(names[k]) == ids[k]);
+        BOOST_TEST(d.name(ids[k]) == names[k]);
+    }
+    for (int i = 0; i < 20000; i += 997) {
+        const std::string n = "user" + std::to_string(i) + "@example.org";
+        BOOST_TEST(d.name(d.id(n)) == n);
+    }
+    BOOST_TEST(d.size() == names.size() + 20000);
+
+    // TLS version spellings the milter writes, and the others it may read.
+    WhatIfPolicy p;
+    p.minTls = TlsVersion::TLSv1_2;
+    Record r;
+    r.authenticated = true;
+    const std::vector<std::pair<std::string, Reason>> tls = {
+        {"TLSv1.3", RNone},       {"TLSv1.2", RNone},      {"TLSv1.1", RTlsVersion},
+        {"TLSv1.0", RTlsVersion}, {"TLSv1", RTlsVersion},  {"tlsv1.2", RNone},
+        {"SSLv3", RTlsVersion},   {"TLSv1.4", RNone},      {"unknown", RNone}};
+    for (const auto& [v, want] : tls) {
+        r.tls = v;
+        BOOST_TEST(whatIf(p, r) == want, v);
+    }
+}
+
+// Entities live in chunks of 1024: ids across chunk boundaries keep their
+// own counts, and references stay valid while the table grows.
+BOOST_AUTO_TEST_CASE(entities_across_chunks) {
+    Aggregator a;
+    std::vector<std::string> lines;
+    for (int i = 0; i < 2500; ++i)
+        lines.push_back(audit("user" + std::to_string(i), "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "",
+                              "Nov 24 11:22:39", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)));
+    feed(a, {lines[0]});
+    const Entity* first = &a.users[0];
+    feed(a, lines);
+    BOOST_TEST(first == &a.users[0]);
+    BOOST_TEST(a.users.size() == 2500u);
+    BOOST_TEST(a.clients.size() == 2500u);
+    BOOST_TEST(a.users[a.userNames.id("user0")].count == 2u);
+    for (const char* u : {"user1", "user1023", "user1024", "user2047", "user2048", "user2499"})
+        BOOST_TEST(a.users[a.userNames.id(u)].count == 1u, u);
+    BOOST_TEST(entityOrder(a.users, a.userNames, 1).front() == a.userNames.id("user0"));
+}
+
+// The per-user tables are made a row at a time while rendering: every
+// format must still see every row once, in order, with the extra
+// unauthenticated row of the what-if last, and text must size its columns
+// from all of them.
+BOOST_AUTO_TEST_CASE(rows_on_demand) {
+    WhatIfPolicy q;
+    q.requireTls = true;
+    Aggregator a(q);
+    std::vector<std::string> lines;
+    for (int i = 0; i < 300; ++i)
+        lines.push_back(audit("u" + std::to_string(1000 + i), i % 3 ? "TLSv1.3" : "none",
+                              i % 3 ? "TLS_AES_128_GCM_SHA256" : "none", i % 3 ? 128 : 0, "accept",
+                              i % 3 ? "" : ", cleartext_auth=yes"));
+    lines.push_back(audit("a-much-longer-user-name@example.org", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128,
+                          "accept"));
+    lines.push_back(audit("none", "none", "none", 0, "reject", ", reason=cleartext"));
+    feed(a, lines);
+
+    for (const Table& t : buildTables(a, OutputOptions{}, true)) {
+        std::size_t n = 0;
+        t.forEachRow([&](const std::vector<std::string>& r) {
+            BOOST_TEST(r.size() == t.cols.size(), t.id);
+            ++n;
+        });
+        BOOST_TEST(n == t.rowCount(), t.id);
+        if (t.id == "users")
+            BOOST_TEST(n == 301u);
+        if (t.id == "cleartext")
+            BOOST_TEST(n == 100u);
+        if (t.id == "whatif")
+            BOOST_TEST(n == 101u); // 100 users and the unauthenticated row
+    }
+    std::ostringstream text;
+    OutputOptions o;
+    o.table = "whatif";
+    writeText(a, o, text);
+    std::istringstream in(text.str());
+    std::string line, last;
+    while (std::getline(in, line))
+        last = line;
+    BOOST_TEST(last.rfind("(unauthenticated)", 0) == 0u);
+    BOOST_TEST(text.str().find("u1000  ") != std::string::npos); // padded to "(unauthenticated)"
+    std::ostringstream csv;
+    o.table = "users";
+    writeCsv(a, o, csv);
+    const std::string c = csv.str();
+    BOOST_TEST(std::count(c.begin(), c.end(), '\n') == 302); // header + 301 users
+}
+
 BOOST_AUTO_TEST_CASE(top_and_order) {
     Aggregator a;
     feed(a, {
@@ -483,7 +688,7 @@ BOOST_AUTO_TEST_CASE(top_and_order) {
     auto names = [&](std::size_t top) {
         std::string s;
         for (auto id : entityOrder(a.users, a.userNames, top))
-            s += a.userNames.name(id) + " ";
+            s += std::string(a.userNames.name(id)) + " ";
         return s;
     };
     BOOST_TEST(names(0) == "alice bob carol ");

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 
 namespace rfc8314::report {
 
@@ -50,6 +52,21 @@ int monthNumber(std::string_view m) noexcept {
         if (m == names[i])
             return i + 1;
     return 0;
+}
+
+bool weekday(std::string_view w) noexcept {
+    for (std::string_view d : {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"})
+        if (w == d)
+            return true;
+    return false;
+}
+
+// After an optional ".digits" at s[i]: the index of what follows.
+std::size_t fractionEnd(std::string_view s, std::size_t i) noexcept {
+    if (i < s.size() && s[i] == '.')
+        for (++i; i < s.size() && isDigit(s[i]); ++i) {
+        }
+    return i;
 }
 
 int daysInMonth(int y, int m) noexcept {
@@ -168,17 +185,20 @@ bool smallNumber(std::string_view s, int& out) noexcept {
 TlsVersion tlsOf(std::string_view t) noexcept {
     if (t == "none" || t.empty())
         return TlsVersion::None;
+    // The milter's own spellings first (facts.cpp toString): one compare
+    // for almost every line instead of a case-blind search of them all.
+    if (t.size() == 7 && t.compare(0, 6, "TLSv1.") == 0) {
+        switch (t[6]) {
+        case '3': return TlsVersion::TLSv1_3;
+        case '2': return TlsVersion::TLSv1_2;
+        case '1': return TlsVersion::TLSv1_1;
+        case '0': return TlsVersion::TLSv1_0;
+        default: break;
+        }
+    }
     return parseTlsVersion(t);
 }
 
-void bump(Tally& t, std::uint32_t id) {
-    for (auto& p : t)
-        if (p.first == id) {
-            ++p.second;
-            return;
-        }
-    t.emplace_back(id, 1);
-}
 
 void seen(CivilTime& first, CivilTime& last, CivilTime t) noexcept {
     if (t < 0)
@@ -210,6 +230,18 @@ Reason reasonOf(std::string_view r) noexcept {
 // quote), decoding it into buf when it holds escapes; npos when malformed.
 std::size_t jsonString(std::string_view s, std::size_t i, std::string& buf, std::string_view& out) {
     const std::size_t start = ++i;
+    // Almost every string has no escape: find its end with memchr and
+    // take it as it is.
+    if (start <= s.size()) {
+        const char* p = s.data() + start;
+        const std::size_t left = s.size() - start;
+        const void* q = std::memchr(p, '"', left);
+        if (q && !std::memchr(p, '\\', static_cast<std::size_t>(static_cast<const char*>(q) - p))) {
+            const std::size_t end = start + static_cast<std::size_t>(static_cast<const char*>(q) - p);
+            out = s.substr(start, end - start);
+            return end + 1;
+        }
+    }
     bool escaped = false;
     while (i < s.size() && s[i] != '"') {
         if (s[i] == '\\') {
@@ -358,10 +390,25 @@ std::string formatTime(CivilTime t) {
     int y, m, d;
     civilFromDays(t / 86400, y, m, d);
     const int s = static_cast<int>(t % 86400);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, s / 3600,
-                  (s / 60) % 60, s % 60);
-    return buf;
+    if (y > 9999) { // an epoch from far away: rare, so printf may do it
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%d-%02d-%02d %02d:%02d:%02d", y, m, d, s / 3600, (s / 60) % 60,
+                      s % 60);
+        return buf;
+    }
+    // By hand: four of these per user row, and snprintf showed in the profile.
+    std::string out = "0000-00-00 00:00:00";
+    auto put = [&](std::size_t at, int v, int width) {
+        for (int k = width - 1; k >= 0; --k, v /= 10)
+            out[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+    };
+    put(0, y, 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    put(11, s / 3600, 2);
+    put(14, (s / 60) % 60, 2);
+    put(17, s % 60, 2);
+    return out;
 }
 
 std::string formatDay(int v) {
@@ -375,32 +422,37 @@ std::string formatDay(int v) {
 LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
+    // No syslog line starts with a brace: this is the JSON audit file, given
+    // as a plain input (a rotated set named by one glob, say).
+    if (!line.empty() && line.front() == '{')
+        return parseJson(line, r);
     CivilTime when = -1;
     std::string_view rest;
     bool dated = false;
 
-    // Traditional BSD timestamp: "Nov 24 11:22:39 " (day space-padded).
+    // Traditional BSD timestamp: "Nov 24 11:22:39 " (day space-padded),
+    // also with a fraction, "Nov 24 11:22:39.123456 " (journalctl -o
+    // short-precise).
     if (line.size() >= 16 && line[3] == ' ' && line[6] == ' ' && line[9] == ':' &&
-        line[12] == ':' && line[15] == ' ') {
+        line[12] == ':' && (line[15] == ' ' || line[15] == '.')) {
         const int mo = monthNumber(line.substr(0, 3));
         const int d = line[4] == ' ' ? digits(line, 5, 1) : digits(line, 4, 2);
         const int h = digits(line, 7, 2), mi = digits(line, 10, 2), s = digits(line, 13, 2);
-        if (mo && d >= 1 && validClock(h, mi, s)) {
+        const std::size_t end = fractionEnd(line, 15);
+        if (mo && d >= 1 && validClock(h, mi, s) && end < line.size() && line[end] == ' ') {
             const int y = years_.yearOf(mo);
             if (d > daysInMonth(y, mo))
                 return LineKind::Foreign;
             when = civilTime(y, mo, d, h, mi, s);
-            rest = line.substr(16);
+            rest = line.substr(end + 1);
             dated = true;
         }
     } else if (line.size() >= 20 && isDigit(line[0]) && line[4] == '-') {
-        // RFC 3339 (rsyslog's default on Debian 12, journalctl -o short-iso).
+        // RFC 3339 (rsyslog's default on Debian 12, journalctl -o short-iso
+        // and short-iso-precise).
         when = isoPrefix(line);
         if (when >= 0) {
-            std::size_t i = 19;
-            if (i < line.size() && line[i] == '.')
-                for (++i; i < line.size() && isDigit(line[i]); ++i) {
-                }
+            std::size_t i = fractionEnd(line, 19);
             if (i < line.size() && line[i] == 'Z')
                 ++i;
             else if (i < line.size() && (line[i] == '+' || line[i] == '-'))
@@ -412,6 +464,34 @@ LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
             } else {
                 when = -1;
             }
+        }
+    } else if (line.size() >= 26 && line[3] == ' ' && weekday(line.substr(0, 3)) && line[8] == '-') {
+        // journalctl -o short-full: "Sun 2024-11-24 11:22:39 CET host ...";
+        // the zone is a name or an offset, one word.
+        when = isoPrefix(line.substr(4));
+        const std::size_t zone = fractionEnd(line, 23) + 1;
+        const std::size_t sp = zone < line.size() ? line.find(' ', zone) : std::string_view::npos;
+        if (when >= 0 && line[zone - 1] == ' ' && sp != std::string_view::npos && sp > zone) {
+            rest = line.substr(sp + 1);
+            dated = true;
+        } else {
+            when = -1;
+        }
+    } else if (line.size() >= 12 && isDigit(line[0])) {
+        // journalctl -o short-unix: "1732443759.123456 host ...", seconds
+        // since the epoch, so the day is UTC's.  The fraction is required,
+        // as journalctl always writes it, so a line that merely starts with
+        // a number is not taken for a date.
+        std::size_t i = 0;
+        std::int64_t secs = 0;
+        for (; i < line.size() && i < 12 && isDigit(line[i]); ++i)
+            secs = secs * 10 + (line[i] - '0');
+        const std::size_t end = fractionEnd(line, i);
+        if (i >= 9 && i < line.size() && line[i] == '.' && end > i + 1 && end < line.size() &&
+            line[end] == ' ') {
+            when = secs;
+            rest = line.substr(end + 1);
+            dated = true;
         }
     }
 
@@ -720,47 +800,128 @@ std::string_view verdictName(VerdictIdx v) noexcept {
 // ---- aggregation ------------------------------------------------------------
 
 namespace {
-// FNV-1a 64: short keys, no dependence on the standard library's hash.
-std::uint64_t fnv1a(std::string_view s) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 0x100000001b3ull;
+// Eight bytes a step, then a final mix (splitmix64's): names are short, and
+// a byte-at-a-time hash was a visible share of the run.  Internal only, so
+// byte order does not matter.
+std::uint64_t hashOf(std::string_view s) noexcept {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
     }
-    return h ^ (h >> 29);
+    if (n) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+    }
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+}
+
+std::uint32_t entryLength(const char* e) noexcept {
+    std::uint32_t n;
+    std::memcpy(&n, e, 4);
+    return n;
 }
 } // namespace
+
+const char* Dict::store(std::string_view s) {
+    const std::size_t need = 4 + s.size();
+    if (chunkSize_ - chunkUsed_ < need) {
+        // 64 KiB chunks; a longer name gets a chunk of its own.
+        chunkSize_ = std::max<std::size_t>(need, 64 * 1024);
+        chunks_.push_back(std::make_unique<char[]>(chunkSize_));
+        chunkUsed_ = 0;
+    }
+    char* e = chunks_.back().get() + chunkUsed_;
+    const auto n = static_cast<std::uint32_t>(s.size());
+    std::memcpy(e, &n, 4);
+    if (!s.empty())
+        std::memcpy(e + 4, s.data(), s.size());
+    chunkUsed_ += need;
+    return e;
+}
 
 void Dict::grow() {
     std::vector<Slot> next(slots_.empty() ? 64 : slots_.size() * 2);
     const std::size_t mask = next.size() - 1;
-    for (std::uint32_t id = 0; id < hashes_.size(); ++id) {
-        std::size_t i = hashes_[id] & mask;
+    for (const Slot& old : slots_) {
+        if (!old.id)
+            continue;
+        const std::uint64_t h = hashOf(views_[old.id - 1]);
+        std::size_t i = h & mask;
         while (next[i].id)
             i = (i + 1) & mask;
-        next[i] = {id + 1, static_cast<std::uint32_t>(hashes_[id] >> 32)};
+        next[i] = old;
     }
     slots_.swap(next);
 }
 
 std::uint32_t Dict::id(std::string_view s) {
-    if ((names_.size() + 1) * 2 > slots_.size())
+    if ((views_.size() + 1) * 2 > slots_.size())
         grow();
-    const std::uint64_t h = fnv1a(s);
+    const std::uint64_t h = hashOf(s);
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = h & mask;
     while (slots_[i].id) {
-        const std::uint32_t id = slots_[i].id - 1;
-        if (slots_[i].tag == tag && names_[id] == s)
-            return id;
+        const Slot& slot = slots_[i];
+        if (slot.tag == tag && entryLength(slot.entry) == s.size() &&
+            (s.empty() || std::memcmp(slot.entry + 4, s.data(), s.size()) == 0))
+            return slot.id - 1;
         i = (i + 1) & mask;
     }
-    names_.emplace_back(s);
-    hashes_.push_back(h);
-    const auto id = static_cast<std::uint32_t>(names_.size() - 1);
-    slots_[i] = {id + 1, tag};
+    if (s.size() > 0xFFFFFFF0u) // not from a line of at most a block
+        throw std::length_error("rfc8314::report::Dict: name too long");
+    const char* e = store(s);
+    views_.emplace_back(e + 4, s.size());
+    const auto id = static_cast<std::uint32_t>(views_.size() - 1);
+    slots_[i] = {e, id + 1, tag};
     return id;
+}
+
+void Tally::bump(std::uint32_t id) {
+    if (count0_ == 0) {
+        id0_ = id;
+        count0_ = 1;
+        return;
+    }
+    if (id0_ == id) {
+        ++count0_;
+        return;
+    }
+    if (!more_)
+        more_ = std::make_unique<Pairs>();
+    for (auto& p : *more_)
+        if (p.first == id) {
+            ++p.second;
+            return;
+        }
+    more_->emplace_back(id, 1);
+}
+
+Pairs Tally::pairs() const {
+    Pairs out;
+    if (count0_ == 0)
+        return out;
+    out.reserve(size());
+    out.emplace_back(id0_, count0_);
+    if (more_)
+        out.insert(out.end(), more_->begin(), more_->end());
+    return out;
+}
+
+void EntityTable::growTo(std::size_t n) {
+    while (chunks_.size() << kShift < n)
+        chunks_.push_back(std::make_unique<Entity[]>(kMask + 1));
+    size_ = std::max(size_, n);
 }
 
 void Aggregator::add(const Record& r) {
@@ -787,10 +948,10 @@ void Aggregator::add(const Record& r) {
         seen(e.first, e.last, r.when);
         ++e.verdicts[v];
         ++e.tls[tls];
-        bump(e.ciphers, cipher);
-        bump(e.groups, group);
-        bump(e.mechs, mech);
-        bump(e.listeners, listener);
+        e.ciphers.bump(cipher);
+        e.groups.bump(group);
+        e.mechs.bump(mech);
+        e.listeners.bump(listener);
         if (r.cleartextAuth) {
             ++e.cleartext;
             seen(e.cleartextFirst, e.cleartextLast, r.when);
@@ -804,8 +965,7 @@ void Aggregator::add(const Record& r) {
     std::uint32_t uid = 0;
     if (r.authenticated) {
         uid = userNames.id(r.user);
-        if (users.size() < userNames.size())
-            users.resize(userNames.size());
+        users.growTo(userNames.size());
         fold(users[uid]);
     } else {
         ++counts.unauthenticated;
@@ -815,8 +975,7 @@ void Aggregator::add(const Record& r) {
         }
     }
     const std::uint32_t cid = clientNames.id(r.client);
-    if (clients.size() < clientNames.size())
-        clients.resize(clientNames.size());
+    clients.growTo(clientNames.size());
     Entity& c = clients[cid];
     fold(c);
     // Distinct users per address, capped: a NAT or webmail front end may

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "rfc8314/logfmt.hpp"
 
@@ -61,9 +62,12 @@ std::string peersText(const Entity& e) {
 void entityRows(Table& t, const Aggregator& a, bool client, const OutputOptions& o, bool text) {
     const auto& v = client ? a.clients : a.users;
     const auto& names = client ? a.clientNames : a.userNames;
-    for (std::uint32_t id : entityOrder(v, names, o.top)) {
+    auto ids = std::make_shared<std::vector<std::uint32_t>>(entityOrder(v, names, o.top));
+    t.lazyCount = ids->size();
+    t.lazyRow = [&a, &v, &names, ids, client, text](std::size_t i, std::vector<std::string>& row) {
+        const std::uint32_t id = (*ids)[i];
         const Entity& e = v[id];
-        std::vector<std::string> row;
+        row.clear();
         row.push_back(shown(names.name(id), text));
         row.push_back(num(e.count));
         if (client)
@@ -79,8 +83,7 @@ void entityRows(Table& t, const Aggregator& a, bool client, const OutputOptions&
             row.push_back(num(e.verdicts[k]));
         row.push_back(num(e.cleartext));
         row.push_back(num(e.whatIf[RNone]));
-        t.rows.push_back(std::move(row));
-    }
+    };
 }
 
 } // namespace
@@ -89,7 +92,7 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
     std::vector<Table> out;
     const InputCounts& c = a.counts;
     if (wanted(o, "summary")) {
-        Table t{"summary", "SUMMARY", "", {{"item"}, {"value"}}, {}};
+        Table t{"summary", "SUMMARY", "", {{"item"}, {"value"}}, {}, 0, {}};
         auto kv = [&](const char* k, std::string v) { t.rows.push_back({k, std::move(v)}); };
         kv("first", formatTime(a.first));
         kv("last", formatTime(a.last));
@@ -103,15 +106,15 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         kv("clients", num(a.clients.size()));
         kv("unauthenticated", num(c.unauthenticated));
         std::uint64_t ct = 0;
-        for (const auto& u : a.users)
-            ct += u.cleartext ? 1 : 0;
+        for (std::size_t i = 0; i < a.users.size(); ++i)
+            ct += a.users[i].cleartext ? 1 : 0;
         kv("cleartext_users", num(ct));
         for (int k = 0; k < VCount; ++k)
             kv(std::string(verdictName(static_cast<VerdictIdx>(k))).c_str(), num(a.verdictTotals[k]));
         out.push_back(std::move(t));
     }
     if (wanted(o, "days")) {
-        Table t{"days", "VERDICTS PER DAY", "", {{"day"}, {"transactions", true}}, {}};
+        Table t{"days", "VERDICTS PER DAY", "", {{"day"}, {"transactions", true}}, {}, 0, {}};
         for (int k = 0; k < VCount; ++k) {
             std::string n(verdictName(static_cast<VerdictIdx>(k)));
             std::replace(n.begin(), n.end(), '-', '_');
@@ -139,7 +142,7 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         out.push_back(std::move(t));
     }
     if (wanted(o, "ciphers")) {
-        Table t{"ciphers", "CIPHER MIX", "", {{"cipher"}, {"transactions", true}, {"share", true}}, {}};
+        Table t{"ciphers", "CIPHER MIX", "", {{"cipher"}, {"transactions", true}, {"share", true}}, {}, 0, {}};
         std::vector<std::uint32_t> ids(a.ciphers.size());
         for (std::uint32_t i = 0; i < ids.size(); ++i)
             ids[i] = i;
@@ -154,60 +157,68 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         out.push_back(std::move(t));
     }
     if (wanted(o, "users")) {
-        Table t{"users", "USERS", "", {}, {}};
+        Table t{"users", "USERS", "", {}, {}, 0, {}};
         entityColumns(t, false);
         entityRows(t, a, false, o, text);
         if (o.top)
-            t.note = "the " + num(t.rows.size()) + " busiest of " + num(a.users.size()) + " users";
+            t.note = "the " + num(t.rowCount()) + " busiest of " + num(a.users.size()) + " users";
         out.push_back(std::move(t));
     }
     if (wanted(o, "clients")) {
-        Table t{"clients", "CLIENT ADDRESSES", "", {}, {}};
+        Table t{"clients", "CLIENT ADDRESSES", "", {}, {}, 0, {}};
         entityColumns(t, true);
         entityRows(t, a, true, o, text);
         if (o.top)
-            t.note = "the " + num(t.rows.size()) + " busiest of " + num(a.clients.size()) + " addresses";
+            t.note = "the " + num(t.rowCount()) + " busiest of " + num(a.clients.size()) + " addresses";
         out.push_back(std::move(t));
     }
     if (wanted(o, "cleartext")) {
         Table t{"cleartext", "MUST CHANGE PASSWORD",
                 "authenticated over cleartext (cleartext_auth=yes): the password crossed the "
                 "network unencrypted (RFC 8314 section 4.1)",
-                {{"user"}, {"transactions", true}, {"first"}, {"last"}}, {}};
-        for (std::uint32_t id : entityOrder(a.users, a.userNames, 0)) {
+                {{"user"}, {"transactions", true}, {"first"}, {"last"}}, {}, 0, {}};
+        auto ids = std::make_shared<std::vector<std::uint32_t>>();
+        for (std::uint32_t id : entityOrder(a.users, a.userNames, 0))
+            if (a.users[id].cleartext)
+                ids->push_back(id);
+        t.lazyCount = ids->size();
+        t.lazyRow = [&a, ids, text](std::size_t i, std::vector<std::string>& row) {
+            const std::uint32_t id = (*ids)[i];
             const Entity& e = a.users[id];
-            if (e.cleartext)
-                t.rows.push_back({shown(a.userNames.name(id), text), num(e.cleartext),
-                                  formatTime(e.cleartextFirst), formatTime(e.cleartextLast)});
-        }
+            row = {shown(a.userNames.name(id), text), num(e.cleartext), formatTime(e.cleartextFirst),
+                   formatTime(e.cleartextLast)};
+        };
         out.push_back(std::move(t));
     }
     if (wanted(o, "whatif") && a.policy().active()) {
         Table t{"whatif", "WHAT IF " + a.policy().str(), "",
                 {{"user"}, {"refused", true}, {"transactions", true}, {"cleartext", true},
                  {"tls_version", true}, {"cipher_bits", true}},
-                {}};
-        std::uint64_t nusers = 0;
-        std::vector<std::uint32_t> ids;
+                {}, 0, {}};
+        auto ids = std::make_shared<std::vector<std::uint32_t>>();
         for (std::uint32_t i = 0; i < a.users.size(); ++i)
             if (a.users[i].whatIf[RNone])
-                ids.push_back(i);
-        nusers = ids.size();
-        std::sort(ids.begin(), ids.end(), [&](auto x, auto y) {
+                ids->push_back(i);
+        const std::uint64_t nusers = ids->size();
+        std::sort(ids->begin(), ids->end(), [&](auto x, auto y) {
             if (a.users[x].whatIf[RNone] != a.users[y].whatIf[RNone])
                 return a.users[x].whatIf[RNone] > a.users[y].whatIf[RNone];
             return a.userNames.name(x) < a.userNames.name(y);
         });
-        for (auto id : ids) {
+        // The users, then one row for the unauthenticated transactions.
+        t.lazyCount = ids->size() + (a.whatIfUnauth ? 1 : 0);
+        t.lazyRow = [&a, ids, text](std::size_t i, std::vector<std::string>& row) {
+            if (i == ids->size()) {
+                row = {text ? "(unauthenticated)" : "", num(a.whatIfUnauth), num(a.counts.unauthenticated),
+                       num(a.whatIfUnauthBy[RCleartext]), num(a.whatIfUnauthBy[RTlsVersion]),
+                       num(a.whatIfUnauthBy[RCipherBits])};
+                return;
+            }
+            const std::uint32_t id = (*ids)[i];
             const Entity& e = a.users[id];
-            t.rows.push_back({shown(a.userNames.name(id), text), num(e.whatIf[RNone]), num(e.count),
-                              num(e.whatIf[RCleartext]), num(e.whatIf[RTlsVersion]),
-                              num(e.whatIf[RCipherBits])});
-        }
-        if (a.whatIfUnauth)
-            t.rows.push_back({text ? "(unauthenticated)" : "", num(a.whatIfUnauth),
-                              num(c.unauthenticated), num(a.whatIfUnauthBy[RCleartext]),
-                              num(a.whatIfUnauthBy[RTlsVersion]), num(a.whatIfUnauthBy[RCipherBits])});
+            row = {shown(a.userNames.name(id), text), num(e.whatIf[RNone]), num(e.count),
+                   num(e.whatIf[RCleartext]), num(e.whatIf[RTlsVersion]), num(e.whatIf[RCipherBits])};
+        };
         t.note = "would refuse " + num(a.whatIfTotal) + " of " + num(c.audit) + " transactions (" +
                  percent(a.whatIfTotal, c.audit) + ") of " + num(nusers) + " users" +
                  (a.whatIfUnauth ? " and " + num(a.whatIfUnauth) + " unauthenticated" : "");
@@ -218,24 +229,28 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
 
 namespace {
 
+// Two passes over the rows, one to size the columns and one to write
+// them, so a table of a million users is never held as text.
 void renderText(const Table& t, std::ostream& out) {
-    std::vector<bool> keep(t.cols.size(), true);
-    for (std::size_t k = 0; k < t.cols.size(); ++k) {
-        if (!t.cols[k].optional)
-            continue;
-        keep[k] = std::any_of(t.rows.begin(), t.rows.end(), [&](const auto& r) { return r[k] != "0"; });
-    }
+    std::vector<bool> keep(t.cols.size(), false);
     std::vector<std::size_t> width(t.cols.size());
     for (std::size_t k = 0; k < t.cols.size(); ++k) {
         width[k] = t.cols[k].name.size();
-        for (const auto& r : t.rows)
-            width[k] = std::max(width[k], r[k].size());
+        keep[k] = !t.cols[k].optional;
     }
+    t.forEachRow([&](const std::vector<std::string>& r) {
+        for (std::size_t k = 0; k < t.cols.size(); ++k) {
+            width[k] = std::max(width[k], r[k].size());
+            if (!keep[k] && r[k] != "0")
+                keep[k] = true;
+        }
+    });
     out << t.title << '\n';
     if (!t.note.empty())
         out << t.note << '\n';
+    std::string s;
     auto line = [&](auto cell) {
-        std::string s;
+        s.clear();
         for (std::size_t k = 0; k < t.cols.size(); ++k) {
             if (!keep[k])
                 continue;
@@ -250,12 +265,14 @@ void renderText(const Table& t, std::ostream& out) {
         }
         while (!s.empty() && s.back() == ' ')
             s.pop_back();
-        out << s << '\n';
+        s += '\n';
+        out << s;
     };
     line([&](std::size_t k) -> const std::string& { return t.cols[k].name; });
-    for (const auto& r : t.rows)
+    t.forEachRow([&](const std::vector<std::string>& r) {
         line([&](std::size_t k) -> const std::string& { return r[k]; });
-    if (t.rows.empty())
+    });
+    if (t.rowCount() == 0)
         out << "(none)\n";
 }
 
@@ -278,8 +295,9 @@ void renderCsv(const Table& t, std::ostream& out) {
         out << "\r\n";
     };
     row([&](std::size_t k) -> const std::string& { return t.cols[k].name; });
-    for (const auto& r : t.rows)
+    t.forEachRow([&](const std::vector<std::string>& r) {
         row([&](std::size_t k) -> const std::string& { return r[k]; });
+    });
 }
 
 // ---- JSON ---------------------------------------------------------------
@@ -287,8 +305,7 @@ void renderCsv(const Table& t, std::ostream& out) {
 std::string js(std::string_view s) { return "\"" + jsonEscape(s) + "\""; }
 std::string jtime(CivilTime t) { return t < 0 ? "null" : js(formatTime(t)); }
 
-std::string jtally(const Tally& t, const Dict& names) {
-    Tally s = t;
+std::string jtally(Pairs s, const Dict& names) {
     std::sort(s.begin(), s.end(), [&](auto& x, auto& y) {
         if (x.second != y.second)
             return x.second > y.second;
@@ -318,10 +335,10 @@ std::string jverdicts(const std::uint64_t (&v)[VCount]) {
 std::string jentity(const Aggregator& a, const Entity& e, bool client) {
     std::string o = "\"transactions\":" + num(e.count) + ",\"first\":" + jtime(e.first) +
                     ",\"last\":" + jtime(e.last) + ",\"tls\":" + jtls(e.tls) +
-                    ",\"ciphers\":" + jtally(e.ciphers, a.ciphers) +
-                    ",\"groups\":" + jtally(e.groups, a.groups) +
-                    ",\"mechs\":" + jtally(e.mechs, a.mechs) +
-                    ",\"listeners\":" + jtally(e.listeners, a.listeners) +
+                    ",\"ciphers\":" + jtally(e.ciphers.pairs(), a.ciphers) +
+                    ",\"groups\":" + jtally(e.groups.pairs(), a.groups) +
+                    ",\"mechs\":" + jtally(e.mechs.pairs(), a.mechs) +
+                    ",\"listeners\":" + jtally(e.listeners.pairs(), a.listeners) +
                     ",\"verdicts\":" + jverdicts(e.verdicts) + ",\"cleartext_auth\":" + num(e.cleartext);
     if (client) {
         // By name, so the output does not depend on the order files were read.
@@ -342,6 +359,16 @@ std::string jentity(const Aggregator& a, const Entity& e, bool client) {
 
 } // namespace
 
+void Table::forEachRow(const std::function<void(const std::vector<std::string>&)>& f) const {
+    for (const auto& r : rows)
+        f(r);
+    std::vector<std::string> row;
+    for (std::size_t i = 0; i < lazyCount; ++i) {
+        lazyRow(i, row);
+        f(row);
+    }
+}
+
 bool validTable(std::string_view n) noexcept {
     for (std::string_view t : {"summary", "days", "ciphers", "users", "clients", "cleartext", "whatif"})
         if (n == t)
@@ -349,7 +376,7 @@ bool validTable(std::string_view n) noexcept {
     return false;
 }
 
-std::vector<std::uint32_t> entityOrder(const std::vector<Entity>& v, const Dict& names, std::size_t top) {
+std::vector<std::uint32_t> entityOrder(const EntityTable& v, const Dict& names, std::size_t top) {
     std::vector<std::uint32_t> ids(v.size());
     for (std::uint32_t i = 0; i < ids.size(); ++i)
         ids[i] = i;
@@ -369,7 +396,7 @@ std::vector<std::uint32_t> entityOrder(const std::vector<Entity>& v, const Dict&
 }
 
 std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names) {
-    Tally s = t;
+    Pairs s = t.pairs();
     std::sort(s.begin(), s.end(), [&](auto& x, auto& y) {
         if (x.second != y.second)
             return x.second > y.second;
@@ -425,8 +452,8 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     };
     if (section("summary")) {
         std::uint64_t ct = 0;
-        for (const auto& u : a.users)
-            ct += u.cleartext ? 1 : 0;
+        for (std::size_t i = 0; i < a.users.size(); ++i)
+            ct += a.users[i].cleartext ? 1 : 0;
         out << "{\"first\":" << jtime(a.first) << ",\"last\":" << jtime(a.last)
             << ",\"lines\":" << c.lines << ",\"audit\":" << c.audit << ",\"foreign\":" << c.foreign
             << ",\"other\":" << c.other << ",\"damaged\":" << c.damaged << ",\"undated\":" << c.undated
@@ -448,7 +475,7 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
         out << "]";
     }
     if (section("ciphers")) {
-        Tally t;
+        Pairs t;
         for (std::uint32_t i = 0; i < a.cipherTotals.size(); ++i)
             t.emplace_back(i, a.cipherTotals[i]);
         out << jtally(t, a.ciphers);

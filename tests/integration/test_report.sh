@@ -144,6 +144,18 @@ strip = lambda us: {u["user"]: (u["transactions"], u["tls"], u["ciphers"], u["me
 assert strip(j["users"]) == strip(a["users"]), (strip(j["users"]), strip(a["users"]))
 EOF
 then pass "json input: same users, TLS, ciphers and verdicts as the syslog lines"; else fail "json input"; fi
+# A rotated JSON set named by one glob (--json-input audit.json*): only the
+# first name follows the option, the others are plain inputs, and must
+# still be read as JSON.
+mkdir -p "$W/jrot"
+n=$(wc -l < "$W/audit.json")
+head -n 2 "$W/audit.json" | gzip > "$W/jrot/audit.json.1.gz"
+tail -n +3 "$W/audit.json" > "$W/jrot/audit.json"
+"$REPORT" --json --json-input "$W"/jrot/audit.json* > "$W/jrot.json"
+check "json: rotated set by one glob gives the same report" cmp -s "$W/j.json" "$W/jrot.json"
+"$REPORT" --json "$W/jrot/audit.json.1.gz" "$W/jrot/audit.json" > "$W/jrot2.json"
+check "json: the audit file as a plain input gives the same report" cmp -s "$W/j.json" "$W/jrot2.json"
+expect_grep "json: as plain input, $n audit events, none foreign" "\"audit\":$n,\"foreign\":0," "$W/jrot2.json"
 sed 's/^.\{15\} mx1 //' "$W/maillog.1" > "$W/stderr.log"
 "$REPORT" --table summary "$W/stderr.log" > "$W/stderr.out"
 expect_grep "stderr form: audit lines read" "^audit +4\$" "$W/stderr.out"
@@ -152,6 +164,32 @@ sed 's/^.*rfc8314-milter\[812\]: //' "$W/maillog" | "$REPORT" --table summary > 
 expect_grep "journalctl -o cat on stdin: audit lines read" "^audit +5\$" "$W/cat.out"
 expect_grep "journalctl -o cat: damaged line still counted" "^damaged +1\$" "$W/cat.out"
 
+# ---- journalctl's other timestamp shapes ------------------------------------------
+# The same lines as journalctl -o short-precise, short-full, short-iso-precise
+# and short-unix would print them (the zone is UTC, so short-unix's epoch
+# gives the same days): every shape must give the same report.
+cat "$W/maillog.1" "$W/maillog" > "$W/both.log"
+python3 - "$W/both.log" "$W" <<'EOF'
+import calendar, sys, time
+lines = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read().splitlines()
+out = {k: open("%s/journal-%s.log" % (sys.argv[2], k), "w", encoding="utf-8", errors="surrogateescape")
+       for k in ("precise", "full", "iso-precise", "unix")}
+for l in lines:
+    stamp, rest = l[:15], l[16:]
+    year = 2025 if stamp.startswith("Dec") else 2026
+    t = time.strptime("%d %s" % (year, stamp), "%Y %b %d %H:%M:%S")
+    out["precise"].write("%s.%06d %s\n" % (stamp, 123456, rest))
+    out["full"].write("%s UTC %s\n" % (time.strftime("%a %Y-%m-%d %H:%M:%S", t), rest))
+    out["iso-precise"].write("%s.123456+0000 %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S", t), rest))
+    out["unix"].write("%d.123456 %s\n" % (calendar.timegm(t), rest))
+EOF
+"$REPORT" --year 2026-01 --json "$W/both.log" > "$W/j-short.json"
+for k in precise full iso-precise unix; do
+    "$REPORT" --year 2026-01 --json "$W/journal-$k.log" > "$W/j-$k.json"
+    check "journalctl -o short-$k: same report as -o short" cmp -s "$W/j-short.json" "$W/j-$k.json"
+done
+expect_grep "journalctl shapes: all audit lines dated" '"audit":9,.*"undated":0' "$W/j-unix.json"
+
 # ---- errors ----------------------------------------------------------------------
 "$REPORT" "$W/no-such-file" "$W/maillog.1" > "$W/missing.out" 2> "$W/missing.err"
 expect_eq "missing file: exit 1" "$?" 1
@@ -159,16 +197,58 @@ expect_grep "missing file: named" "no-such-file" "$W/missing.err"
 expect_grep "missing file: the others still read" "^audit +4\$" "$W/missing.out"
 "$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2>&1
 expect_eq "bad option: exit 2" "$?" 2
+"$REPORT" --year=2026-01 --json --require-tls --min-tls=TLSv1.2 "$W/maillog.gz" "$W/maillog.1" > "$W/eq.json"
+check "--option=value: same report as --option value" cmp -s "$W/a.json" "$W/eq.json"
+"$REPORT" --require-tls=yes "$W/maillog.1" > /dev/null 2> "$W/eq.err"
+expect_eq "--flag=value: exit 2" "$?" 2
+expect_grep "--flag=value: said so" 'require-tls takes no value' "$W/eq.err"
+cp "$W/maillog.1" "$W/-dash.log"
+(cd "$W" && "$REPORT" --table summary -- -dash.log) > "$W/dash.out" 2>&1
+expect_grep "--: a name after it is a file, even with a leading dash" "^audit +4\$" "$W/dash.out"
+(cd "$W" && "$REPORT" --table summary -dash.log) > /dev/null 2>&1
+expect_eq "without --: the same name is an unknown option" "$?" 2
 head -c 3000000 /dev/urandom > "$W/noise.bin"
 "$REPORT" --table summary "$W/noise.bin" "$W/maillog.1" > "$W/noise.out" 2>&1
 expect_eq "binary garbage: not fatal" "$?" 0
 expect_grep "binary garbage: real lines still read" "^audit +4\$" "$W/noise.out"
+# A .gz cut short (a copy interrupted, a full disk): zlib hands back what
+# it could decompress and reports nothing unless asked, so the report must
+# say so itself instead of passing a partial period off as complete.
+size=$(stat -c %s "$W/maillog.gz")
+head -c $((size - 20)) "$W/maillog.gz" > "$W/cut.gz"
+"$REPORT" --year 2026-01 --table summary "$W/cut.gz" "$W/maillog.1" > "$W/cut.out" 2> "$W/cut.err"
+expect_eq "truncated .gz: exit 1" "$?" 1
+expect_grep "truncated .gz: named on stderr" 'cut\.gz: compressed data ends early' "$W/cut.err"
+expect_grep "truncated .gz: what it holds and the other file still read" "^audit +9\$" "$W/cut.out"
+head -c $((size - 20)) "$W/maillog.gz" | "$REPORT" --table summary > /dev/null 2> "$W/cut-stdin.err"
+expect_eq "truncated .gz on stdin: exit 1" "$?" 1
+expect_grep "truncated .gz on stdin: named" 'standard input: compressed data ends early' "$W/cut-stdin.err"
 
 # ---- HTML in headless Chromium ---------------------------------------------------
 "$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 --html "$W/report.html" "$W/maillog.1" "$W/maillog.gz" > "$W/html.out"
 expect_eq "html: nothing on stdout without a format" "$(wc -c < "$W/html.out")" 0
 expect_no_grep "html: no external resource" '(src|href)=|url\(|@import' "$W/report.html"
 expect_grep "html: escaped user" 'j doe' "$W/report.html"
+# A busy MSP's month: the page keeps the 1,000 busiest users and addresses
+# (else hundreds of megabytes) and says so; the cleartext list stays whole;
+# --top overrides.
+GENLOG="$BUILD_ABS/rfc8314-report-genlog"
+if [ -x "$GENLOG" ]; then
+    "$GENLOG" 30000 --users 4000 > "$W/busy.log"
+    "$REPORT" --html "$W/busy.html" "$W/busy.log"
+    users_rows=$(sed -n '/<section id="users">/,/<\/section>/p' "$W/busy.html" | grep -c '^<tr>')
+    expect_eq "html, 4000 users: users table keeps the 1000 busiest" "$users_rows" 1000
+    expect_grep "html, 4000 users: and says so" 'the 1000 busiest of [0-9]+ users \(a page with every row' "$W/busy.html"
+    clear_rows=$(sed -n '/<section id="cleartext">/,/<\/section>/p' "$W/busy.html" | grep -c '^<tr>')
+    clear_all=$("$REPORT" --csv --table cleartext "$W/busy.log" | tail -n +2 | wc -l)
+    expect_eq "html, 4000 users: cleartext list whole ($clear_all users)" "$clear_rows" "$clear_all"
+    "$REPORT" --top 5000 --html "$W/busy-all.html" "$W/busy.log"
+    all_rows=$(sed -n '/<section id="users">/,/<\/section>/p' "$W/busy-all.html" | grep -c '^<tr>')
+    all_users=$("$REPORT" --csv --table users "$W/busy.log" | tail -n +2 | wc -l)
+    expect_eq "html --top 5000: every user ($all_users)" "$all_rows" "$all_users"
+else
+    fail "no genlog binary at $GENLOG"
+fi
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
     fail "html: chromium not installed (tests/packages.txt lists it)"

@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -88,7 +90,8 @@ public:
     // A line of syslog (traditional "Mmm dd hh:mm:ss host tag: msg" or
     // RFC 3339 "YYYY-MM-DDThh:mm:ss[.f][Z|+hh:mm] host tag: msg"), of the
     // milter's stderr ("tag[pid]: msg"), or journalctl -o cat ("msg").
-    // No trailing newline expected (a trailing CR is ignored).
+    // No trailing newline expected (a trailing CR is ignored).  A line
+    // that starts with '{' is read as a line of the JSON audit file.
     LineKind parseSyslog(std::string_view line, Record& r);
 
     // One line of the JSON audit file (one flat object per line).
@@ -124,8 +127,25 @@ std::string_view verdictName(VerdictIdx v) noexcept;
 
 constexpr int kTlsCount = static_cast<int>(TlsVersion::Unknown) + 1;
 
-// (id, count) pairs, most often a handful per user: a vector beats a map.
-using Tally = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+// (id, count) pairs.
+using Pairs = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+
+// How often each cipher (group, mechanism, listener) was used by one user
+// or address.  Most users have exactly one of each, so the first pair is
+// kept inline: a typical user costs no allocation per attribute, and a
+// count no cache miss outside the Entity.  More pairs go to a vector (a
+// handful at most: a vector beats a map).
+class Tally {
+public:
+    void bump(std::uint32_t id);
+    std::size_t size() const noexcept { return count0_ ? 1 + (more_ ? more_->size() : 0) : 0; }
+    Pairs pairs() const; // in first-seen order
+
+private:
+    std::uint32_t id0_ = 0;
+    std::uint64_t count0_ = 0;   // 0: empty
+    std::unique_ptr<Pairs> more_; // the second and later pairs, if any
+};
 
 struct Entity {
     CivilTime first = -1, last = -1;
@@ -138,6 +158,22 @@ struct Entity {
     std::uint64_t cleartext = 0;      // cleartext_auth=yes transactions
     CivilTime cleartextFirst = -1, cleartextLast = -1;
     std::uint64_t whatIf[RCount] = {}; // [RNone] = total would-be refusals
+};
+
+// Entities by id, in fixed-size chunks: growing never moves the ones
+// already there, so the peak is what the entities take, not twice that
+// while a vector reallocates (at 500,000 users, some 100 MB).
+class EntityTable {
+public:
+    std::size_t size() const noexcept { return size_; }
+    Entity& operator[](std::size_t i) noexcept { return chunks_[i >> kShift][i & kMask]; }
+    const Entity& operator[](std::size_t i) const noexcept { return chunks_[i >> kShift][i & kMask]; }
+    void growTo(std::size_t n); // size() becomes at least n
+
+private:
+    static constexpr std::size_t kShift = 10, kMask = (std::size_t{1} << kShift) - 1;
+    std::vector<std::unique_ptr<Entity[]>> chunks_;
+    std::size_t size_ = 0;
 };
 
 struct DayStats {
@@ -154,22 +190,28 @@ struct InputCounts {
 
 // Interned strings: stable storage, lookup by view without a copy.  Open
 // addressing over a flat slot array (not std::unordered_map's nodes): the
-// lookup of a user name per line is the report's hottest path, and a flat
-// table costs one cache miss where nodes cost several.
+// lookup of a user name and a client address per line is the report's
+// hottest path, and with hundreds of thousands of names almost every
+// lookup misses the cache.  A slot points straight at the name's bytes,
+// stored with their length in an arena, so a hit costs two misses (slot,
+// bytes) where a std::string behind an index costs three.
 class Dict {
 public:
     std::uint32_t id(std::string_view s);
-    const std::string& name(std::uint32_t id) const { return names_[id]; }
-    std::size_t size() const noexcept { return names_.size(); }
+    std::string_view name(std::uint32_t id) const noexcept { return views_[id]; }
+    std::size_t size() const noexcept { return views_.size(); }
 
 private:
     struct Slot {
-        std::uint32_t id = 0; // id + 1; 0 = empty
-        std::uint32_t tag = 0; // high bits of the hash, to skip most compares
+        const char* entry = nullptr; // arena: 4-byte length, then the bytes
+        std::uint32_t id = 0;        // id + 1; 0 = empty
+        std::uint32_t tag = 0;       // high bits of the hash, to skip most compares
     };
     void grow();
-    std::deque<std::string> names_; // a deque never moves its elements
-    std::vector<std::uint64_t> hashes_;
+    const char* store(std::string_view s);
+    std::vector<std::unique_ptr<char[]>> chunks_; // never move: views stay valid
+    std::size_t chunkUsed_ = 0, chunkSize_ = 0;
+    std::vector<std::string_view> views_;
     std::vector<Slot> slots_;
 };
 
@@ -181,7 +223,7 @@ public:
     const WhatIfPolicy& policy() const noexcept { return policy_; }
     InputCounts counts;
     Dict userNames, clientNames, ciphers, groups, mechs, listeners;
-    std::vector<Entity> users, clients;  // indexed like userNames/clientNames
+    EntityTable users, clients;          // indexed like userNames/clientNames
     std::map<int, DayStats> days;        // yyyymmdd; undated events are not here
     std::vector<std::uint64_t> cipherTotals; // by cipher id
     std::uint64_t verdictTotals[VCount] = {};
@@ -214,7 +256,16 @@ struct Table {
     std::string title; // heading
     std::string note;  // a sentence under the heading, may be empty
     std::vector<Column> cols;
-    std::vector<std::vector<std::string>> rows;
+    std::vector<std::vector<std::string>> rows; // made up front (small tables)
+    // Then `lazyCount` rows made on demand, one at a time (users, clients,
+    // cleartext, whatif: one row per user), so rendering a table never
+    // holds every row as text.  lazyRow may refer to the Aggregator: the
+    // table lives no longer than it.
+    std::size_t lazyCount = 0;
+    std::function<void(std::size_t, std::vector<std::string>&)> lazyRow;
+
+    std::size_t rowCount() const noexcept { return rows.size() + lazyCount; }
+    void forEachRow(const std::function<void(const std::vector<std::string>&)>& f) const;
 };
 // `text`: names escaped as the log writes them (for a terminal); else raw.
 std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool text);
@@ -224,8 +275,7 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out);
 
 // Row order shared by every format: users and clients by name, or the
 // busiest `top` by count (then name).
-std::vector<std::uint32_t> entityOrder(const std::vector<Entity>& v, const Dict& names,
-                                       std::size_t top);
+std::vector<std::uint32_t> entityOrder(const EntityTable& v, const Dict& names, std::size_t top);
 // Names of a tally, most frequent first.
 std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names);
 std::vector<std::string_view> tlsNames(const std::uint64_t (&tls)[kTlsCount]);
