@@ -35,6 +35,7 @@ $(REPORT_GENLOG): $(REPORT_GEN_OBJS) $(LIB_A)
 report-genlog: $(REPORT_GENLOG)
 
 bench-report: $(REPORT) $(REPORT_GENLOG)
+	@sh tests/deps.sh report/packages.txt
 	BUILD=$(BUILD) REPORT_LINES=$(REPORT_LINES) REPORT_USERS=$(REPORT_USERS) sh report/bench-report.sh
 
 install-report: $(REPORT)
