@@ -19,10 +19,10 @@ REPORT_GEN_OBJS := $(BUILD)/report/genlog/genlog.o
 all: $(REPORT) $(REPORT_GENLOG)
 
 $(REPORT): $(REPORT_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(REPORT_OBJS) $(LIB_A) -lz $(SYS_LIBS) -o $@
+	$(CXX) $(ALL_LDFLAGS) $(REPORT_OBJS) $(LIB_A) -lz $(LIB_LIBS) -o $@
 
 $(REPORT_GENLOG): $(REPORT_GEN_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(REPORT_GEN_OBJS) $(LIB_A) $(SYS_LIBS) -o $@
+	$(CXX) $(ALL_LDFLAGS) $(REPORT_GEN_OBJS) $(LIB_A) $(LIB_LIBS) -o $@
 
 report-genlog: $(REPORT_GENLOG)
 

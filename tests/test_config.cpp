@@ -1,6 +1,9 @@
 // test_config.cpp — the config reader: good and bad files with the exact
-// file:line: key: message wanted, listener resolution, and that every key in
+// file:line: key: message wanted, listener resolution, that the compiled-in
+// configuration is the key table's defaults, that the table's
+// Program_options descriptions serve the command line, and that every key in
 // the table is documented in the sample config and the man page.
+#include <boost/program_options.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "rfc8314/config.hpp"
@@ -9,6 +12,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+namespace po = boost::program_options;
 
 using namespace rfc8314;
 
@@ -173,6 +178,84 @@ BOOST_AUTO_TEST_CASE(duplicates_and_overrides) {
     BOOST_TEST(!missing.config);
     BOOST_TEST(missing.errors.at(0).str() == "/nonexistent/rfc8314.conf: cannot read the file");
     BOOST_TEST(loadConfig("/nonexistent/rfc8314.conf", {}, true).config != nullptr);
+
+    auto twice = parseConfig("", "o.conf",
+                             {{"socket", "inet:1@127.0.0.1"}, {"socket", "inet:2@127.0.0.1"}});
+    BOOST_REQUIRE(twice.errors.size() == 1u);
+    BOOST_TEST(twice.errors[0].str() == "command line: socket: set twice");
+}
+
+// The defaults live only in the key table: Config() and ListenerConfig()
+// hold them, and writing every key's default explicitly changes nothing.
+BOOST_AUTO_TEST_CASE(compiled_in_config_is_the_table_defaults) {
+    std::string globals, section = "[listener d]\nport = 587\n";
+    for (const auto& k : configKeys()) {
+        const std::string line = std::string(k.name) + " = " + std::string(k.defaultValue) + "\n";
+        if (k.scope == KeyScope::Global)
+            globals += line;
+        else if (!k.defaultValue.empty())
+            section += line;
+    }
+    auto r = parseConfig(globals + section, "defaults.conf");
+    BOOST_REQUIRE_MESSAGE(r.config, joinErrors(r));
+    const Config builtin;
+    auto changed = changedKeys(builtin, *r.config);
+    std::string names;
+    for (const auto& n : changed)
+        names += n + " ";
+    BOOST_TEST(changed.empty(), "keys whose compiled-in value is not the table default: " << names);
+    BOOST_TEST(changedKeys(builtin, *parseConfig("", "").config).empty());
+
+    // Listener keys: a section that writes out every default resolves to the
+    // built-in policy, as does one that writes none.
+    auto same = [](const ListenerPolicy& a, const ListenerPolicy& b) {
+        return a.enabled == b.enabled && a.requireTlsForAuth == b.requireTlsForAuth &&
+               a.minTlsVersion == b.minTlsVersion && a.minCipherBits == b.minCipherBits &&
+               a.action == b.action && a.enforceFrom.has_value() == b.enforceFrom.has_value() &&
+               a.rolloutPercent == b.rolloutPercent && a.reply.has_value() == b.reply.has_value();
+    };
+    ListenerFacts f;
+    f.port = 587;
+    BOOST_TEST(same(r.config->resolveListener(f).policy, Config::defaultPolicy(Role::Submission)));
+    BOOST_TEST(same(ListenerConfig().policyFor(Role::Relay), Config::defaultPolicy(Role::Relay)));
+    BOOST_TEST(same(builtin.resolveListener(f).policy, Config::defaultPolicy(Role::Submission)));
+
+    // What those defaults are (RFC 8314 §4.1, RFC 8997), once.
+    const auto p = Config::defaultPolicy(Role::Submission);
+    BOOST_TEST(p.enabled);
+    BOOST_TEST(p.requireTlsForAuth);
+    BOOST_TEST((p.minTlsVersion == TlsVersion::TLSv1_2));
+    BOOST_TEST(p.minCipherBits == 128);
+    BOOST_TEST((p.action == PolicyAction::Reject));
+    BOOST_TEST(p.rolloutPercent == 100);
+    BOOST_TEST(!Config::defaultPolicy(Role::Relay).enabled);
+}
+
+// The command line uses the same descriptions: the table's types, defaults
+// and typed setters work through po::command_line_parser unchanged.
+BOOST_AUTO_TEST_CASE(descriptions_serve_the_command_line) {
+    Config c;
+    auto desc = globalOptions(&c);
+    for (const auto& k : configKeys()) {
+        const std::string name(k.name);
+        const bool inGlobal = desc.find_nothrow(name, false) != nullptr;
+        const bool inListener = listenerOptions().find_nothrow(name, false) != nullptr;
+        BOOST_TEST(inGlobal == (k.scope == KeyScope::Global || name == "trace"), name);
+        BOOST_TEST(inListener == (k.scope == KeyScope::Listener || name == "trace"), name);
+    }
+    const char* argv[] = {"rfc8314-milter", "--umask=002", "--log_level", "debug", "--trace=off"};
+    po::variables_map vm;
+    po::store(po::command_line_parser(5, argv).options(desc).run(), vm);
+    po::notify(vm);
+    BOOST_TEST(c.umask == 002u);
+    BOOST_TEST((c.logLevel == LogLevel::Debug));
+    BOOST_TEST((c.trace == TraceMode::Off));
+    BOOST_TEST(c.socket == "local:/run/rfc8314-milter/rfc8314-milter.sock", "default kept");
+
+    const char* bad[] = {"rfc8314-milter", "--umask=9"};
+    po::variables_map vm2;
+    BOOST_CHECK_THROW(po::store(po::command_line_parser(2, bad).options(desc).run(), vm2),
+                      po::invalid_option_value);
 }
 
 BOOST_AUTO_TEST_CASE(restart_only_changes_listed) {
