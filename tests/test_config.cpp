@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "rfc8314/config.hpp"
+#include "rfc8314/received.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -256,6 +257,37 @@ BOOST_AUTO_TEST_CASE(descriptions_serve_the_command_line) {
     po::variables_map vm2;
     BOOST_CHECK_THROW(po::store(po::command_line_parser(2, bad).options(desc).run(), vm2),
                       po::invalid_option_value);
+}
+
+// hostname is checked with the rule the Received builder applies to its
+// `by` host, so a value that passes -n is the one the trace field shows.
+BOOST_AUTO_TEST_CASE(hostname_is_what_the_trace_field_writes) {
+    struct Case {
+        const char* host;
+        bool valid;
+    };
+    const std::vector<Case> cases = {
+        {"mx.example.org", true},   {"localhost", true},      {"mx-1.example.org", true},
+        {"MX.Example.ORG", true},   {"mx..example-", false},  {"mx.example-", false},
+        {"-mx.example.org", false}, {".mx.example", false},   {"mx.example.", false},
+        {"mx_1.example", false},    {"mx example", false},    {"[192.0.2.1]", false},
+        {"a.b-.c", false},
+    };
+    for (const auto& c : cases) {
+        auto r = parseConfig(std::string("hostname = ") + c.host + "\n", "h.conf");
+        BOOST_TEST((r.config != nullptr) == c.valid, c.host << ": " << joinErrors(r));
+        BOOST_TEST(isValidByHost(c.host) == c.valid, c.host);
+        ReceivedInput in;
+        in.byHost = c.host;
+        in.when = 1795507501;
+        const auto field = buildReceived(in);
+        const bool written = field.find(std::string("by ") + c.host + " ") != std::string::npos;
+        BOOST_TEST(written == c.valid, c.host << ": " << field);
+        if (!c.valid)
+            BOOST_TEST(joinErrors(r).rfind("h.conf:1: hostname: want a domain name", 0) == 0,
+                       joinErrors(r));
+    }
+    BOOST_TEST(parseConfig("hostname =\n", "h.conf").config != nullptr, "empty: the MTA's {j}");
 }
 
 BOOST_AUTO_TEST_CASE(restart_only_changes_listed) {

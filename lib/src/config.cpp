@@ -17,6 +17,7 @@
 // so all are reported.
 #include "rfc8314/config.hpp"
 
+#include "rfc8314/received.hpp"
 #include "text.hpp"
 
 #include <fcntl.h>
@@ -211,20 +212,11 @@ Error parseMacro(std::string_view v, std::string& out) {
     return std::nullopt;
 }
 
-bool isDomainLike(std::string_view v) {
-    if (v.empty() || v.size() > 253)
-        return false;
-    for (char c : v) {
-        if (!text::isAlpha(c) && !text::isDigit(c) && c != '-' && c != '.')
-            return false;
-    }
-    return v.front() != '.' && v.front() != '-';
-}
-
-// A host name for the `by` clause, or empty for the MTA's.
+// The `by` host: exactly what buildReceived() writes, or empty for the MTA's.
 Error parseHostname(std::string_view v, std::string& out) {
-    if (!v.empty() && !isDomainLike(v))
-        return "want a domain name, got " + quoted(v);
+    if (!v.empty() && !isValidByHost(v))
+        return "want a domain name (dot-separated labels of letters, digits and inner "
+               "hyphens), got " + quoted(v);
     out = std::string(v);
     return std::nullopt;
 }
