@@ -722,11 +722,14 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
         if (!l.port && l.daemonName.empty() && l.address.empty())
             error(l.line, "listener " + l.name,
                   "needs at least one of port, daemon_name, address to match");
-        if (l.reply && s->scope.has("action") && l.action != PolicyAction::Report) {
+        // The reply must fit the action in force, explicit or default.
+        if (l.reply && l.action != PolicyAction::Report && !s->scope.failed("action")) {
             const char want = l.action == PolicyAction::Tempfail ? '4' : '5';
             if (l.reply->code[0] != want)
-                error(l.line, "listener " + l.name,
-                      std::string("reply ") + l.reply->code + " does not fit action " +
+                error(s->scope.lineOf("reply"), "reply",
+                      l.reply->code + " does not fit " +
+                          (s->scope.has("action") ? std::string("action ")
+                                                  : std::string("the default action ")) +
                           std::string(toString(l.action)) + " (want " + want + "xx)");
         }
         if (!l.keyExchangeGroup.empty() && l.trace == TraceMode::Off)
