@@ -259,6 +259,28 @@ BOOST_AUTO_TEST_CASE(descriptions_serve_the_command_line) {
                       po::invalid_option_value);
 }
 
+// Settings that conflict are reported at the line of the key at fault.
+BOOST_AUTO_TEST_CASE(group_without_user) {
+    struct Case {
+        std::string text;
+        std::vector<ConfigOverride> overrides;
+        std::string want; // "" = valid
+    };
+    const std::vector<Case> cases = {
+        {"trace = tls\ngroup = mail\n", {}, "g.conf:2: group: group is set but user is not\n"},
+        {"user = milter\ngroup = mail\n", {}, ""},
+        {"group = mail\n", {{"user", "milter"}}, ""},
+        {"", {{"group", "mail"}}, "command line: group: group is set but user is not\n"},
+        {"group = mail\n", {{"group", "other"}}, "command line: group: group is set but user is not\n"},
+        {"group =\n", {}, ""},
+    };
+    for (const auto& c : cases) {
+        auto r = parseConfig(c.text, "g.conf", c.overrides);
+        BOOST_TEST(joinErrors(r) == c.want, "text:\n" << c.text << "got:\n" << joinErrors(r)
+                                                     << "want:\n" << c.want);
+    }
+}
+
 // hostname is checked with the rule the Received builder applies to its
 // `by` host, so a value that passes -n is the one the trace field shows.
 BOOST_AUTO_TEST_CASE(hostname_is_what_the_trace_field_writes) {

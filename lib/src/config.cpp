@@ -559,6 +559,7 @@ public:
         auto it = first_.find(key);
         return it == first_.end() ? 0 : it->second;
     }
+    const std::string& source() const noexcept { return source_; }
 
 private:
     po::options_description desc_;
@@ -737,8 +738,11 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                                  ": listener " + l.name +
                                  ": key_exchange_group has no effect with trace = off");
     }
-    if (!cfg->group.empty() && cfg->user.empty())
-        error(0, "group", "group is set but user is not");
+    if (!cfg->group.empty() && cfg->user.empty()) {
+        const Scope& where = commandLine.has("group") ? commandLine : global;
+        r.errors.push_back({where.source(), where.lineOf("group"), "group",
+                            "group is set but user is not"});
+    }
 
     for (auto& s : sections)
         cfg->listeners.push_back(std::move(s->listener));
