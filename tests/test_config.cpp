@@ -9,6 +9,12 @@
 #include "rfc8314/config.hpp"
 #include "rfc8314/received.hpp"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -175,15 +181,98 @@ BOOST_AUTO_TEST_CASE(duplicates_and_overrides) {
     BOOST_REQUIRE(bad.errors.size() == 2u);
     BOOST_TEST(bad.errors[0].str() == "command line: port: unknown key");
 
-    auto missing = loadConfig("/nonexistent/rfc8314.conf");
-    BOOST_TEST(!missing.config);
-    BOOST_TEST(missing.errors.at(0).str() == "/nonexistent/rfc8314.conf: cannot read the file");
-    BOOST_TEST(loadConfig("/nonexistent/rfc8314.conf", {}, true).config != nullptr);
-
     auto twice = parseConfig("", "o.conf",
                              {{"socket", "inet:1@127.0.0.1"}, {"socket", "inet:2@127.0.0.1"}});
     BOOST_REQUIRE(twice.errors.size() == 1u);
     BOOST_TEST(twice.errors[0].str() == "command line: socket: set twice");
+}
+
+namespace {
+// loadConfig(path, {}, optional) as an unprivileged user: root reads a
+// mode-0 file anyway, so when run as root the load happens in a child that
+// has switched to nobody; its errors come back through a pipe.
+ConfigResult loadAsNonRoot(const std::string& path, bool optional) {
+    if (geteuid() != 0)
+        return loadConfig(path, {}, optional);
+    int fds[2];
+    BOOST_REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        auto r = loadConfig(path, {}, optional);
+        std::string out = r.config ? "ok\t" + r.config->file + "\n" : "";
+        for (const auto& e : r.errors)
+            out += e.file + "\t" + e.message + "\n";
+        const ssize_t n = write(fds[1], out.data(), out.size());
+        _exit(n == static_cast<ssize_t>(out.size()) ? 0 : 3);
+    }
+    close(fds[1]);
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+        got.append(buf, static_cast<std::size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_REQUIRE_MESSAGE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed: " << status);
+    ConfigResult r;
+    if (got.rfind("ok\t", 0) == 0) {
+        auto c = std::make_shared<Config>();
+        c->file = got.substr(3, got.size() - 4);
+        r.config = std::move(c);
+        return r;
+    }
+    std::istringstream in(got);
+    for (std::string line; std::getline(in, line);) {
+        const auto tab = line.find('\t');
+        r.errors.push_back({line.substr(0, tab), 0, "", line.substr(tab + 1)});
+    }
+    return r;
+}
+} // namespace
+
+// Only a default path that does not exist means the built-in defaults; any
+// other failure to read is an error with the path and the reason.
+BOOST_AUTO_TEST_CASE(unreadable_files) {
+    char dir[] = "/tmp/rfc8314-config-XXXXXX";
+    BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string base(dir);
+    BOOST_REQUIRE(chmod(dir, 0755) == 0);
+    const std::string locked = base + "/locked.conf";
+    std::ofstream(locked) << "trace = tls\n";
+    BOOST_REQUIRE(chmod(locked.c_str(), 0) == 0);
+
+    struct Case {
+        std::string path;
+        bool optional;
+        std::string want; // "" = the built-in defaults
+    };
+    const std::vector<Case> cases = {
+        {"/nonexistent/rfc8314.conf", false,
+         "/nonexistent/rfc8314.conf: cannot read the file: " + std::string(std::strerror(ENOENT))},
+        {"/nonexistent/rfc8314.conf", true, ""},
+        {base, true, base + ": cannot read the file: " + std::strerror(EISDIR)},
+        {base, false, base + ": cannot read the file: " + std::strerror(EISDIR)},
+        {locked, true, locked + ": cannot read the file: " + std::strerror(EACCES)},
+        {locked, false, locked + ": cannot read the file: " + std::strerror(EACCES)},
+    };
+    for (const auto& c : cases) {
+        auto r = loadAsNonRoot(c.path, c.optional);
+        if (c.want.empty()) {
+            BOOST_TEST(r.config != nullptr, c.path << ": " << joinErrors(r));
+            if (r.config)
+                BOOST_TEST(r.config->file.empty(), "built-in defaults");
+        } else {
+            BOOST_TEST(!r.config, c.path << ": accepted");
+            BOOST_TEST(joinErrors(r) == c.want + "\n", "got '" << joinErrors(r) << "', want '" << c.want
+                                                               << "'");
+        }
+    }
+    unlink(locked.c_str());
+    rmdir(base.c_str());
 }
 
 // The defaults live only in the key table: Config() and ListenerConfig()

@@ -25,6 +25,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <set>
@@ -806,12 +807,12 @@ ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverrid
     ConfigResult r;
     std::string text;
     const int err = readConfigFile(path, text);
-    if (err != 0 && optional) {
+    if (err == ENOENT && optional) {
         r = parseConfig("", "", overrides);
     } else if (err == EFBIG) {
         r.errors.push_back({path, 0, "", "file larger than 4 MiB"});
     } else if (err != 0) {
-        r.errors.push_back({path, 0, "", "cannot read the file"});
+        r.errors.push_back({path, 0, "", std::string("cannot read the file: ") + std::strerror(err)});
     } else {
         r = parseConfig(text, path, overrides);
     }

@@ -144,7 +144,7 @@ struct Config {
 
 struct ConfigError {
     std::string file;
-    int line = 0;     // 0 when not tied to a line (e.g. command line)
+    int line = 0;     // 0 when not from a file line (the command line, a file that cannot be read)
     std::string key;
     std::string message;
     std::string str() const; // "file:line: key: message"
@@ -167,8 +167,10 @@ struct ConfigOverride {
 ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                          const std::vector<ConfigOverride>& overrides = {});
 // Read and parse a file, then the exceptions file it names (checked
-// against `today` for expired entries); a missing config file is an error
-// unless `optional`.
+// against `today` for expired entries; a malformed entry is an error, an
+// expired one a warning).  A file that cannot be read is an error naming
+// the path and the reason; only when `optional` (the default path, no -c)
+// does a file that does not exist (ENOENT) mean the built-in defaults.
 ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverride>& overrides = {},
                         bool optional = false, Day today = Day::fromTime(std::time(nullptr)));
 
