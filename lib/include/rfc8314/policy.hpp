@@ -96,7 +96,10 @@ struct ExceptionList {
 
 struct ExceptionLoad {
     ExceptionList list;
-    std::vector<std::string> errors;   // "file:line: ..." malformed lines (skipped)
+    // "file:line: ..." for each malformed line.  The line is left out of
+    // `list`, but loadConfig() treats every one as a configuration error: the
+    // daemon does not start (exit 78) and a reload keeps the running config.
+    std::vector<std::string> errors;
     std::vector<std::string> warnings; // "file:line: ... expired on ..." (kept, inactive)
 };
 
