@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -410,6 +411,23 @@ BOOST_AUTO_TEST_CASE(restart_only_changes_listed) {
     BOOST_TEST(ch[0] == "socket");
 }
 
+namespace {
+// The text of a man page section: from ".SH TITLE" to the next ".SH".
+std::string manSection(const std::string& man, const std::string& title) {
+    const auto start = man.find("\n.SH " + title + "\n");
+    if (start == std::string::npos)
+        return {};
+    const auto end = man.find("\n.SH ", start + 1);
+    return man.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// Whether a man page section has an entry of its own for `key`: a tagged
+// paragraph whose tag is the key, ".TP" then ".B key" on the next line.
+bool hasManEntry(const std::string& section, const std::string& key) {
+    return section.find("\n.TP\n.B " + key + "\n") != std::string::npos;
+}
+} // namespace
+
 BOOST_AUTO_TEST_CASE(sample_config_is_valid_and_every_key_documented) {
     auto r = loadConfig("conf/rfc8314-milter.conf");
     BOOST_TEST(r.config != nullptr, joinErrors(r));
@@ -417,13 +435,34 @@ BOOST_AUTO_TEST_CASE(sample_config_is_valid_and_every_key_documented) {
     const auto man = readFile("man/rfc8314-milter.conf.5");
     BOOST_REQUIRE(!sample.empty());
     BOOST_REQUIRE(!man.empty());
+    // Global keys come before the first (possibly commented-out) line that
+    // opens a [listener] section.
+    const auto firstSection = std::min(sample.find("\n[listener "), sample.find("\n#[listener "));
+    BOOST_REQUIRE(firstSection != std::string::npos);
+    const std::string sampleGlobal = sample.substr(0, firstSection);
+    const std::string sampleListener = sample.substr(firstSection);
+    const std::string manGlobal = manSection(man, "GLOBAL KEYS");
+    const std::string manListener = manSection(man, "LISTENER KEYS");
+    BOOST_REQUIRE(!manGlobal.empty());
+    BOOST_REQUIRE(!manListener.empty());
     for (const auto& k : configKeys()) {
         const std::string name(k.name);
-        BOOST_TEST(sample.find(name + " =") != std::string::npos,
-                   "key " << name << " missing from conf/rfc8314-milter.conf");
-        BOOST_TEST(man.find(".B " + name) != std::string::npos,
-                   "key " << name << " missing from man/rfc8314-milter.conf.5 (want '.B " << name
-                          << "')");
+        const bool global = k.scope == KeyScope::Global;
+        const auto& in = global ? sampleGlobal : sampleListener;
+        // A line of its own, set or commented out: "key = ..." or "#key = ...".
+        bool found = false;
+        std::istringstream lines(in);
+        for (std::string l; std::getline(lines, l) && !found;)
+            found = l.rfind(name + " = ", 0) == 0 || l.rfind("#" + name + " = ", 0) == 0 ||
+                    l == name + " =" || l == "#" + name + " =";
+        BOOST_TEST(found, (global ? "global" : "listener")
+                              << " key " << name << " has no line '" << name
+                              << " = ...' in conf/rfc8314-milter.conf");
+        BOOST_TEST(hasManEntry(global ? manGlobal : manListener, name),
+                   (global ? "global" : "listener")
+                       << " key " << name << " has no entry in man/rfc8314-milter.conf.5 (want "
+                       << "'.TP' then '.B " << name << "' under "
+                       << (global ? "GLOBAL KEYS" : "LISTENER KEYS") << ")");
     }
 }
 
