@@ -609,9 +609,23 @@ po::options_description listenerOptions(ListenerConfig* target) {
     return describe(KeyScope::Listener, target);
 }
 
-Config::Config() { storeDefaults(globalOptions(this)); }
+Config::Config(FromTable) { storeDefaults(globalOptions(this)); }
 
-ListenerConfig::ListenerConfig() { storeDefaults(listenerOptions(this)); }
+const Config& Config::builtin() {
+    static const Config c{FromTable{}};
+    return c;
+}
+
+Config::Config() : Config(builtin()) {}
+
+ListenerConfig::ListenerConfig(FromTable) { storeDefaults(listenerOptions(this)); }
+
+const ListenerConfig& ListenerConfig::builtin() {
+    static const ListenerConfig l{FromTable{}};
+    return l;
+}
+
+ListenerConfig::ListenerConfig() : ListenerConfig(builtin()) {}
 
 ListenerPolicy ListenerConfig::policyFor(Role r) const {
     ListenerPolicy p;
@@ -709,12 +723,15 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
 
     // The command line's keys, through the same description; stored after
     // the file's, so they win.
-    Scope commandLine(globalOptions(cfg.get()), "command line", "unknown key");
+    std::optional<Scope> commandLine;
+    if (!overrides.empty())
+        commandLine.emplace(globalOptions(cfg.get()), "command line", "unknown key");
     for (const auto& o : overrides)
-        commandLine.set(0, lower(o.key), o.value, r.errors);
+        commandLine->set(0, lower(o.key), o.value, r.errors);
 
     global.commit();
-    commandLine.commit();
+    if (commandLine)
+        commandLine->commit();
     for (auto& s : sections)
         s->scope.commit();
 
@@ -740,7 +757,7 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                                  ": key_exchange_group has no effect with trace = off");
     }
     if (!cfg->group.empty() && cfg->user.empty()) {
-        const Scope& where = commandLine.has("group") ? commandLine : global;
+        const Scope& where = commandLine && commandLine->has("group") ? *commandLine : global;
         r.errors.push_back({where.source(), where.lineOf("group"), "group",
                             "group is set but user is not"});
     }

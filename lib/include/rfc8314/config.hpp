@@ -93,6 +93,11 @@ struct ListenerConfig {
 
     // The policy this section gives a listener of `role`.
     ListenerPolicy policyFor(Role role) const;
+
+private:
+    struct FromTable {};
+    explicit ListenerConfig(FromTable); // stores the table defaults
+    static const ListenerConfig& builtin(); // made once, copied by ListenerConfig()
 };
 
 struct Config {
@@ -140,6 +145,11 @@ struct Config {
     // First [listener] section whose every given criterion matches; else the
     // built-in by port: 587 submission, 465 submissions, anything else relay.
     Listener resolveListener(const ListenerFacts& facts) const;
+
+private:
+    struct FromTable {};
+    explicit Config(FromTable);     // stores the table defaults
+    static const Config& builtin(); // made once, copied by Config()
 };
 
 struct ConfigError {
