@@ -53,7 +53,10 @@ GEN_IANA     := $(BUILD)/tools/gen_iana
 CHECK_RCVD   := $(BUILD)/check-received
 
 SYS_LIBS     := -lssl -lcrypto -lpthread
-MILTER_LIBS  := -lmilter -lboost_program_options $(SYS_LIBS)
+# What everything that links librfc8314 needs (its config reader uses
+# Boost.Program_options); the daemon adds libmilter.
+LIB_LIBS     := -lboost_program_options $(SYS_LIBS)
+MILTER_LIBS  := -lmilter $(LIB_LIBS)
 
 .PHONY: all check unit integration deps demo bench install clean
 .DELETE_ON_ERROR:
@@ -85,7 +88,7 @@ $(LIB_A): $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS)
-	$(CXX) -shared -Wl,-soname,$(LIB_SONAME) $(ALL_LDFLAGS) $^ -o $@ $(SYS_LIBS)
+	$(CXX) -shared -Wl,-soname,$(LIB_SONAME) $(ALL_LDFLAGS) $^ -o $@ $(LIB_LIBS)
 	ln -sf $(notdir $@) $(BUILD)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/librfc8314.so
 
@@ -93,10 +96,10 @@ $(MILTER): $(PLUGIN_OBJS) $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $(PLUGIN_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
 
 $(CHECK_RCVD): $(BUILD)/tests/check_received.o $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $^ $(SYS_LIBS) -o $@
+	$(CXX) $(ALL_LDFLAGS) $^ $(LIB_LIBS) -o $@
 
 $(UNIT_TESTS): $(TEST_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(LIB_A) -lboost_unit_test_framework $(SYS_LIBS) -o $@
+	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
 
 # ---- tests -------------------------------------------------------------------
 deps:

@@ -33,7 +33,7 @@ FUZZ_CPPFLAGS := -Ilib/include -I$(BUILD)/gen -DRFC8314_VERSION='"fuzz"' -DRFC83
 FUZZ_LIB_OBJS := $(LIB_SRCS:lib/src/%.cpp=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/iana_tables.o
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/bin/%)
 FUZZ_RUNS     := $(FUZZ_TARGETS:%=fuzz-run-%)
-FUZZ_LIBS     := -lssl -lcrypto -lpthread
+FUZZ_LIBS     := -lboost_program_options -lssl -lcrypto -lpthread
 
 .PHONY: fuzz fuzz-build fuzz-regress fuzz-deps $(FUZZ_RUNS)
 

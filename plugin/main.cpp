@@ -236,23 +236,28 @@ int main(int argc, char** argv) {
                                                       "(postconf -c DIR)")
         ("sendmail-cf", po::value<std::string>(), "with --doctor: sendmail.cf to read (default "
                                                    "/etc/mail/sendmail.cf)");
-    po::options_description keys("Configuration keys (also accepted on the command line; they "
-                                 "override the file)");
-    for (const auto& k : configKeys()) {
-        if (k.scope != KeyScope::Global)
-            continue;
-        std::string help = std::string(k.help) + " [" + std::string(k.type);
-        if (!k.defaultValue.empty())
-            help += ", default " + std::string(k.defaultValue);
-        help += k.needsRestart ? ", restart]" : ", reload]";
-        keys.add_options()(std::string(k.name).c_str(), po::value<std::string>(), help.c_str());
-    }
+    // The config keys come from the same table, with the same value
+    // semantics, as the file's: recognised here, converted and checked by
+    // loadConfig() after the file (so a bad value is a config error, exit 78,
+    // reported with every other), and kept for each SIGUSR1 reload.
+    po::options_description keys("Configuration keys (also accepted on the command line as "
+                                 "--key=value; they override the file)");
+    keys.add(globalOptions());
     po::options_description all;
     all.add(cmd).add(keys);
 
     po::variables_map vm;
+    std::vector<ConfigOverride> overrides;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+        auto parsed = po::command_line_parser(argc, argv).options(all).run();
+        po::parsed_options options(&cmd);
+        for (auto& o : parsed.options) {
+            if (keys.find_nothrow(o.string_key, false))
+                overrides.push_back({o.string_key, o.value.empty() ? std::string() : o.value.front()});
+            else
+                options.options.push_back(std::move(o));
+        }
+        po::store(options, vm);
         po::notify(vm);
     } catch (const std::exception& e) {
         std::cerr << "rfc8314-milter: " << e.what() << "\n"
@@ -273,11 +278,7 @@ int main(int argc, char** argv) {
     auto& rt = Runtime::instance();
     rt.configOptional = !vm.count("config");
     rt.configPath = vm.count("config") ? vm["config"].as<std::string>() : kDefaultConfig;
-    for (const auto& k : configKeys()) {
-        std::string name(k.name);
-        if (k.scope == KeyScope::Global && vm.count(name))
-            rt.overrides.push_back({name, vm[name].as<std::string>()});
-    }
+    rt.overrides = std::move(overrides);
 
     // Build the cipher registry once, before any thread: the per-message path
     // then makes no OpenSSL calls.

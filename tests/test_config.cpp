@@ -1,14 +1,27 @@
 // test_config.cpp — the config reader: good and bad files with the exact
-// file:line: key: message wanted, listener resolution, and that every key in
+// file:line: key: message wanted, listener resolution, that the compiled-in
+// configuration is the key table's defaults, that the table's
+// Program_options descriptions serve the command line, and that every key in
 // the table is documented in the sample config and the man page.
+#include <boost/program_options.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "rfc8314/config.hpp"
+#include "rfc8314/received.hpp"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+namespace po = boost::program_options;
 
 using namespace rfc8314;
 
@@ -169,10 +182,224 @@ BOOST_AUTO_TEST_CASE(duplicates_and_overrides) {
     BOOST_REQUIRE(bad.errors.size() == 2u);
     BOOST_TEST(bad.errors[0].str() == "command line: port: unknown key");
 
-    auto missing = loadConfig("/nonexistent/rfc8314.conf");
-    BOOST_TEST(!missing.config);
-    BOOST_TEST(missing.errors.at(0).str() == "/nonexistent/rfc8314.conf: cannot read the file");
-    BOOST_TEST(loadConfig("/nonexistent/rfc8314.conf", {}, true).config != nullptr);
+    auto twice = parseConfig("", "o.conf",
+                             {{"socket", "inet:1@127.0.0.1"}, {"socket", "inet:2@127.0.0.1"}});
+    BOOST_REQUIRE(twice.errors.size() == 1u);
+    BOOST_TEST(twice.errors[0].str() == "command line: socket: set twice");
+}
+
+namespace {
+// loadConfig(path, {}, optional) as an unprivileged user: root reads a
+// mode-0 file anyway, so when run as root the load happens in a child that
+// has switched to nobody; its errors come back through a pipe.
+ConfigResult loadAsNonRoot(const std::string& path, bool optional) {
+    if (geteuid() != 0)
+        return loadConfig(path, {}, optional);
+    int fds[2];
+    BOOST_REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        auto r = loadConfig(path, {}, optional);
+        std::string out = r.config ? "ok\t" + r.config->file + "\n" : "";
+        for (const auto& e : r.errors)
+            out += e.file + "\t" + e.message + "\n";
+        const ssize_t n = write(fds[1], out.data(), out.size());
+        _exit(n == static_cast<ssize_t>(out.size()) ? 0 : 3);
+    }
+    close(fds[1]);
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+        got.append(buf, static_cast<std::size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    BOOST_REQUIRE_MESSAGE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed: " << status);
+    ConfigResult r;
+    if (got.rfind("ok\t", 0) == 0) {
+        auto c = std::make_shared<Config>();
+        c->file = got.substr(3, got.size() - 4);
+        r.config = std::move(c);
+        return r;
+    }
+    std::istringstream in(got);
+    for (std::string line; std::getline(in, line);) {
+        const auto tab = line.find('\t');
+        r.errors.push_back({line.substr(0, tab), 0, "", line.substr(tab + 1)});
+    }
+    return r;
+}
+} // namespace
+
+// Only a default path that does not exist means the built-in defaults; any
+// other failure to read is an error with the path and the reason.
+BOOST_AUTO_TEST_CASE(unreadable_files) {
+    char dir[] = "/tmp/rfc8314-config-XXXXXX";
+    BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string base(dir);
+    BOOST_REQUIRE(chmod(dir, 0755) == 0);
+    const std::string locked = base + "/locked.conf";
+    std::ofstream(locked) << "trace = tls\n";
+    BOOST_REQUIRE(chmod(locked.c_str(), 0) == 0);
+
+    struct Case {
+        std::string path;
+        bool optional;
+        std::string want; // "" = the built-in defaults
+    };
+    const std::vector<Case> cases = {
+        {"/nonexistent/rfc8314.conf", false,
+         "/nonexistent/rfc8314.conf: cannot read the file: " + std::string(std::strerror(ENOENT))},
+        {"/nonexistent/rfc8314.conf", true, ""},
+        {base, true, base + ": cannot read the file: " + std::strerror(EISDIR)},
+        {base, false, base + ": cannot read the file: " + std::strerror(EISDIR)},
+        {locked, true, locked + ": cannot read the file: " + std::strerror(EACCES)},
+        {locked, false, locked + ": cannot read the file: " + std::strerror(EACCES)},
+    };
+    for (const auto& c : cases) {
+        auto r = loadAsNonRoot(c.path, c.optional);
+        if (c.want.empty()) {
+            BOOST_TEST(r.config != nullptr, c.path << ": " << joinErrors(r));
+            if (r.config)
+                BOOST_TEST(r.config->file.empty(), "built-in defaults");
+        } else {
+            BOOST_TEST(!r.config, c.path << ": accepted");
+            BOOST_TEST(joinErrors(r) == c.want + "\n", "got '" << joinErrors(r) << "', want '" << c.want
+                                                               << "'");
+        }
+    }
+    unlink(locked.c_str());
+    rmdir(base.c_str());
+}
+
+// The defaults live only in the key table: Config() and ListenerConfig()
+// hold them, and writing every key's default explicitly changes nothing.
+BOOST_AUTO_TEST_CASE(compiled_in_config_is_the_table_defaults) {
+    std::string globals, section = "[listener d]\nport = 587\n";
+    for (const auto& k : configKeys()) {
+        const std::string line = std::string(k.name) + " = " + std::string(k.defaultValue) + "\n";
+        if (k.scope == KeyScope::Global)
+            globals += line;
+        else if (!k.defaultValue.empty())
+            section += line;
+    }
+    auto r = parseConfig(globals + section, "defaults.conf");
+    BOOST_REQUIRE_MESSAGE(r.config, joinErrors(r));
+    const Config builtin;
+    auto changed = changedKeys(builtin, *r.config);
+    std::string names;
+    for (const auto& n : changed)
+        names += n + " ";
+    BOOST_TEST(changed.empty(), "keys whose compiled-in value is not the table default: " << names);
+    BOOST_TEST(changedKeys(builtin, *parseConfig("", "").config).empty());
+
+    // Listener keys: a section that writes out every default resolves to the
+    // built-in policy, as does one that writes none.
+    auto same = [](const ListenerPolicy& a, const ListenerPolicy& b) {
+        return a.enabled == b.enabled && a.requireTlsForAuth == b.requireTlsForAuth &&
+               a.minTlsVersion == b.minTlsVersion && a.minCipherBits == b.minCipherBits &&
+               a.action == b.action && a.enforceFrom.has_value() == b.enforceFrom.has_value() &&
+               a.rolloutPercent == b.rolloutPercent && a.reply.has_value() == b.reply.has_value();
+    };
+    ListenerFacts f;
+    f.port = 587;
+    BOOST_TEST(same(r.config->resolveListener(f).policy, Config::defaultPolicy(Role::Submission)));
+    BOOST_TEST(same(ListenerConfig().policyFor(Role::Relay), Config::defaultPolicy(Role::Relay)));
+    BOOST_TEST(same(builtin.resolveListener(f).policy, Config::defaultPolicy(Role::Submission)));
+
+    // What those defaults are (RFC 8314 §4.1, RFC 8997), once.
+    const auto p = Config::defaultPolicy(Role::Submission);
+    BOOST_TEST(p.enabled);
+    BOOST_TEST(p.requireTlsForAuth);
+    BOOST_TEST((p.minTlsVersion == TlsVersion::TLSv1_2));
+    BOOST_TEST(p.minCipherBits == 128);
+    BOOST_TEST((p.action == PolicyAction::Reject));
+    BOOST_TEST(p.rolloutPercent == 100);
+    BOOST_TEST(!Config::defaultPolicy(Role::Relay).enabled);
+}
+
+// The command line uses the same descriptions: the table's types, defaults
+// and typed setters work through po::command_line_parser unchanged.
+BOOST_AUTO_TEST_CASE(descriptions_serve_the_command_line) {
+    Config c;
+    auto desc = globalOptions(&c);
+    for (const auto& k : configKeys()) {
+        const std::string name(k.name);
+        const bool inGlobal = desc.find_nothrow(name, false) != nullptr;
+        const bool inListener = listenerOptions().find_nothrow(name, false) != nullptr;
+        BOOST_TEST(inGlobal == (k.scope == KeyScope::Global || name == "trace"), name);
+        BOOST_TEST(inListener == (k.scope == KeyScope::Listener || name == "trace"), name);
+    }
+    const char* argv[] = {"rfc8314-milter", "--umask=002", "--log_level", "debug", "--trace=off"};
+    po::variables_map vm;
+    po::store(po::command_line_parser(5, argv).options(desc).run(), vm);
+    po::notify(vm);
+    BOOST_TEST(c.umask == 002u);
+    BOOST_TEST((c.logLevel == LogLevel::Debug));
+    BOOST_TEST((c.trace == TraceMode::Off));
+    BOOST_TEST(c.socket == "local:/run/rfc8314-milter/rfc8314-milter.sock", "default kept");
+
+    const char* bad[] = {"rfc8314-milter", "--umask=9"};
+    po::variables_map vm2;
+    BOOST_CHECK_THROW(po::store(po::command_line_parser(2, bad).options(desc).run(), vm2),
+                      po::invalid_option_value);
+}
+
+// Settings that conflict are reported at the line of the key at fault.
+BOOST_AUTO_TEST_CASE(group_without_user) {
+    struct Case {
+        std::string text;
+        std::vector<ConfigOverride> overrides;
+        std::string want; // "" = valid
+    };
+    const std::vector<Case> cases = {
+        {"trace = tls\ngroup = mail\n", {}, "g.conf:2: group: group is set but user is not\n"},
+        {"user = milter\ngroup = mail\n", {}, ""},
+        {"group = mail\n", {{"user", "milter"}}, ""},
+        {"", {{"group", "mail"}}, "command line: group: group is set but user is not\n"},
+        {"group = mail\n", {{"group", "other"}}, "command line: group: group is set but user is not\n"},
+        {"group =\n", {}, ""},
+    };
+    for (const auto& c : cases) {
+        auto r = parseConfig(c.text, "g.conf", c.overrides);
+        BOOST_TEST(joinErrors(r) == c.want, "text:\n" << c.text << "got:\n" << joinErrors(r)
+                                                     << "want:\n" << c.want);
+    }
+}
+
+// hostname is checked with the rule the Received builder applies to its
+// `by` host, so a value that passes -n is the one the trace field shows.
+BOOST_AUTO_TEST_CASE(hostname_is_what_the_trace_field_writes) {
+    struct Case {
+        const char* host;
+        bool valid;
+    };
+    const std::vector<Case> cases = {
+        {"mx.example.org", true},   {"localhost", true},      {"mx-1.example.org", true},
+        {"MX.Example.ORG", true},   {"mx..example-", false},  {"mx.example-", false},
+        {"-mx.example.org", false}, {".mx.example", false},   {"mx.example.", false},
+        {"mx_1.example", false},    {"mx example", false},    {"[192.0.2.1]", false},
+        {"a.b-.c", false},
+    };
+    for (const auto& c : cases) {
+        auto r = parseConfig(std::string("hostname = ") + c.host + "\n", "h.conf");
+        BOOST_TEST((r.config != nullptr) == c.valid, c.host << ": " << joinErrors(r));
+        BOOST_TEST(isValidByHost(c.host) == c.valid, c.host);
+        ReceivedInput in;
+        in.byHost = c.host;
+        in.when = 1795507501;
+        const auto field = buildReceived(in);
+        const bool written = field.find(std::string("by ") + c.host + " ") != std::string::npos;
+        BOOST_TEST(written == c.valid, c.host << ": " << field);
+        if (!c.valid)
+            BOOST_TEST(joinErrors(r).rfind("h.conf:1: hostname: want a domain name", 0) == 0,
+                       joinErrors(r));
+    }
+    BOOST_TEST(parseConfig("hostname =\n", "h.conf").config != nullptr, "empty: the MTA's {j}");
 }
 
 BOOST_AUTO_TEST_CASE(restart_only_changes_listed) {
@@ -184,6 +411,23 @@ BOOST_AUTO_TEST_CASE(restart_only_changes_listed) {
     BOOST_TEST(ch[0] == "socket");
 }
 
+namespace {
+// The text of a man page section: from ".SH TITLE" to the next ".SH".
+std::string manSection(const std::string& man, const std::string& title) {
+    const auto start = man.find("\n.SH " + title + "\n");
+    if (start == std::string::npos)
+        return {};
+    const auto end = man.find("\n.SH ", start + 1);
+    return man.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// Whether a man page section has an entry of its own for `key`: a tagged
+// paragraph whose tag is the key, ".TP" then ".B key" on the next line.
+bool hasManEntry(const std::string& section, const std::string& key) {
+    return section.find("\n.TP\n.B " + key + "\n") != std::string::npos;
+}
+} // namespace
+
 BOOST_AUTO_TEST_CASE(sample_config_is_valid_and_every_key_documented) {
     auto r = loadConfig("conf/rfc8314-milter.conf");
     BOOST_TEST(r.config != nullptr, joinErrors(r));
@@ -191,13 +435,34 @@ BOOST_AUTO_TEST_CASE(sample_config_is_valid_and_every_key_documented) {
     const auto man = readFile("man/rfc8314-milter.conf.5");
     BOOST_REQUIRE(!sample.empty());
     BOOST_REQUIRE(!man.empty());
+    // Global keys come before the first (possibly commented-out) line that
+    // opens a [listener] section.
+    const auto firstSection = std::min(sample.find("\n[listener "), sample.find("\n#[listener "));
+    BOOST_REQUIRE(firstSection != std::string::npos);
+    const std::string sampleGlobal = sample.substr(0, firstSection);
+    const std::string sampleListener = sample.substr(firstSection);
+    const std::string manGlobal = manSection(man, "GLOBAL KEYS");
+    const std::string manListener = manSection(man, "LISTENER KEYS");
+    BOOST_REQUIRE(!manGlobal.empty());
+    BOOST_REQUIRE(!manListener.empty());
     for (const auto& k : configKeys()) {
         const std::string name(k.name);
-        BOOST_TEST(sample.find(name + " =") != std::string::npos,
-                   "key " << name << " missing from conf/rfc8314-milter.conf");
-        BOOST_TEST(man.find(".B " + name) != std::string::npos,
-                   "key " << name << " missing from man/rfc8314-milter.conf.5 (want '.B " << name
-                          << "')");
+        const bool global = k.scope == KeyScope::Global;
+        const auto& in = global ? sampleGlobal : sampleListener;
+        // A line of its own, set or commented out: "key = ..." or "#key = ...".
+        bool found = false;
+        std::istringstream lines(in);
+        for (std::string l; std::getline(lines, l) && !found;)
+            found = l.rfind(name + " = ", 0) == 0 || l.rfind("#" + name + " = ", 0) == 0 ||
+                    l == name + " =" || l == "#" + name + " =";
+        BOOST_TEST(found, (global ? "global" : "listener")
+                              << " key " << name << " has no line '" << name
+                              << " = ...' in conf/rfc8314-milter.conf");
+        BOOST_TEST(hasManEntry(global ? manGlobal : manListener, name),
+                   (global ? "global" : "listener")
+                       << " key " << name << " has no entry in man/rfc8314-milter.conf.5 (want "
+                       << "'.TP' then '.B " << name << "' under "
+                       << (global ? "GLOBAL KEYS" : "LISTENER KEYS") << ")");
     }
 }
 

@@ -316,7 +316,56 @@ BOOST_AUTO_TEST_CASE(config_policy_keys) {
     BOOST_TEST(all == "b.conf:5: rollout_percent: want a percentage 0..100, got \"101\"\n"
                       "b.conf:6: min_tls_version: want SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or "
                       "TLSv1.3, got \"TLSv1.4\"\n"
-                      "b.conf:1: listener x: reply 451 does not fit action reject (want 5xx)\n");
+                      "b.conf:4: reply: 451 does not fit action reject (want 5xx)\n");
+}
+
+// A reply is checked against the action in force, whether the section sets
+// it or leaves the default (reject); the error names the reply's line.
+BOOST_AUTO_TEST_CASE(reply_must_fit_the_action) {
+    struct Case {
+        const char* section; // after "[listener x]\nport = 587\n" (lines 1-2)
+        const char* want;    // "" = valid
+    };
+    const std::vector<Case> cases = {
+        {"reply = 451 4.7.0 soft\n",
+         "r.conf:3: reply: 451 does not fit the default action reject (want 5xx)\n"},
+        {"reply = 530 5.7.0 hard\n", ""},
+        {"action = reject\nreply = 451 4.7.0 soft\n",
+         "r.conf:4: reply: 451 does not fit action reject (want 5xx)\n"},
+        {"reply = 530 5.7.0 hard\naction = tempfail\n",
+         "r.conf:3: reply: 530 does not fit action tempfail (want 4xx)\n"},
+        {"action = tempfail\nreply = 451 4.7.0 soft\n", ""},
+        {"action = report\nreply = 451 4.7.0 soft\n", ""},
+        {"action = report\nreply = 530 5.7.0 hard\n", ""},
+        // A bad action is reported once; the reply is not judged against a guess.
+        {"action = sometimes\nreply = 451 4.7.0 soft\n",
+         "r.conf:3: action: want report, tempfail or reject, got \"sometimes\"\n"},
+    };
+    for (const auto& c : cases) {
+        auto r = parseConfig(std::string("[listener x]\nport = 587\n") + c.section, "r.conf");
+        std::string got;
+        for (const auto& e : r.errors)
+            got += e.str() + "\n";
+        BOOST_TEST(got == c.want, "section:\n" << c.section << "got:\n" << got << "want:\n" << c.want);
+        BOOST_TEST((r.config != nullptr) == (*c.want == '\0'));
+        if (r.config) {
+            // What was accepted is what the listener replies at run time.
+            ListenerFacts f;
+            f.port = 587;
+            const auto p = r.config->resolveListener(f).policy;
+            if (p.action != PolicyAction::Report) {
+                TlsFacts clear;
+                AuthFacts auth = authOf("alice@example.org");
+                PolicyInput in;
+                in.tls = &clear;
+                in.auth = &auth;
+                in.today = kToday;
+                auto res = evaluate(p, in);
+                BOOST_REQUIRE(res.reply);
+                BOOST_TEST(res.reply->str() == p.reply->str(), "the configured reply is used");
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,19 +1,40 @@
 // config.cpp — the key table, the INI reader and validation.  See config.hpp.
-// Every failure becomes a ConfigError with file, line and key; nothing throws
-// for bad input, and parsing goes on after an error so all are reported.
+//
+// keyTable() is the one place a key is declared: name, scope, parser (its
+// type), default, restart flag, help.  Each entry becomes a Program_options
+// option whose value is po::value<Checked<parser>>: Program_options finds the
+// validate() below for it, which runs the parser, so a value from the file
+// and one from the command line are converted and checked by the same code,
+// and its notifier stores the typed value into a Config or ListenerConfig.
+// The defaults are the options' default_value()s: Config() and
+// ListenerConfig() store an empty parse and notify, nothing else sets them.
+//
+// The file reader splits lines and sections itself (it knows line numbers
+// and [listener NAME] headers) and stores every key = value as a po::option
+// with its scope's description; every Program_options error (unknown option,
+// invalid value, multiple occurrences) becomes a ConfigError with file, line
+// and key.  Nothing throws for bad input, and parsing goes on after an error
+// so all are reported.
 #include "rfc8314/config.hpp"
 
+#include "rfc8314/received.hpp"
 #include "text.hpp"
 
-#include <cctype>
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
 #include <functional>
-#include <sstream>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <type_traits>
+
+namespace po = boost::program_options;
 
 namespace rfc8314 {
-
-static ConfigResult loadConfigText(const std::string& path,
-                                   const std::vector<ConfigOverride>& overrides, bool optional);
 
 std::string_view toString(TraceMode m) noexcept {
     switch (m) {
@@ -48,62 +69,575 @@ std::string_view toString(LogLevel l) noexcept {
     return "info";
 }
 
-const std::vector<KeySpec>& configKeys() {
-    static const std::vector<KeySpec> keys = {
-        {"socket", KeyScope::Global, "socket", "local:/run/rfc8314-milter/rfc8314-milter.sock", true,
-         "where the milter listens: local:/path, inet:PORT@ADDR or inet6:PORT@ADDR"},
-        {"user", KeyScope::Global, "name", "", true, "user to switch to after opening the socket"},
-        {"group", KeyScope::Global, "name", "", true, "group to switch to (default: the user's)"},
-        {"umask", KeyScope::Global, "octal", "007", true, "umask for the socket and files"},
-        {"pid_file", KeyScope::Global, "path", "", true, "write the daemon's pid here"},
-        {"syslog", KeyScope::Global, "bool", "yes", true, "log to syslog"},
-        {"syslog_facility", KeyScope::Global, "facility", "mail", true,
-         "syslog facility: mail, daemon, local0..local7"},
-        {"milter_timeout", KeyScope::Global, "seconds", "300", true,
-         "libmilter I/O timeout towards the MTA, 1..86400"},
-        {"log_stderr", KeyScope::Global, "bool", "no", false,
-         "also write every log line to standard error (foreground runs, tests)"},
-        {"log_level", KeyScope::Global, "level", "info", false,
-         "error, warning, notice, info (audit lines) or debug (also one line per connection)"},
-        {"on_internal_error", KeyScope::Global, "action", "tempfail", false,
-         "what the MTA is told when the filter itself fails: tempfail or accept"},
-        {"audit_file", KeyScope::Global, "path", "", false,
-         "append every audit event as one JSON line to this file"},
-        {"group_macro", KeyScope::Global, "macro", "", false,
-         "name of an MTA macro carrying the key-exchange group, if the MTA passes one"},
-        {"hostname", KeyScope::Global, "domain", "", false,
-         "host name for the `by` clause (default: the MTA's {j} macro)"},
-        {"trace", KeyScope::Global, "trace", "tls", false,
-         "default for every listener: tls (trace TLS sessions), always, off"},
-        {"exceptions_file", KeyScope::Global, "path", "", false,
-         "per-user policy exceptions: `user [until YYYY-MM-DD] [# comment]` or `@domain ...`"},
-        {"rollout_salt", KeyScope::Global, "string", "", false,
-         "per-site salt for the stable hash that picks rollout_percent of the users"},
-        {"port", KeyScope::Listener, "port", "", false, "match the MTA's {daemon_port}"},
-        {"daemon_name", KeyScope::Listener, "string", "", false, "match the MTA's {daemon_name}"},
-        {"address", KeyScope::Listener, "string", "", false, "match the MTA's {daemon_addr}"},
-        {"role", KeyScope::Listener, "role", "", false, "submission, submissions or relay"},
-        {"trace", KeyScope::Listener, "trace", "", false, "tls, always or off for this listener"},
-        {"key_exchange_group", KeyScope::Listener, "group", "", false,
-         "the one key-exchange group this listener's MTA offers (IANA name or alias)"},
-        {"policy", KeyScope::Listener, "bool", "", false,
-         "apply the submission policy here (default: yes for submission roles, no for relay)"},
-        {"require_tls_for_auth", KeyScope::Listener, "bool", "yes", false,
-         "refuse authenticated (and, identically, unauthenticated) MAIL over cleartext"},
-        {"min_tls_version", KeyScope::Listener, "version", "TLSv1.2", false,
-         "oldest TLS version accepted for authenticated submission (RFC 8997: TLSv1.2)"},
-        {"min_cipher_bits", KeyScope::Listener, "bits", "128", false,
-         "smallest {cipher_bits} accepted for authenticated submission"},
-        {"action", KeyScope::Listener, "action", "reject", false,
-         "what a shortfall gets: report (log only), tempfail (4xx) or reject (5xx)"},
-        {"enforce_from", KeyScope::Listener, "date", "", false,
-         "YYYY-MM-DD (UTC); before it the action is report"},
-        {"rollout_percent", KeyScope::Listener, "percent", "100", false,
-         "share of users (stable hash) the action applies to; the others are reported"},
-        {"reply", KeyScope::Listener, "reply", "", false,
-         "SMTP reply for tempfail/reject: CODE X.Y.Z TEXT (4xx for tempfail, 5xx for reject)"},
+
+namespace {
+
+using text::lower;
+std::string_view trim(std::string_view s) noexcept { return text::trimSpace(s); }
+
+// ---- parsers: text -> typed value, or why not -------------------------------
+//
+// Each has the shape Error(std::string_view, T&); the table names one per key.
+
+using Error = std::optional<std::string>;
+
+std::string quoted(std::string_view v) { return "\"" + std::string(v) + "\""; }
+
+Error parseText(std::string_view v, std::string& out) {
+    out = std::string(v);
+    return std::nullopt;
+}
+
+Error parseBool(std::string_view v, bool& out) {
+    auto l = lower(v);
+    if (l == "yes" || l == "true" || l == "on" || l == "1")
+        out = true;
+    else if (l == "no" || l == "false" || l == "off" || l == "0")
+        out = false;
+    else
+        return "want yes or no, got " + quoted(v);
+    return std::nullopt;
+}
+
+Error parseSocket(std::string_view v, std::string& out) {
+    auto colon = v.find(':');
+    if (colon == std::string_view::npos)
+        return "want local:/path, inet:PORT@ADDR or inet6:PORT@ADDR, got " + quoted(v);
+    auto kind = lower(v.substr(0, colon));
+    auto rest = v.substr(colon + 1);
+    if (kind == "local" || kind == "unix") {
+        if (rest.empty() || rest.front() != '/')
+            return std::string("a local socket needs an absolute path");
+        if (rest.size() >= 108)
+            return std::string("socket path longer than 107 bytes");
+    } else if (kind == "inet" || kind == "inet6") {
+        auto at = rest.find('@');
+        auto port = rest.substr(0, at);
+        if (!parsePort(port))
+            return "bad port " + quoted(port);
+        if (at != std::string_view::npos && at + 1 == rest.size())
+            return std::string("empty address after @");
+    } else {
+        return "unknown socket type " + quoted(kind);
+    }
+    out = std::string(v);
+    return std::nullopt;
+}
+
+Error parseOctal(std::string_view v, unsigned& out) {
+    if (v.empty() || v.size() > 4)
+        return std::string("want an octal mode such as 007");
+    unsigned m = 0;
+    for (char ch : v) {
+        if (ch < '0' || ch > '7')
+            return "want an octal mode such as 007, got " + quoted(v);
+        m = m * 8 + static_cast<unsigned>(ch - '0');
+    }
+    if (m > 0777)
+        return std::string("umask above 0777");
+    out = m;
+    return std::nullopt;
+}
+
+// An absolute path, or empty for "none".
+Error parsePath(std::string_view v, std::string& out) {
+    if (!v.empty() && v.front() != '/')
+        return std::string("want an absolute path");
+    out = std::string(v);
+    return std::nullopt;
+}
+
+Error parseFacility(std::string_view v, std::string& out) {
+    static const char* const names[] = {"mail",   "daemon", "user",   "local0", "local1",
+                                        "local2", "local3", "local4", "local5", "local6",
+                                        "local7"};
+    auto l = lower(v);
+    for (auto n : names) {
+        if (l == n) {
+            out = l;
+            return std::nullopt;
+        }
+    }
+    return "want mail, daemon, user or local0..local7, got " + quoted(v);
+}
+
+Error parseTimeout(std::string_view v, int& out) {
+    auto n = parseSmallNumber(v);
+    if (!n || *n < 1 || *n > 86400)
+        return "want seconds from 1 to 86400, got " + quoted(v);
+    out = *n;
+    return std::nullopt;
+}
+
+Error parseLogLevel(std::string_view v, LogLevel& out) {
+    for (auto l : {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info,
+                   LogLevel::Debug}) {
+        if (text::iequals(v, toString(l))) {
+            out = l;
+            return std::nullopt;
+        }
+    }
+    return "want error, warning, notice, info or debug, got " + quoted(v);
+}
+
+Error parseFailAction(std::string_view v, FailAction& out) {
+    for (auto a : {FailAction::Tempfail, FailAction::Accept}) {
+        if (text::iequals(v, toString(a))) {
+            out = a;
+            return std::nullopt;
+        }
+    }
+    return "want tempfail or accept, got " + quoted(v);
+}
+
+bool isMacroName(std::string_view v) {
+    if (v.size() >= 2 && v.front() == '{' && v.back() == '}')
+        v = v.substr(1, v.size() - 2);
+    if (v.empty() || v.size() > 64)
+        return false;
+    for (char c : v)
+        if (!text::isAlpha(c) && !text::isDigit(c) && c != '_')
+            return false;
+    return true;
+}
+
+// A macro name, stored in canonical spelling; empty for "none".
+Error parseMacro(std::string_view v, std::string& out) {
+    if (v.empty()) {
+        out.clear();
+        return std::nullopt;
+    }
+    if (!isMacroName(v))
+        return "want a macro name such as {tls_group}, got " + quoted(v);
+    out = canonicalMacroName(v);
+    return std::nullopt;
+}
+
+// The `by` host: exactly what buildReceived() writes, or empty for the MTA's.
+Error parseHostname(std::string_view v, std::string& out) {
+    if (!v.empty() && !isValidByHost(v))
+        return "want a domain name (dot-separated labels of letters, digits and inner "
+               "hyphens), got " + quoted(v);
+    out = std::string(v);
+    return std::nullopt;
+}
+
+Error parseTrace(std::string_view v, TraceMode& out) {
+    for (auto m : {TraceMode::Tls, TraceMode::Always, TraceMode::Off}) {
+        if (text::iequals(v, toString(m))) {
+            out = m;
+            return std::nullopt;
+        }
+    }
+    return "want tls, always or off, got " + quoted(v);
+}
+
+Error parseListenerPort(std::string_view v, std::uint16_t& out) {
+    auto p = parsePort(v);
+    if (!p)
+        return "want a port 1..65535, got " + quoted(v);
+    out = *p;
+    return std::nullopt;
+}
+
+Error parseRole(std::string_view v, Role& out) {
+    for (auto r : {Role::Submission, Role::Submissions, Role::Relay}) {
+        if (text::iequals(v, toString(r))) {
+            out = r;
+            return std::nullopt;
+        }
+    }
+    return "want submission, submissions or relay, got " + quoted(v);
+}
+
+// An IANA group name or known alias, stored in IANA spelling.
+Error parseGroup(std::string_view v, std::string& out) {
+    auto g = GroupRegistry::instance().ianaName(v);
+    if (!g)
+        return "not an IANA group name or known alias: " + quoted(v);
+    out = std::string(*g);
+    return std::nullopt;
+}
+
+Error parseMinTlsVersion(std::string_view v, TlsVersion& out) {
+    auto t = parseTlsVersionSetting(v);
+    if (!t)
+        return "want SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3, got " + quoted(v);
+    out = *t;
+    return std::nullopt;
+}
+
+Error parseCipherBits(std::string_view v, int& out) {
+    auto n = parseSmallNumber(v);
+    if (!n || *n > 512)
+        return "want bits from 0 to 512, got " + quoted(v);
+    out = *n;
+    return std::nullopt;
+}
+
+Error parseAction(std::string_view v, PolicyAction& out) {
+    auto a = parsePolicyAction(lower(v));
+    if (!a)
+        return "want report, tempfail or reject, got " + quoted(v);
+    out = *a;
+    return std::nullopt;
+}
+
+Error parseDay(std::string_view v, Day& out) {
+    auto d = Day::parse(v);
+    if (!d)
+        return "want a date YYYY-MM-DD, got " + quoted(v);
+    out = *d;
+    return std::nullopt;
+}
+
+Error parsePercent(std::string_view v, int& out) {
+    auto n = parseSmallNumber(v);
+    if (!n || *n > 100)
+        return "want a percentage 0..100, got " + quoted(v);
+    out = *n;
+    return std::nullopt;
+}
+
+Error parseReply(std::string_view v, SmtpReply& out) {
+    std::string why;
+    auto r = SmtpReply::parse(v, &why);
+    if (!r)
+        return why;
+    out = std::move(*r);
+    return std::nullopt;
+}
+
+// ---- the parsers as Program_options value types ----------------------------
+
+template <class F> struct ParsedType;
+template <class T> struct ParsedType<Error (*)(std::string_view, T&)> {
+    using type = T;
+};
+
+// A value as Program_options holds it: what `Parse` made of the text.  The
+// type names its parser, so po::value<Checked<Parse>> reaches the validate()
+// below through argument-dependent lookup.
+template <auto Parse> struct Checked {
+    typename ParsedType<decltype(Parse)>::type value{};
+};
+
+// A value the parser refused: to Program_options an invalid_option_value;
+// the reader reports why() instead of po's generic text.
+class BadValue : public po::invalid_option_value {
+public:
+    BadValue(const std::string& value, std::string why)
+        : po::invalid_option_value(value), why_(std::move(why)) {}
+    const std::string& why() const noexcept { return why_; }
+
+private:
+    std::string why_;
+};
+
+// Program_options' custom-validator hook (preferred over its generic
+// lexical_cast validate(..., long) by the exact `int`).
+template <auto Parse>
+void validate(boost::any& store, const std::vector<std::string>& tokens, Checked<Parse>*, int) {
+    po::validators::check_first_occurrence(store); // po::multiple_occurrences
+    const std::string& text = po::validators::get_single_string(tokens);
+    Checked<Parse> out;
+    if (auto why = Parse(text, out.value))
+        throw BadValue(text, std::move(*why));
+    store = out;
+}
+
+// ---- the table ---------------------------------------------------------------
+
+enum class Takes { Restart, Reload };
+
+struct KeyDef {
+    KeySpec spec;
+    // The key's value semantic for a description; its notifier stores into
+    // the target (null: none).  Only the one for the key's scope is set.
+    std::function<po::value_semantic*(Config*)> globalValue;
+    std::function<po::value_semantic*(ListenerConfig*)> listenerValue;
+    // Global keys: whether two configs hold the same value.
+    std::function<bool(const Config&, const Config&)> same;
+};
+
+template <auto Parse, class Target, class Member>
+KeyDef key(Member Target::*member, std::string_view name, std::string_view type,
+           std::string_view defaultText, Takes takes, std::string_view help) {
+    constexpr bool global = std::is_same_v<Target, Config>;
+    static_assert(global || std::is_same_v<Target, ListenerConfig>);
+    KeyDef k;
+    k.spec = {name, global ? KeyScope::Global : KeyScope::Listener, type, defaultText,
+              takes == Takes::Restart, help};
+    auto value = [member, name, type, defaultText](Target* target) -> po::value_semantic* {
+        auto* v = po::value<Checked<Parse>>();
+        v->value_name(std::string(type));
+        if (!defaultText.empty()) {
+            Checked<Parse> d;
+            if (auto why = Parse(defaultText, d.value))
+                throw std::logic_error("config key " + std::string(name) +
+                                       ": bad compiled-in default: " + *why);
+            v->default_value(d, std::string(defaultText));
+        }
+        if (target)
+            v->notifier([target, member](const Checked<Parse>& c) { target->*member = c.value; });
+        return v;
+    };
+    if constexpr (global) {
+        k.globalValue = value;
+        k.same = [member](const Config& a, const Config& b) { return a.*member == b.*member; };
+    } else {
+        k.listenerValue = value;
+    }
+    return k;
+}
+
+const std::vector<KeyDef>& keyTable() {
+    using C = Config;
+    using L = ListenerConfig;
+    constexpr auto restart = Takes::Restart;
+    constexpr auto reload = Takes::Reload;
+    static const std::vector<KeyDef> keys = {
+        key<parseSocket>(&C::socket, "socket", "socket",
+                         "local:/run/rfc8314-milter/rfc8314-milter.sock", restart,
+                         "where the milter listens: local:/path, inet:PORT@ADDR or inet6:PORT@ADDR"),
+        key<parseText>(&C::user, "user", "name", "", restart,
+                       "user to switch to after opening the socket"),
+        key<parseText>(&C::group, "group", "name", "", restart,
+                       "group to switch to (default: the user's)"),
+        key<parseOctal>(&C::umask, "umask", "octal", "007", restart,
+                        "umask for the socket and files"),
+        key<parsePath>(&C::pidFile, "pid_file", "path", "", restart, "write the daemon's pid here"),
+        key<parseBool>(&C::syslog, "syslog", "bool", "yes", restart, "log to syslog"),
+        key<parseFacility>(&C::syslogFacility, "syslog_facility", "facility", "mail", restart,
+                           "syslog facility: mail, daemon, user, local0..local7"),
+        key<parseTimeout>(&C::milterTimeout, "milter_timeout", "seconds", "300", restart,
+                          "libmilter I/O timeout towards the MTA, 1..86400"),
+        key<parseBool>(&C::logStderr, "log_stderr", "bool", "no", reload,
+                       "also write every log line to standard error (foreground runs, tests)"),
+        key<parseLogLevel>(&C::logLevel, "log_level", "level", "info", reload,
+                           "error, warning, notice, info (audit lines) or debug (also one line "
+                           "per connection)"),
+        key<parseFailAction>(&C::onInternalError, "on_internal_error", "action", "tempfail",
+                             reload,
+                             "what the MTA is told when the filter itself fails: tempfail or "
+                             "accept"),
+        key<parsePath>(&C::auditFile, "audit_file", "path", "", reload,
+                       "append every audit event as one JSON line to this file"),
+        key<parseMacro>(&C::groupMacro, "group_macro", "macro", "", reload,
+                        "name of an MTA macro carrying the key-exchange group, if the MTA "
+                        "passes one"),
+        key<parseHostname>(&C::hostname, "hostname", "domain", "", reload,
+                           "host name for the `by` clause (default: the MTA's {j} macro)"),
+        key<parseTrace>(&C::trace, "trace", "trace", "tls", reload,
+                        "default for every listener: tls (trace TLS sessions), always, off"),
+        key<parsePath>(&C::exceptionsFile, "exceptions_file", "path", "", reload,
+                       "per-user policy exceptions: `user [until YYYY-MM-DD] [# comment]` or "
+                       "`@domain ...`"),
+        key<parseText>(&C::rolloutSalt, "rollout_salt", "string", "", reload,
+                       "per-site salt for the stable hash that picks rollout_percent of the "
+                       "users"),
+
+        key<parseListenerPort>(&L::port, "port", "port", "", reload,
+                               "match the MTA's {daemon_port}"),
+        key<parseText>(&L::daemonName, "daemon_name", "string", "", reload,
+                       "match the MTA's {daemon_name}"),
+        key<parseText>(&L::address, "address", "string", "", reload,
+                       "match the MTA's {daemon_addr}"),
+        key<parseRole>(&L::role, "role", "role", "", reload,
+                       "submission, submissions or relay (default: from the port)"),
+        key<parseTrace>(&L::trace, "trace", "trace", "", reload,
+                        "tls, always or off for this listener (default: the global trace)"),
+        key<parseGroup>(&L::keyExchangeGroup, "key_exchange_group", "group", "", reload,
+                        "the one key-exchange group this listener's MTA offers (IANA name or "
+                        "alias)"),
+        key<parseBool>(&L::policy, "policy", "bool", "", reload,
+                       "apply the submission policy here (default: yes for submission roles, no "
+                       "for relay)"),
+        key<parseBool>(&L::requireTlsForAuth, "require_tls_for_auth", "bool", "yes", reload,
+                       "refuse authenticated (and, identically, unauthenticated) MAIL over "
+                       "cleartext"),
+        key<parseMinTlsVersion>(&L::minTlsVersion, "min_tls_version", "version", "TLSv1.2",
+                                reload,
+                                "oldest TLS version accepted for authenticated submission (RFC "
+                                "8997: TLSv1.2)"),
+        key<parseCipherBits>(&L::minCipherBits, "min_cipher_bits", "bits", "128", reload,
+                             "smallest {cipher_bits} accepted for authenticated submission"),
+        key<parseAction>(&L::action, "action", "action", "reject", reload,
+                         "what a shortfall gets: report (log only), tempfail (4xx) or reject "
+                         "(5xx)"),
+        key<parseDay>(&L::enforceFrom, "enforce_from", "date", "", reload,
+                      "YYYY-MM-DD (UTC); before it the action is report"),
+        key<parsePercent>(&L::rolloutPercent, "rollout_percent", "percent", "100", reload,
+                          "share of users (stable hash) the action applies to; the others are "
+                          "reported"),
+        key<parseReply>(&L::reply, "reply", "reply", "", reload,
+                        "SMTP reply for tempfail/reject: CODE X.Y.Z TEXT (4xx for tempfail, 5xx "
+                        "for reject)"),
     };
     return keys;
+}
+
+std::string helpText(const KeySpec& k) {
+    return std::string(k.help) + (k.needsRestart ? " [restart]" : " [reload]");
+}
+
+template <class Target>
+po::options_description describe(KeyScope scope, Target* target) {
+    po::options_description d;
+    for (const auto& k : keyTable()) {
+        if (k.spec.scope != scope)
+            continue;
+        po::value_semantic* v = nullptr;
+        if constexpr (std::is_same_v<Target, Config>)
+            v = k.globalValue(target);
+        else
+            v = k.listenerValue(target);
+        d.add_options()(std::string(k.spec.name).c_str(), v, helpText(k.spec).c_str());
+    }
+    return d;
+}
+
+// Stores an empty parse: every key with a default gets it, through po.
+void storeDefaults(const po::options_description& desc) {
+    po::variables_map vm;
+    po::store(po::parsed_options(&desc), vm);
+    po::notify(vm);
+}
+
+// ---- one scope of key = value pairs through Program_options ----------------
+
+// The global keys of a file, one [listener] section, or the command line:
+// each key = value is stored with the scope's description into the scope's
+// variables_map, one po::option at a time so that one bad line does not hide
+// the next, and each Program_options error becomes a ConfigError.
+class Scope {
+public:
+    Scope(po::options_description desc, std::string source, std::string unknownKey)
+        : desc_(std::move(desc)), source_(std::move(source)), unknownKey_(std::move(unknownKey)) {}
+
+    void set(int line, const std::string& key, const std::string& value,
+             std::vector<ConfigError>& errors) {
+        po::parsed_options one(&desc_);
+        one.options.emplace_back(key, std::vector<std::string>{value});
+        one.options.back().original_tokens = {key, value};
+        try {
+            // Within one po::store a second value throws multiple_occurrences;
+            // across stores po would keep the first silently, so say it here.
+            if (desc_.find_nothrow(key, false) && first_.count(key))
+                throw po::multiple_occurrences();
+            first_.emplace(key, line);
+            po::store(one, vm_);
+            return;
+        } catch (const BadValue& e) {
+            errors.push_back({source_, line, key, e.why()});
+        } catch (const po::multiple_occurrences&) {
+            const int first = first_[key];
+            errors.push_back({source_, line, key,
+                              first > 0 ? "set twice (first at line " + std::to_string(first) + ")"
+                                        : std::string("set twice")});
+            return; // the first value stands
+        } catch (const po::unknown_option&) {
+            errors.push_back({source_, line, key, unknownKey_});
+        } catch (const po::error& e) {
+            errors.push_back({source_, line, key, e.what()});
+        }
+        failed_.insert(key);
+    }
+
+    // Runs the notifiers of the keys set here, so their typed values land in
+    // the target; keys not set keep what the target holds (its defaults, or
+    // what an earlier scope stored).
+    void commit() const {
+        for (const auto& [key, v] : vm_) {
+            if (!v.empty() && !v.defaulted() && !failed_.count(key))
+                desc_.find(key, false).semantic()->notify(v.value());
+        }
+    }
+
+    bool has(const std::string& key) const { return first_.count(key) && !failed_.count(key); }
+    bool failed(const std::string& key) const { return failed_.count(key) > 0; }
+    int lineOf(const std::string& key) const {
+        auto it = first_.find(key);
+        return it == first_.end() ? 0 : it->second;
+    }
+    const std::string& source() const noexcept { return source_; }
+
+private:
+    po::options_description desc_;
+    std::string source_;
+    std::string unknownKey_;
+    po::variables_map vm_;
+    std::map<std::string, int> first_; // key -> line it was first set on
+    std::set<std::string> failed_;     // keys whose value was refused
+};
+
+// A [listener NAME] section: its ListenerConfig and the scope that fills it
+// (not movable: the scope's notifiers point at `listener`).
+struct Section {
+    Section(const std::string& file, const std::string& name, int line)
+        : scope(listenerOptions(&listener), file, "unknown key in a [listener] section") {
+        listener.name = name;
+        listener.line = line;
+    }
+    ListenerConfig listener;
+    Scope scope;
+};
+
+std::string unquote(std::string_view v) {
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+        return std::string(v.substr(1, v.size() - 2));
+    return std::string(v);
+}
+
+} // namespace
+
+const std::vector<KeySpec>& configKeys() {
+    static const std::vector<KeySpec> specs = [] {
+        std::vector<KeySpec> out;
+        for (const auto& k : keyTable())
+            out.push_back(k.spec);
+        return out;
+    }();
+    return specs;
+}
+
+po::options_description globalOptions(Config* target) {
+    return describe(KeyScope::Global, target);
+}
+
+po::options_description listenerOptions(ListenerConfig* target) {
+    return describe(KeyScope::Listener, target);
+}
+
+Config::Config(FromTable) { storeDefaults(globalOptions(this)); }
+
+const Config& Config::builtin() {
+    static const Config c{FromTable{}};
+    return c;
+}
+
+Config::Config() : Config(builtin()) {}
+
+ListenerConfig::ListenerConfig(FromTable) { storeDefaults(listenerOptions(this)); }
+
+const ListenerConfig& ListenerConfig::builtin() {
+    static const ListenerConfig l{FromTable{}};
+    return l;
+}
+
+ListenerConfig::ListenerConfig() : ListenerConfig(builtin()) {}
+
+ListenerPolicy ListenerConfig::policyFor(Role r) const {
+    ListenerPolicy p;
+    p.enabled = policy.value_or(r != Role::Relay);
+    p.requireTlsForAuth = requireTlsForAuth;
+    p.minTlsVersion = minTlsVersion;
+    p.minCipherBits = minCipherBits;
+    p.action = action;
+    p.enforceFrom = enforceFrom;
+    p.rolloutPercent = rolloutPercent;
+    p.reply = reply;
+    return p;
 }
 
 std::string ConfigError::str() const {
@@ -117,276 +651,6 @@ std::string ConfigError::str() const {
     return out;
 }
 
-namespace {
-
-std::string_view trim(std::string_view s) noexcept { return text::trimSpace(s); }
-using text::lower;
-
-using Error = std::optional<std::string>;
-
-Error parseBool(std::string_view v, bool& out) {
-    auto l = lower(v);
-    if (l == "yes" || l == "true" || l == "on" || l == "1") {
-        out = true;
-        return std::nullopt;
-    }
-    if (l == "no" || l == "false" || l == "off" || l == "0") {
-        out = false;
-        return std::nullopt;
-    }
-    return "want yes or no, got \"" + std::string(v) + "\"";
-}
-
-Error parseTrace(std::string_view v, TraceMode& out) {
-    auto l = lower(v);
-    if (l == "tls")
-        out = TraceMode::Tls;
-    else if (l == "always")
-        out = TraceMode::Always;
-    else if (l == "off")
-        out = TraceMode::Off;
-    else
-        return "want tls, always or off, got \"" + std::string(v) + "\"";
-    return std::nullopt;
-}
-
-Error parseRole(std::string_view v, Role& out) {
-    auto l = lower(v);
-    if (l == "submission")
-        out = Role::Submission;
-    else if (l == "submissions")
-        out = Role::Submissions;
-    else if (l == "relay")
-        out = Role::Relay;
-    else
-        return "want submission, submissions or relay, got \"" + std::string(v) + "\"";
-    return std::nullopt;
-}
-
-Error parseSocket(std::string_view v) {
-    auto colon = v.find(':');
-    if (colon == std::string_view::npos)
-        return "want local:/path, inet:PORT@ADDR or inet6:PORT@ADDR, got \"" + std::string(v) + "\"";
-    auto kind = lower(v.substr(0, colon));
-    auto rest = v.substr(colon + 1);
-    if (kind == "local" || kind == "unix") {
-        if (rest.empty() || rest.front() != '/')
-            return "a local socket needs an absolute path";
-        if (rest.size() >= 108)
-            return "socket path longer than 107 bytes";
-        return std::nullopt;
-    }
-    if (kind == "inet" || kind == "inet6") {
-        auto at = rest.find('@');
-        auto port = rest.substr(0, at);
-        if (!parsePort(port))
-            return "bad port \"" + std::string(port) + "\"";
-        if (at != std::string_view::npos && at + 1 == rest.size())
-            return "empty address after @";
-        return std::nullopt;
-    }
-    return "unknown socket type \"" + std::string(kind) + "\"";
-}
-
-bool isFacility(std::string_view v) {
-    static const char* const names[] = {"mail",   "daemon", "user",   "local0", "local1",
-                                        "local2", "local3", "local4", "local5", "local6",
-                                        "local7"};
-    auto l = lower(v);
-    for (auto n : names)
-        if (l == n)
-            return true;
-    return false;
-}
-
-bool isDomainLike(std::string_view v) {
-    if (v.empty() || v.size() > 253)
-        return false;
-    for (char c : v) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.')
-            return false;
-    }
-    return v.front() != '.' && v.front() != '-';
-}
-
-bool isMacroName(std::string_view v) {
-    if (v.size() >= 2 && v.front() == '{' && v.back() == '}')
-        v = v.substr(1, v.size() - 2);
-    if (v.empty() || v.size() > 64)
-        return false;
-    for (char c : v)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-            return false;
-    return true;
-}
-
-// Applies one key to the config; returns an error message or nothing.
-Error applyGlobal(Config& c, const std::string& key, std::string_view v) {
-    if (key == "socket") {
-        if (auto e = parseSocket(v))
-            return e;
-        c.socket = std::string(v);
-    } else if (key == "user") {
-        c.user = std::string(v);
-    } else if (key == "group") {
-        c.group = std::string(v);
-    } else if (key == "umask") {
-        if (v.empty() || v.size() > 4)
-            return "want an octal mode such as 007";
-        unsigned m = 0;
-        for (char ch : v) {
-            if (ch < '0' || ch > '7')
-                return "want an octal mode such as 007, got \"" + std::string(v) + "\"";
-            m = m * 8 + static_cast<unsigned>(ch - '0');
-        }
-        if (m > 0777)
-            return "umask above 0777";
-        c.umask = m;
-    } else if (key == "pid_file") {
-        if (!v.empty() && v.front() != '/')
-            return "want an absolute path";
-        c.pidFile = std::string(v);
-    } else if (key == "syslog") {
-        return parseBool(v, c.syslog);
-    } else if (key == "syslog_facility") {
-        if (!isFacility(v))
-            return "want mail, daemon, user or local0..local7, got \"" + std::string(v) + "\"";
-        c.syslogFacility = lower(v);
-    } else if (key == "milter_timeout") {
-        auto n = parseSmallNumber(v);
-        if (!n || *n < 1 || *n > 86400)
-            return "want seconds from 1 to 86400, got \"" + std::string(v) + "\"";
-        c.milterTimeout = *n;
-    } else if (key == "log_stderr") {
-        return parseBool(v, c.logStderr);
-    } else if (key == "log_level") {
-        auto l = lower(v);
-        if (l == "error")
-            c.logLevel = LogLevel::Error;
-        else if (l == "warning")
-            c.logLevel = LogLevel::Warning;
-        else if (l == "notice")
-            c.logLevel = LogLevel::Notice;
-        else if (l == "info")
-            c.logLevel = LogLevel::Info;
-        else if (l == "debug")
-            c.logLevel = LogLevel::Debug;
-        else
-            return "want error, warning, notice, info or debug, got \"" + std::string(v) + "\"";
-    } else if (key == "on_internal_error") {
-        auto l = lower(v);
-        if (l == "tempfail")
-            c.onInternalError = FailAction::Tempfail;
-        else if (l == "accept")
-            c.onInternalError = FailAction::Accept;
-        else
-            return "want tempfail or accept, got \"" + std::string(v) + "\"";
-    } else if (key == "audit_file") {
-        if (!v.empty() && v.front() != '/')
-            return "want an absolute path";
-        c.auditFile = std::string(v);
-    } else if (key == "group_macro") {
-        if (!v.empty() && !isMacroName(v))
-            return "want a macro name such as {tls_group}, got \"" + std::string(v) + "\"";
-        c.groupMacro = v.empty() ? std::string() : canonicalMacroName(v);
-    } else if (key == "hostname") {
-        if (!v.empty() && !isDomainLike(v))
-            return "want a domain name, got \"" + std::string(v) + "\"";
-        c.hostname = std::string(v);
-    } else if (key == "trace") {
-        return parseTrace(v, c.trace);
-    } else if (key == "exceptions_file") {
-        if (!v.empty() && v.front() != '/')
-            return "want an absolute path";
-        c.exceptionsFile = std::string(v);
-    } else if (key == "rollout_salt") {
-        c.rolloutSalt = std::string(v);
-    } else {
-        return std::string("unknown key");
-    }
-    return std::nullopt;
-}
-
-Error applyListener(ListenerConfig& l, const std::string& key, std::string_view v) {
-    if (key == "port") {
-        l.port = parsePort(v);
-        if (!l.port)
-            return "want a port 1..65535, got \"" + std::string(v) + "\"";
-    } else if (key == "daemon_name") {
-        l.daemonName = std::string(v);
-    } else if (key == "address") {
-        l.address = std::string(v);
-    } else if (key == "role") {
-        Role r{};
-        if (auto e = parseRole(v, r))
-            return e;
-        l.role = r;
-    } else if (key == "trace") {
-        TraceMode t{};
-        if (auto e = parseTrace(v, t))
-            return e;
-        l.trace = t;
-    } else if (key == "key_exchange_group") {
-        auto g = GroupRegistry::instance().ianaName(v);
-        if (!g)
-            return "not an IANA group name or known alias: \"" + std::string(v) + "\"";
-        l.keyExchangeGroup = std::string(*g);
-    } else if (key == "policy") {
-        bool b = false;
-        if (auto e = parseBool(v, b))
-            return e;
-        l.policy = b;
-    } else if (key == "require_tls_for_auth") {
-        bool b = false;
-        if (auto e = parseBool(v, b))
-            return e;
-        l.requireTlsForAuth = b;
-    } else if (key == "min_tls_version") {
-        l.minTlsVersion = parseTlsVersionSetting(v);
-        if (!l.minTlsVersion)
-            return "want SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3, got \"" + std::string(v) + "\"";
-    } else if (key == "min_cipher_bits") {
-        l.minCipherBits = parseSmallNumber(v);
-        if (!l.minCipherBits || *l.minCipherBits > 512)
-            return "want bits from 0 to 512, got \"" + std::string(v) + "\"";
-    } else if (key == "action") {
-        l.action = parsePolicyAction(lower(v));
-        if (!l.action)
-            return "want report, tempfail or reject, got \"" + std::string(v) + "\"";
-    } else if (key == "enforce_from") {
-        l.enforceFrom = Day::parse(v);
-        if (!l.enforceFrom)
-            return "want a date YYYY-MM-DD, got \"" + std::string(v) + "\"";
-    } else if (key == "rollout_percent") {
-        l.rolloutPercent = parseSmallNumber(v);
-        if (!l.rolloutPercent || *l.rolloutPercent > 100)
-            return "want a percentage 0..100, got \"" + std::string(v) + "\"";
-    } else if (key == "reply") {
-        std::string why;
-        l.reply = SmtpReply::parse(v, &why);
-        if (!l.reply)
-            return why;
-    } else {
-        return std::string("unknown key in a [listener] section");
-    }
-    return std::nullopt;
-}
-
-bool isGlobalKey(std::string_view k) {
-    for (const auto& s : configKeys())
-        if (s.scope == KeyScope::Global && s.name == k)
-            return true;
-    return false;
-}
-
-std::string unquote(std::string_view v) {
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-        return std::string(v.substr(1, v.size() - 2));
-    return std::string(v);
-}
-
-} // namespace
-
 ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                          const std::vector<ConfigOverride>& overrides) {
     ConfigResult r;
@@ -397,9 +661,10 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
         r.errors.push_back({file, line, key, msg});
     };
 
-    ListenerConfig* current = nullptr;
+    Scope global(globalOptions(cfg.get()), file, "unknown key");
+    std::vector<std::unique_ptr<Section>> sections;
+    Section* current = nullptr;
     bool ignoring = false; // inside an unknown section: its keys are already reported
-    std::vector<std::pair<std::string, int>> seen; // duplicate detection, "section/key"
     int lineNo = 0;
     std::size_t pos = 0;
     while (pos <= text.size()) {
@@ -415,10 +680,10 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
             continue;
         }
         if (line.front() == '[') {
+            current = nullptr;
+            ignoring = true;
             if (line.back() != ']') {
                 error(lineNo, "", "section header without closing ]");
-                current = nullptr;
-                ignoring = true;
                 continue;
             }
             auto inner = trim(line.substr(1, line.size() - 2));
@@ -426,22 +691,18 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
             auto kind = lower(inner.substr(0, sp));
             auto name = sp == std::string_view::npos ? std::string_view() : trim(inner.substr(sp));
             if (kind != "listener" || name.empty()) {
-                error(lineNo, std::string(inner), "unknown section; want [listener NAME]");
                 // Keys under an unknown section must not land in the global scope.
-                current = nullptr;
-                ignoring = true;
+                error(lineNo, std::string(inner), "unknown section; want [listener NAME]");
                 continue;
             }
-            for (const auto& l : cfg->listeners) {
-                if (l.name == name)
+            for (const auto& s : sections) {
+                if (s->listener.name == name)
                     error(lineNo, std::string(name), "listener defined twice (first at line " +
-                                                         std::to_string(l.line) + ")");
+                                                         std::to_string(s->listener.line) + ")");
             }
             ignoring = false;
-            cfg->listeners.push_back({});
-            current = &cfg->listeners.back();
-            current->name = std::string(name);
-            current->line = lineNo;
+            sections.push_back(std::make_unique<Section>(file, std::string(name), lineNo));
+            current = sections.back().get();
             continue;
         }
         auto eq = line.find('=');
@@ -457,44 +718,52 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
             error(lineNo, "", "empty key");
             continue;
         }
-        std::string scopeKey = (current ? current->name + "/" : std::string("/")) + key;
-        for (const auto& s : seen)
-            if (s.first == scopeKey)
-                error(lineNo, key, "set twice (first at line " + std::to_string(s.second) + ")");
-        seen.emplace_back(scopeKey, lineNo);
-        Error e = current ? applyListener(*current, key, value) : applyGlobal(*cfg, key, value);
-        if (e)
-            error(lineNo, key, *e);
+        (current ? current->scope : global).set(lineNo, key, value, r.errors);
     }
 
-    for (const auto& o : overrides) {
-        auto key = lower(o.key);
-        if (!isGlobalKey(key)) {
-            r.errors.push_back({"command line", 0, key, "unknown key"});
-            continue;
-        }
-        if (auto e = applyGlobal(*cfg, key, o.value))
-            r.errors.push_back({"command line", 0, key, *e});
-    }
+    // The command line's keys, through the same description; stored after
+    // the file's, so they win.
+    std::optional<Scope> commandLine;
+    if (!overrides.empty())
+        commandLine.emplace(globalOptions(cfg.get()), "command line", "unknown key");
+    for (const auto& o : overrides)
+        commandLine->set(0, lower(o.key), o.value, r.errors);
 
-    for (const auto& l : cfg->listeners) {
+    global.commit();
+    if (commandLine)
+        commandLine->commit();
+    for (auto& s : sections)
+        s->scope.commit();
+
+    // Settings that conflict: reported at the line of the key at fault.
+    for (const auto& s : sections) {
+        const auto& l = s->listener;
         if (!l.port && l.daemonName.empty() && l.address.empty())
             error(l.line, "listener " + l.name,
                   "needs at least one of port, daemon_name, address to match");
-        if (l.reply && l.action) {
-            const char want = *l.action == PolicyAction::Tempfail ? '4' : '5';
-            if (*l.action != PolicyAction::Report && l.reply->code[0] != want)
-                error(l.line, "listener " + l.name,
-                      std::string("reply ") + l.reply->code + " does not fit action " +
-                          std::string(toString(*l.action)) + " (want " + want + "xx)");
+        // The reply must fit the action in force, explicit or default.
+        if (l.reply && l.action != PolicyAction::Report && !s->scope.failed("action")) {
+            const char want = l.action == PolicyAction::Tempfail ? '4' : '5';
+            if (l.reply->code[0] != want)
+                error(s->scope.lineOf("reply"), "reply",
+                      l.reply->code + " does not fit " +
+                          (s->scope.has("action") ? std::string("action ")
+                                                  : std::string("the default action ")) +
+                          std::string(toString(l.action)) + " (want " + want + "xx)");
         }
         if (!l.keyExchangeGroup.empty() && l.trace == TraceMode::Off)
-            r.warnings.push_back(file + ":" + std::to_string(l.line) + ": listener " + l.name +
+            r.warnings.push_back(file + ":" + std::to_string(s->scope.lineOf("key_exchange_group")) +
+                                 ": listener " + l.name +
                                  ": key_exchange_group has no effect with trace = off");
     }
-    if (cfg->group.size() && cfg->user.empty())
-        error(0, "group", "group is set but user is not");
+    if (!cfg->group.empty() && cfg->user.empty()) {
+        const Scope& where = commandLine && commandLine->has("group") ? *commandLine : global;
+        r.errors.push_back({where.source(), where.lineOf("group"), "group",
+                            "group is set but user is not"});
+    }
 
+    for (auto& s : sections)
+        cfg->listeners.push_back(std::move(s->listener));
     if (r.errors.empty())
         r.config = std::move(cfg);
     return r;
@@ -518,39 +787,65 @@ void attachExceptions(ConfigResult& r, Day today) {
     cfg->exceptions = std::make_shared<const ExceptionList>(std::move(load.list));
     r.config = std::move(cfg);
 }
+
+constexpr std::size_t kMaxConfigSize = 4 * 1024 * 1024;
+
+// Reads a whole file of at most kMaxConfigSize bytes: 0, or an errno value
+// (EFBIG when it is larger).
+int readConfigFile(const std::string& path, std::string& out) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    char buf[65536];
+    int err = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            err = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > kMaxConfigSize) {
+            err = EFBIG;
+            break;
+        }
+    }
+    ::close(fd);
+    return err;
+}
 } // namespace
 
 ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverride>& overrides,
                         bool optional, Day today) {
-    auto r = loadConfigText(path, overrides, optional);
+    ConfigResult r;
+    std::string text;
+    const int err = readConfigFile(path, text);
+    if (err == ENOENT && optional) {
+        r = parseConfig("", "", overrides);
+    } else if (err == EFBIG) {
+        r.errors.push_back({path, 0, "", "file larger than 4 MiB"});
+    } else if (err != 0) {
+        r.errors.push_back({path, 0, "", std::string("cannot read the file: ") + std::strerror(err)});
+    } else {
+        r = parseConfig(text, path, overrides);
+    }
     attachExceptions(r, today);
     return r;
-}
-
-static ConfigResult loadConfigText(const std::string& path,
-                                   const std::vector<ConfigOverride>& overrides, bool optional) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        if (optional)
-            return parseConfig("", "", overrides);
-        ConfigResult r;
-        r.errors.push_back({path, 0, "", "cannot read the file"});
-        return r;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const auto text = ss.str();
-    if (text.size() > 4 * 1024 * 1024) {
-        ConfigResult r;
-        r.errors.push_back({path, 0, "", "file larger than 4 MiB"});
-        return r;
-    }
-    return parseConfig(text, path, overrides);
 }
 
 Config::Listener Config::resolveListener(const ListenerFacts& facts) const {
     Listener out;
     out.trace = trace;
+    if (facts.port == 587)
+        out.role = Role::Submission;
+    else if (facts.port == 465)
+        out.role = Role::Submissions;
+    else
+        out.role = Role::Relay;
     for (const auto& l : listeners) {
         if (l.port && l.port != facts.port)
             continue;
@@ -561,68 +856,35 @@ Config::Listener Config::resolveListener(const ListenerFacts& facts) const {
         out.name = l.name;
         if (l.role)
             out.role = *l.role;
-        else if (facts.port == 587)
-            out.role = Role::Submission;
-        else if (facts.port == 465)
-            out.role = Role::Submissions;
-        else
-            out.role = Role::Relay;
         if (l.trace)
             out.trace = *l.trace;
         out.keyExchangeGroup = l.keyExchangeGroup;
-        auto& p = out.policy;
-        p = defaultPolicy(out.role);
-        if (l.policy)
-            p.enabled = *l.policy;
-        if (l.requireTlsForAuth)
-            p.requireTlsForAuth = *l.requireTlsForAuth;
-        if (l.minTlsVersion)
-            p.minTlsVersion = *l.minTlsVersion;
-        if (l.minCipherBits)
-            p.minCipherBits = *l.minCipherBits;
-        if (l.action)
-            p.action = *l.action;
-        p.enforceFrom = l.enforceFrom;
-        if (l.rolloutPercent)
-            p.rolloutPercent = *l.rolloutPercent;
-        p.reply = l.reply;
+        out.policy = l.policyFor(out.role);
         return out;
     }
-    if (facts.port == 587)
-        out.role = Role::Submission;
-    else if (facts.port == 465)
-        out.role = Role::Submissions;
-    else
-        out.role = Role::Relay;
     out.name = std::string(toString(out.role));
     out.policy = defaultPolicy(out.role);
     return out;
 }
 
 ListenerPolicy Config::defaultPolicy(Role role) {
-    ListenerPolicy p;
-    p.enabled = role != Role::Relay;
-    return p;
+    static const ListenerConfig defaults; // every listener key at its table default
+    return defaults.policyFor(role);
+}
+
+std::vector<std::string> changedKeys(const Config& a, const Config& b) {
+    std::vector<std::string> out;
+    for (const auto& k : keyTable())
+        if (k.same && !k.same(a, b))
+            out.emplace_back(k.spec.name);
+    return out;
 }
 
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
     std::vector<std::string> out;
-    if (a.socket != b.socket)
-        out.push_back("socket");
-    if (a.user != b.user)
-        out.push_back("user");
-    if (a.group != b.group)
-        out.push_back("group");
-    if (a.umask != b.umask)
-        out.push_back("umask");
-    if (a.pidFile != b.pidFile)
-        out.push_back("pid_file");
-    if (a.syslog != b.syslog)
-        out.push_back("syslog");
-    if (a.syslogFacility != b.syslogFacility)
-        out.push_back("syslog_facility");
-    if (a.milterTimeout != b.milterTimeout)
-        out.push_back("milter_timeout");
+    for (const auto& k : keyTable())
+        if (k.same && k.spec.needsRestart && !k.same(a, b))
+            out.emplace_back(k.spec.name);
     return out;
 }
 

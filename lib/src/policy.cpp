@@ -343,7 +343,9 @@ PolicyResult evaluate(const ListenerPolicy& p, const PolicyInput& in) {
     }
     // Unauthenticated cleartext: no user, so no exception and no rollout
     // bucket; it gets whatever an enforced user would get, which keeps the
-    // reply identical whatever the credentials were.
+    // reply identical whatever the credentials were.  A configured reply of
+    // the wrong class is refused by the config reader; the fallback to
+    // defaultReply() below only guards a policy built in code.
     switch (action) {
     case PolicyAction::Report:
         r.verdict = PolicyVerdict::WouldReject;

@@ -90,6 +90,8 @@ std::string_view toString(WithProtocol p) noexcept {
     return "ESMTP";
 }
 
+bool isValidByHost(std::string_view host) noexcept { return isValidDomain(host); }
+
 std::string formatDate(std::time_t when, int utcOffsetMinutes) {
     static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -126,7 +128,7 @@ std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
     if (!heloOk && !in.helo.empty())
         tokens.push_back("(helo=" + commentText(in.helo, kHeloCommentMax) + ")");
 
-    tokens.push_back("by " + (isValidDomain(in.byHost) ? in.byHost : std::string("localhost")));
+    tokens.push_back("by " + (isValidByHost(in.byHost) ? in.byHost : std::string("localhost")));
     tokens.push_back("with " + std::string(toString(in.with)));
     if (isAtom(in.queueId) && in.queueId.size() <= kQueueIdMax)
         tokens.push_back("id " + in.queueId);

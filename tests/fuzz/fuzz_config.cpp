@@ -5,8 +5,7 @@
 // Properties (abort() on violation): no crash, no exception escapes; the
 // result holds a config exactly when it holds no error; every error names
 // the file it was given and a line that exists in the text (1..number of
-// lines) — the single exception is the cross-key check "group without user",
-// which is documented as not tied to a line (line 0, key "group"); an
+// lines), cross-key checks such as "group without user" included; an
 // accepted config resolves a listener for any port without crashing, and
 // its listener sections all start on existing lines.
 #include <string>
@@ -29,11 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         lines += c == '\n';
     for (const auto& e : r.errors) {
         fuzz::require(e.file == file, "an error names the file", e.str());
-        if (e.line == 0) {
-            fuzz::require(e.key == "group", "only the group/user cross-check has no line", e.str());
-        } else {
-            fuzz::require(e.line >= 1 && e.line <= lines, "an error's line exists in the text", e.str());
-        }
+        fuzz::require(e.line >= 1 && e.line <= lines, "an error's line exists in the text", e.str());
         (void)e.str();
     }
     if (!text.empty() && r.config == nullptr)

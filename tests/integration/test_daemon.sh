@@ -35,6 +35,32 @@ expect_grep "error names file:line: key (listener action)" "bad.conf:6: action: 
 expect_grep "all errors counted" '4 configuration error' "$WORK/n.out"
 "$MILTER_BIN" -n -c "$WORK/missing.conf" > "$WORK/m.out" 2>&1
 expect_eq "-n on a missing file exits 78" "$?" 78
+"$MILTER_BIN" -n -c "$WORK" > "$WORK/d.out" 2>&1
+expect_eq "-n on a file that cannot be read exits 78" "$?" 78
+expect_grep "unreadable file: path and reason" "$WORK: cannot read the file: Is a directory" "$WORK/d.out"
+
+# Settings that conflict or that the trace field could not carry: each
+# reported at the line of the key at fault.
+cat > "$WORK/conflict.conf" <<'CONF'
+hostname = mx..example-
+group = mail
+[listener submission]
+port = 587
+reply = 451 4.7.0 Try again later
+CONF
+"$MILTER_BIN" -n -c "$WORK/conflict.conf" > "$WORK/c.out" 2>&1
+expect_eq "-n on conflicting settings exits 78" "$?" 78
+expect_grep "hostname the trace field cannot carry" "conflict.conf:1: hostname: want a domain name" "$WORK/c.out"
+expect_grep "group without user, at the group line" "conflict.conf:2: group: group is set but user is not" "$WORK/c.out"
+expect_grep "reply against the default action, at the reply line" \
+    "conflict.conf:5: reply: 451 does not fit the default action reject" "$WORK/c.out"
+expect_grep "all conflicts counted" '3 configuration error' "$WORK/c.out"
+
+# Keys on the command line: the same table, checked with the file's errors.
+"$MILTER_BIN" -n -c "$WORK/bad.conf" --umask=9 > "$WORK/o.out" 2>&1
+expect_eq "-n with a bad override exits 78" "$?" 78
+expect_grep "override error names the command line and key" "command line: umask: want an octal mode" "$WORK/o.out"
+expect_grep "override and file errors reported together" '5 configuration error' "$WORK/o.out"
 
 # The staged deprecation in the sample config: every stage's section, as
 # an operator would uncomment it, is a valid configuration.
@@ -64,6 +90,8 @@ conf() {
 conf "# ok"
 "$MILTER_BIN" -n -c "$WORK/good.conf" > "$WORK/n2.out" 2>&1
 expect_eq "-n on a good file exits 0" "$?" 0
+"$MILTER_BIN" -n -c "$WORK/good.conf" --log_level=debug --umask 002 > "$WORK/n3.out" 2>&1
+expect_eq "-n with good overrides exits 0" "$?" 0
 
 # start_daemon — foreground daemon; sets PID.
 start_daemon() {

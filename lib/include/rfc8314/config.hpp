@@ -2,9 +2,13 @@
 // reader that remembers file and line, and the resolved per-listener view.
 //
 // File format: `key = value` lines, `#` or `;` comments, and sections
-// `[listener NAME]` for per-listener settings.  Every key is declared once in
-// configKeys() with its type, default, scope and whether it needs a restart;
-// the daemon builds its command line from the same table.
+// `[listener NAME]` for per-listener settings.  Every key is declared once,
+// in the table in config.cpp: name, scope, type (its parser), default,
+// whether it needs a restart, and help.  From that table come the
+// Boost.Program_options descriptions (globalOptions(), listenerOptions())
+// that convert and check every value — the file's and the command line's —
+// and the defaults Config() and ListenerConfig() start from; no default is
+// written anywhere else.
 //
 // Promises: loading never throws for bad input; it returns *all* errors, each
 // naming file, line and key, so `-n` can print them at once and exit 78.
@@ -22,6 +26,10 @@
 
 #include "rfc8314/facts.hpp"
 #include "rfc8314/policy.hpp"
+
+namespace boost::program_options {
+class options_description;
+}
 
 namespace rfc8314 {
 
@@ -46,77 +54,107 @@ struct KeySpec {
     std::string_view help;
 };
 
-// Every key the file (and the command line, for global keys) accepts.
+// Every key the file (and the command line, for global keys) accepts, in
+// table order: a read-only view of the table for help and documentation.
 const std::vector<KeySpec>& configKeys();
 
-// Per-listener settings as written; unset fields fall back to the built-in
-// defaults for the listener's role.
+struct Config;
+struct ListenerConfig;
+
+// The table as Boost.Program_options descriptions: one option per key, whose
+// value semantic parses and checks the key's type, carries its default and,
+// on po::notify, stores the typed value into *target (null: parse and check
+// only, e.g. to recognise the command line's keys and print help).
+boost::program_options::options_description globalOptions(Config* target = nullptr);
+boost::program_options::options_description listenerOptions(ListenerConfig* target = nullptr);
+
+// One [listener NAME] section.  ListenerConfig() holds every listener key at
+// its table default; a key whose default depends on the role or on a global
+// key is optional and unset.
 struct ListenerConfig {
+    ListenerConfig();
     std::string name;                  // from [listener NAME]
     int line = 0;                      // where the section starts
     std::optional<std::uint16_t> port; // match {daemon_port}
     std::string daemonName;            // match {daemon_name}
     std::string address;               // match {daemon_addr}
-    std::optional<Role> role;
-    std::optional<TraceMode> trace;
+    std::optional<Role> role;          // unset: from the port
+    std::optional<TraceMode> trace;    // unset: the global trace
     std::string keyExchangeGroup;      // IANA spelling, already validated
-    // Policy keys as written (unset: the role's default).
-    std::optional<bool> policy;
-    std::optional<bool> requireTlsForAuth;
-    std::optional<TlsVersion> minTlsVersion;
-    std::optional<int> minCipherBits;
-    std::optional<PolicyAction> action;
+    // Policy keys.
+    std::optional<bool> policy;        // unset: on for the submission roles, off for relay
+    bool requireTlsForAuth{};
+    TlsVersion minTlsVersion{};
+    int minCipherBits{};
+    PolicyAction action{};
     std::optional<Day> enforceFrom;
-    std::optional<int> rolloutPercent;
-    std::optional<SmtpReply> reply;
+    int rolloutPercent{};
+    std::optional<SmtpReply> reply;    // unset: defaultReply(action)
+
+    // The policy this section gives a listener of `role`.
+    ListenerPolicy policyFor(Role role) const;
+
+private:
+    struct FromTable {};
+    explicit ListenerConfig(FromTable); // stores the table defaults
+    static const ListenerConfig& builtin(); // made once, copied by ListenerConfig()
 };
 
 struct Config {
+    // Every key at its table default (the built-in configuration).
+    Config();
+
     std::string file; // where it came from ("" = built-in defaults only)
 
     // Restart-only settings.
-    std::string socket = "local:/run/rfc8314-milter/rfc8314-milter.sock";
+    std::string socket;
     std::string user;
     std::string group;
-    unsigned umask = 007;
+    unsigned umask{};
     std::string pidFile;
-    bool syslog = true;
-    std::string syslogFacility = "mail";
-    int milterTimeout = 300;
+    bool syslog{};
+    std::string syslogFacility;
+    int milterTimeout{};
 
     // Reloadable settings.
-    bool logStderr = false;
-    LogLevel logLevel = LogLevel::Info;
-    FailAction onInternalError = FailAction::Tempfail;
+    bool logStderr{};
+    LogLevel logLevel{};
+    FailAction onInternalError{};
     std::string auditFile;
     std::string groupMacro;            // canonical macro name or empty
     std::string hostname;              // override for the `by` host; empty = MTA's {j}
-    TraceMode trace = TraceMode::Tls;  // default for every listener
+    TraceMode trace{};                 // default for every listener
     std::string exceptionsFile;        // per-user policy exceptions; empty = none
     std::string rolloutSalt;           // per-site salt of the rollout hash
     std::vector<ListenerConfig> listeners;
     // Loaded from exceptionsFile by loadConfig(); never null.
     std::shared_ptr<const ExceptionList> exceptions = std::make_shared<ExceptionList>();
 
-    // What the daemon uses for one connection.
+    // What the daemon uses for one connection (filled by resolveListener).
     struct Listener {
         std::string name;          // section name, or the role name for built-ins
-        Role role = Role::Relay;
-        TraceMode trace = TraceMode::Tls;
+        Role role{};
+        TraceMode trace{};
         std::string keyExchangeGroup;
         ListenerPolicy policy;
     };
-    // The compiled-in policy for a role: on for submission and submissions
-    // (TLS for auth, TLS 1.2, 128 bits, reject), off for relay.
+    // The compiled-in policy for a role, from the listener keys' table
+    // defaults: on for submission and submissions (TLS for auth, TLS 1.2,
+    // 128 bits, reject), off for relay.
     static ListenerPolicy defaultPolicy(Role role);
     // First [listener] section whose every given criterion matches; else the
     // built-in by port: 587 submission, 465 submissions, anything else relay.
     Listener resolveListener(const ListenerFacts& facts) const;
+
+private:
+    struct FromTable {};
+    explicit Config(FromTable);     // stores the table defaults
+    static const Config& builtin(); // made once, copied by Config()
 };
 
 struct ConfigError {
     std::string file;
-    int line = 0;     // 0 when not tied to a line (e.g. command line)
+    int line = 0;     // 0 when not from a file line (the command line, a file that cannot be read)
     std::string key;
     std::string message;
     std::string str() const; // "file:line: key: message"
@@ -139,13 +177,17 @@ struct ConfigOverride {
 ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                          const std::vector<ConfigOverride>& overrides = {});
 // Read and parse a file, then the exceptions file it names (checked
-// against `today` for expired entries); a missing config file is an error
-// unless `optional`.
+// against `today` for expired entries; a malformed entry is an error, an
+// expired one a warning).  A file that cannot be read is an error naming
+// the path and the reason; only when `optional` (the default path, no -c)
+// does a file that does not exist (ENOENT) mean the built-in defaults.
 ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverride>& overrides = {},
                         bool optional = false, Day today = Day::fromTime(std::time(nullptr)));
 
-// Restart-only keys whose values differ between two configs, for the reload
-// warning ("socket changed; takes effect at restart").
+// Global keys whose values differ between two configs, in table order.
+std::vector<std::string> changedKeys(const Config& a, const Config& b);
+// The restart-only ones among them, for the reload warning ("socket
+// changed; takes effect at restart").
 std::vector<std::string> restartOnlyChanges(const Config& running, const Config& loaded);
 
 } // namespace rfc8314

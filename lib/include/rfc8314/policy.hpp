@@ -63,14 +63,17 @@ struct SmtpReply {
 // nothing about the account.
 SmtpReply defaultReply(PolicyAction action);
 
+// A default-constructed policy is off and requires nothing.  The
+// compiled-in defaults (TLS for auth, TLS 1.2, 128 bits, reject) are the
+// listener keys' defaults in the config key table: Config::defaultPolicy().
 struct ListenerPolicy {
-    bool enabled = false;                 // relay listeners: off by default
-    bool requireTlsForAuth = true;
-    TlsVersion minTlsVersion = TlsVersion::TLSv1_2;
-    int minCipherBits = 128;
-    PolicyAction action = PolicyAction::Reject;
+    bool enabled = false;
+    bool requireTlsForAuth = false;
+    TlsVersion minTlsVersion = TlsVersion::None;
+    int minCipherBits = 0;
+    PolicyAction action = PolicyAction::Report;
     std::optional<Day> enforceFrom;       // before it: report only
-    int rolloutPercent = 100;             // 0..100
+    int rolloutPercent = 0;               // 0..100
     std::optional<SmtpReply> reply;       // default: defaultReply(action)
 };
 
@@ -93,7 +96,10 @@ struct ExceptionList {
 
 struct ExceptionLoad {
     ExceptionList list;
-    std::vector<std::string> errors;   // "file:line: ..." malformed lines (skipped)
+    // "file:line: ..." for each malformed line.  The line is left out of
+    // `list`, but loadConfig() treats every one as a configuration error: the
+    // daemon does not start (exit 78) and a reload keeps the running config.
+    std::vector<std::string> errors;
     std::vector<std::string> warnings; // "file:line: ... expired on ..." (kept, inactive)
 };
 

@@ -42,6 +42,11 @@ struct ReceivedInput {
 // folded with `eol` + TAB.  libmilter wants "\n"; a raw message "\r\n".
 std::string buildReceived(const ReceivedInput& in, std::string_view eol = "\r\n");
 
+// Whether buildReceived() writes `host` as the `by` host (an RFC 5321
+// Domain); any other value is written as "localhost".  The config checks the
+// `hostname` setting with it, so a setting the builder would drop is refused.
+bool isValidByHost(std::string_view host) noexcept;
+
 // RFC 5322 date-time with a numeric zone: "Tue, 24 Nov 2026 09:05:01 +0100".
 std::string formatDate(std::time_t when, int utcOffsetMinutes);
 
