@@ -22,8 +22,8 @@ W=$WORK
 
 # milter_case USER TLS CIPHER BITS ADDR [PORT] — the milter's audit line
 # (syslog message) to $W/case.msg and its JSON event, if any, to
-# $W/case.json (-t prints the JSON event of a message that reaches end of
-# data; a refusal at MAIL has only its log line there).
+# $W/case.json (-t prints the JSON event of every audit event, refusals at
+# MAIL included).
 milter_case() {
     local user=$1 tls=$2 cipher=$3 bits=$4 addr=$5 port=${6:-587}
     local args=(-t --macro "{daemon_port}=$port" --macro '{auth_type}=PLAIN'
@@ -132,9 +132,9 @@ check "year from the files' modification times: same report" cmp -s "$W/a.json" 
 
 # ---- JSON audit file, stderr form, journalctl -o cat on stdin ---------------------
 "$REPORT" --json --json-input "$W/audit.json" > "$W/j.json"
-# The same events as syslog lines: those that reached end of data.
-cat "$W/maillog.1" "$W/maillog" | grep -F 'verdict=accept' > "$W/accepted.log"
-"$REPORT" --year 2026-01 --json "$W/accepted.log" > "$W/acc.json"
+# The same events as syslog lines: every audit line of the rotated set.
+cat "$W/maillog.1" "$W/maillog" | grep -F 'rfc8314-milter[812]: ' | grep -F ', verdict=' > "$W/auditlines.log"
+"$REPORT" --year 2026-01 --json "$W/auditlines.log" > "$W/acc.json"
 if python3 - "$W/j.json" "$W/acc.json" "$(wc -l < "$W/audit.json")" <<'EOF'
 import json, sys
 j, a = (json.load(open(p)) for p in sys.argv[1:3])
