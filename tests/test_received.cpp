@@ -89,6 +89,9 @@ BOOST_AUTO_TEST_CASE(dates) {
     BOOST_TEST(formatDate(kWhen, -600) == "Mon, 23 Nov 2026 22:05:01 -1000");
     BOOST_TEST(formatDate(0, 0) == "Thu, 1 Jan 1970 00:00:00 +0000");
     BOOST_TEST(formatDate(kWhen, 100000) == "Tue, 24 Nov 2026 08:05:01 +0000");
+    BOOST_TEST(formatDate(253402300799, 0) == "Fri, 31 Dec 9999 23:59:59 +0000");
+    BOOST_TEST(formatDate(253402300800, 0) == "Sat, 1 Jan 10000 00:00:00 +0000");
+    BOOST_TEST(formatDate(86400 * 9 + 3661, 754) == "Sat, 10 Jan 1970 13:35:01 +1234");
 }
 
 struct Golden {

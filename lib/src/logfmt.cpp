@@ -48,17 +48,21 @@ std::size_t utf8Length(std::string_view s, std::size_t i) noexcept {
 
 } // namespace
 
-std::string escapeLogValue(std::string_view value) {
+namespace {
+
+// Appends value to out as escapeLogValue would return it (no temporary).
+void appendLogValue(std::string& out, std::string_view value) {
     bool bare = !value.empty();
     for (unsigned char c : value)
         if (!bareSafe(c)) {
             bare = false;
             break;
         }
-    if (bare)
-        return std::string(value);
-    std::string out;
-    out.reserve(value.size() + 2);
+    if (bare) {
+        out += value;
+        return;
+    }
+    out.reserve(out.size() + value.size() + 2);
     out += '"';
     for (unsigned char c : value) {
         switch (c) {
@@ -78,12 +82,21 @@ std::string escapeLogValue(std::string_view value) {
         }
     }
     out += '"';
+}
+
+} // namespace
+
+std::string escapeLogValue(std::string_view value) {
+    std::string out;
+    appendLogValue(out, value);
     return out;
 }
 
 LogLine::LogLine(std::string_view queueId) {
+    // An audit line is about 250 octets: one allocation for all of it.
+    out_.reserve(320);
     if (!queueId.empty()) {
-        out_ = escapeLogValue(queueId);
+        appendLogValue(out_, queueId);
         out_ += ": ";
     }
 }
@@ -93,13 +106,13 @@ void LogLine::key(std::string_view k) {
         out_ += ", ";
     first_ = false;
     // Keys are ours, but a key is escaped too so no caller can break a line.
-    out_ += escapeLogValue(k);
+    appendLogValue(out_, k);
     out_ += '=';
 }
 
 LogLine& LogLine::add(std::string_view k, std::string_view value) {
     key(k);
-    out_ += escapeLogValue(value);
+    appendLogValue(out_, value);
     return *this;
 }
 

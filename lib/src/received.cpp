@@ -103,16 +103,47 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
     std::tm tm{};
     gmtime_r(&local, &tm);
     const int off = utcOffsetMinutes < 0 ? -utcOffsetMinutes : utcOffsetMinutes;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s, %d %s %04d %02d:%02d:%02d %c%02d%02d",
-                  days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, utcOffsetMinutes < 0 ? '-' : '+', off / 60,
-                  off % 60);
-    return buf;
+    // By hand rather than snprintf: this runs for every message, and the
+    // format has no room for anything but these digits.
+    std::string out;
+    out.reserve(32);
+    auto two = [&out](int v) {
+        out += static_cast<char>('0' + v / 10 % 10);
+        out += static_cast<char>('0' + v % 10);
+    };
+    out += days[tm.tm_wday % 7];
+    out += ", ";
+    if (tm.tm_mday >= 10)
+        out += static_cast<char>('0' + tm.tm_mday / 10);
+    out += static_cast<char>('0' + tm.tm_mday % 10);
+    out += ' ';
+    out += months[tm.tm_mon % 12];
+    out += ' ';
+    const long year = static_cast<long>(tm.tm_year) + 1900;
+    if (year < 0)
+        return formatDate(0, 0); // no syntax for it; cannot come from a clock
+    if (year > 9999) {
+        out += std::to_string(year); // RFC 5322: 4*DIGIT, four or more
+    } else {
+        two(static_cast<int>(year / 100));
+        two(static_cast<int>(year % 100));
+    }
+    out += ' ';
+    two(tm.tm_hour);
+    out += ':';
+    two(tm.tm_min);
+    out += ':';
+    two(tm.tm_sec);
+    out += ' ';
+    out += utcOffsetMinutes < 0 ? '-' : '+';
+    two(off / 60);
+    two(off % 60);
+    return out;
 }
 
 std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
     std::vector<std::string> tokens;
+    tokens.reserve(12);
     const std::string literal = addressLiteral(in.clientAddr);
     const bool heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
     // Postfix says "unknown" when the client has no verified name.
