@@ -1,7 +1,7 @@
 /* null-milter.c — the benchmarks' baseline: a libmilter filter that does
  * nothing and accepts every message.
  *
- *   null-milter plain|same SOCKET
+ *   null-milter plain|same|trace SOCKET
  *
  * Callbacks: connect, helo, mail, rcpt and end of message (all "continue",
  * end of message "accept").  Modes:
@@ -12,6 +12,11 @@
  *          setsymlist macro lists (as rfc8314-milter asks for them with its
  *          default configuration: no group_macro).  Keep these in step with
  *          onNegotiate() and stageMacros() there.
+ *   trace  as same, and inserts one fixed Received field of the length
+ *          rfc8314-milter writes at index 0 at end of message, with
+ *          TCP_NODELAY on an inet listening socket as rfc8314-milter sets
+ *          it: the protocol cost of the feature (one more reply packet per
+ *          message) without any of the filter's own work.
  *
  * SOCKET is libmilter's: inet:PORT@127.0.0.1 or unix:/path.  Runs in the
  * foreground; SIGTERM (libmilter's signal thread) stops it.  Exit status 0
@@ -19,7 +24,10 @@
  */
 #include <libmilter/mfapi.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,9 +90,35 @@ static sfsistat onRcpt(SMFICTX *ctx, char **argv) {
     return reply(ctx, SMFIP_NR_RCPT);
 }
 
+static int insertTrace = 0;
+
+/* A fixed field, folded as rfc8314-milter folds its own (about 190 octets). */
+static char kTrace[] =
+    "from client.example.test ([127.0.0.1]) by mx.example.test with ESMTPSA\n"
+    "\tid 4XyZ1A2b3C for <user@example.test> tls TLS_AES_256_GCM_SHA384\n"
+    "\tgroup x25519; Tue, 1 Dec 2026 09:00:00 +0000";
+
 static sfsistat onEom(SMFICTX *ctx) {
-    (void)ctx;
+    if (insertTrace && smfi_insheader(ctx, 0, "Received", kTrace) != MI_SUCCESS)
+        return SMFIS_TEMPFAIL;
     return SMFIS_ACCEPT;
+}
+
+/* TCP_NODELAY on the listening TCP socket (see plugin/main.cpp). */
+static void noDelay(void) {
+    int fd;
+    for (fd = 0; fd < 1024; ++fd) {
+        int listening = 0, one = 1;
+        socklen_t len = sizeof listening;
+        struct sockaddr_storage addr;
+        socklen_t alen = sizeof addr;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+            continue;
+        if (getsockname(fd, (struct sockaddr *)&addr, &alen) != 0 ||
+            (addr.ss_family != AF_INET && addr.ss_family != AF_INET6))
+            continue;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
 }
 
 /* libmilter warns when a context ends with private data set. */
@@ -97,13 +131,15 @@ int main(int argc, char **argv) {
     struct smfiDesc desc;
     int same;
 
-    if (argc != 3 || (strcmp(argv[1], "plain") != 0 && strcmp(argv[1], "same") != 0)) {
-        fprintf(stderr, "usage: null-milter plain|same SOCKET\n");
+    if (argc != 3 || (strcmp(argv[1], "plain") != 0 && strcmp(argv[1], "same") != 0 &&
+                      strcmp(argv[1], "trace") != 0)) {
+        fprintf(stderr, "usage: null-milter plain|same|trace SOCKET\n");
         return 2;
     }
-    same = strcmp(argv[1], "same") == 0;
+    insertTrace = strcmp(argv[1], "trace") == 0;
+    same = insertTrace || strcmp(argv[1], "same") == 0;
     memset(&desc, 0, sizeof desc);
-    desc.xxfi_name = same ? "null-milter-same" : "null-milter-plain";
+    desc.xxfi_name = insertTrace ? "null-milter-trace" : same ? "null-milter-same" : "null-milter-plain";
     desc.xxfi_version = SMFI_VERSION;
     desc.xxfi_flags = same ? (SMFIF_ADDHDRS | SMFIF_SETSYMLIST) : 0;
     desc.xxfi_connect = onConnect;
@@ -125,5 +161,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "null-milter: cannot listen on %s\n", argv[2]);
         return 1;
     }
+    if (insertTrace)
+        noDelay();
     return smfi_main() == MI_SUCCESS ? 0 : 1;
 }

@@ -220,10 +220,14 @@ start_rfc rfc-inet inet:13003
 start_null null-plain-unix plain unix
 start_null null-same-unix same unix
 start_rfc rfc-unix unix
+# The same negotiation plus one fixed trace field at end of message: what the
+# feature costs in the protocol alone (a) — not a target, an explanation.
+start_null null-trace trace inet:13008
+start_null null-trace-unix trace unix
 
 # ---- (a) throughput at 50 concurrent connections --------------------------------
 say "== (a) milter-load: 50 concurrent connections, $TX_A transactions a run, 10 per connection, $ROUNDS rounds =="
-A_NAMES=(null-plain null-same rfc-inet null-plain-unix null-same-unix rfc-unix)
+A_NAMES=(null-plain null-same null-trace rfc-inet null-plain-unix null-same-unix null-trace-unix rfc-unix)
 declare -A A_FILES
 for ((r = 1; r <= ROUNDS; r++)); do
     # Alternate the order each round so no configuration always runs first.
@@ -260,6 +264,7 @@ sed -n '2,$p' "${A_MED[rfc-unix]}" | grep -v '^RESULT' | sed 's/^/  /'
 note "(a) [load average $(cut -d' ' -f1-3 /proc/loadavg)] throughput, milter-load, 50 concurrent, median of $ROUNDS rounds of $TX_A transactions (transactions/s)"
 note "    inet   null-plain $(printf '%9s' "${A_TPS[null-plain]}")   null-same $(printf '%9s' "${A_TPS[null-same]}")   rfc8314 $(printf '%9s' "${A_TPS[rfc-inet]}")   rfc8314/null-plain $(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-plain]}")   rfc8314/null-same $(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-same]}")"
 note "    unix   null-plain $(printf '%9s' "${A_TPS[null-plain-unix]}")   null-same $(printf '%9s' "${A_TPS[null-same-unix]}")   rfc8314 $(printf '%9s' "${A_TPS[rfc-unix]}")   rfc8314/null-plain $(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-plain-unix]}")   rfc8314/null-same $(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-same-unix]}")"
+note "    null-trace (same negotiation + one fixed trace field): inet $(printf '%9s' "${A_TPS[null-trace]}")   unix $(printf '%9s' "${A_TPS[null-trace-unix]}")   rfc8314/null-trace: inet $(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-trace]}")   unix $(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-trace-unix]}")"
 
 # ---- (b) p99 per stage ------------------------------------------------------------
 say ""
