@@ -569,12 +569,17 @@ std::string postfixUser(const PostfixConf& pf) {
     return u.empty() ? std::string("postfix") : u;
 }
 
+// The milter's own socket cannot be read: nothing else can be judged.
+Finding socketNotUnderstood(const Config& cfg) {
+    return error("milter: socket " + cfg.socket + " is not understood",
+                 {{milterConfName(cfg), "socket = inet:8891@127.0.0.1"}});
+}
+
 std::vector<Finding> judgePostfix(const Config& cfg, const PostfixConf& pf) {
     std::vector<Finding> out;
     const auto milter = parseMilterSocket(cfg.socket);
     if (!milter) {
-        out.push_back(error("milter: socket " + cfg.socket + " is not understood",
-                            {{milterConfName(cfg), "socket = inet:8891@127.0.0.1"}}));
+        out.push_back(socketNotUnderstood(cfg));
         return out;
     }
     const std::string queue = get(pf.main, "queue_directory");
@@ -904,8 +909,7 @@ std::vector<Finding> judgeSendmail(const Config& cfg, const SendmailCf& sm) {
     std::vector<Finding> out;
     const auto milter = parseMilterSocket(cfg.socket);
     if (!milter) {
-        out.push_back(error("milter: socket " + cfg.socket + " is not understood",
-                            {{milterConfName(cfg), "socket = inet:8891@127.0.0.1"}}));
+        out.push_back(socketNotUnderstood(cfg));
         return out;
     }
     const std::string defaultTimeouts = "S:30s;R:30s;E:1m";

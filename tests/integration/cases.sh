@@ -151,6 +151,16 @@ received_fields() {
         tr -d '\r' | tr '\t' ' ' | grep -i '^Received:'
 }
 
+# expect_received_valid NAME FILE — every milter trace field of the message
+# parses as an RFC 5321 Time-stamp-line, no line over 998 octets.
+expect_received_valid() {
+    if "$CHECK_RECEIVED" < "$2" > "$WORK/$1.check" 2>&1; then
+        pass "$1: every milter field parses as an RFC 5321 Time-stamp-line, <= 998 octets"
+    else
+        fail "$1: check-received:"; sed 's/^/    | /' "$WORK/$1.check"
+    fi
+}
+
 # check_trace NAME OPENSSL_CIPHER_OR_EMPTY — assertions on one delivered message.
 check_trace() {
     local name=$1 f fields ours first second own_cipher own_group want
@@ -193,11 +203,7 @@ check_trace() {
             *) pass "$name: no group clause (group unknown)" ;;
         esac
     fi
-    if "$CHECK_RECEIVED" < "$f" > "$WORK/$name.check" 2>&1; then
-        pass "$name: every milter field parses as an RFC 5321 Time-stamp-line, <= 998 octets"
-    else
-        fail "$name: check-received:"; sed 's/^/    | /' "$WORK/$name.check"
-    fi
+    expect_received_valid "$name" "$f"
 }
 
 run_cases() {

@@ -97,11 +97,7 @@ check_one_field() {
         *"by milter.example.test"*" tls "*) pass "$name: the milter's field is the topmost, with a tls clause" ;;
         *) fail "$name: topmost Received is not the milter's TLS field: $first" ;;
     esac
-    if "$CHECK_RECEIVED" < "$f" > "$WORK/$name.check" 2>&1; then
-        pass "$name: the field parses as an RFC 5321 Time-stamp-line, every line <= 998 octets"
-    else
-        fail "$name: check-received:"; sed 's/^/    | /' "$WORK/$name.check"
-    fi
+    expect_received_valid "$name" "$f"
 }
 
 # json_count FILE QID USER — JSON audit lines with this queue_id and user
