@@ -31,6 +31,8 @@
 #include <set>
 #include <sstream>
 
+#include "rfc8314/macros.hpp"
+
 namespace rfc8314::doctor {
 namespace {
 
@@ -142,23 +144,14 @@ std::vector<Finding> dedupe(std::vector<Finding> in) {
 
 // ---- the milter's side ---------------------------------------------------------
 
-// What the milter asks for with smfi_setsymlist, per stage.  This mirrors
-// stageMacros() in milter.cpp (private to that file); an MTA that ignores
+// What the milter asks for with smfi_setsymlist at the stage Sendmail and
+// libmilter call `stage`: the one table of macros.hpp.  An MTA that ignores
 // smfi_setsymlist must send at least these.
 std::vector<std::string> neededMacros(std::string_view stage, const Config& cfg) {
-    std::string tls = "{tls_version} {cipher} {cipher_bits}";
-    std::string group = cfg.groupMacro.empty() ? std::string() : " " + cfg.groupMacro;
-    std::string list;
-    if (stage == "connect")
-        list = "j {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_name} "
-               "{client_port} " + tls + group;
-    else if (stage == "helo")
-        list = tls + " {cert_subject} {cert_issuer} {verify}" + group;
-    else if (stage == "envfrom")
-        list = "i {auth_type} {auth_authen} {auth_author} {auth_ssf} " + tls + group;
-    else if (stage == "eom")
-        list = "i";
-    return splitList(list, " ");
+    for (MacroStage s : kMacroStages)
+        if (toString(s) == stage)
+            return stageMacros(s, cfg.groupMacro);
+    return {};
 }
 
 // `{j}` and `j` are the same macro to both MTAs.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "rfc8314/logfmt.hpp"
+#include "rfc8314/macros.hpp"
 #include "rfc8314/session.hpp"
 #include "runtime.hpp"
 
@@ -172,26 +173,6 @@ Context* ensureContext(SMFICTX* ctx) {
     return c;
 }
 
-// Macros per stage: exactly what Session reads.  Both Postfix and Sendmail
-// honour smfi_setsymlist (MTA-FACTS.md §3), so no MTA list needs changing.
-std::string stageMacros(int stage, const Config& cfg) {
-    std::string tls = "{tls_version} {cipher} {cipher_bits}";
-    std::string group = cfg.groupMacro.empty() ? std::string() : " " + cfg.groupMacro;
-    switch (stage) {
-    case SMFIM_CONNECT:
-        return "j {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_name} "
-               "{client_port} " + tls + group;
-    case SMFIM_HELO:
-        return tls + " {cert_subject} {cert_issuer} {verify}" + group;
-    case SMFIM_ENVFROM:
-        return "i {auth_type} {auth_authen} {auth_author} {auth_ssf} " + tls + group;
-    case SMFIM_EOM:
-        return "i";
-    default:
-        return {};
-    }
-}
-
 sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
                      unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1,
                      unsigned long* pf2, unsigned long* pf3) {
@@ -209,8 +190,14 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
         c->noReplySteps = *pf1 & noReply;
         if (f0 & SMFIF_SETSYMLIST) {
             const auto& cfg = c->session->config();
-            for (int stage : {SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_EOM}) {
-                auto list = stageMacros(stage, cfg);
+            // Exactly what the session reads (macros.hpp); both Postfix and
+            // Sendmail honour the list (MTA-FACTS.md §3).
+            const std::pair<int, MacroStage> stages[] = {{SMFIM_CONNECT, MacroStage::Connect},
+                                                         {SMFIM_HELO, MacroStage::Helo},
+                                                         {SMFIM_ENVFROM, MacroStage::Mail},
+                                                         {SMFIM_EOM, MacroStage::Eom}};
+            for (const auto& [stage, ours] : stages) {
+                auto list = stageMacroList(ours, cfg.groupMacro);
                 smfi_setsymlist(ctx, stage, const_cast<char*>(list.c_str()));
             }
         }

@@ -93,7 +93,6 @@ BOOST_AUTO_TEST_CASE(postfix_tls13_session) {
     BOOST_TEST(t.active());
     BOOST_TEST(t.bits.value_or(-1) == 256);
     BOOST_TEST(t.clauseValue() == "TLS_AES_256_GCM_SHA384");
-    BOOST_TEST(t.certSubject.empty());
 }
 
 BOOST_AUTO_TEST_CASE(sendmail_tls12_session_openssl_name) {
@@ -108,8 +107,7 @@ BOOST_AUTO_TEST_CASE(sendmail_tls12_session_openssl_name) {
     auto t = readTlsFacts(m);
     BOOST_TEST((t.version == TlsVersion::TLSv1_2));
     BOOST_TEST(t.clauseValue() == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-    BOOST_TEST(t.verify == "NO");
-    BOOST_TEST(t.certSubject.empty());
+    BOOST_TEST(t.bits.value_or(-1) == 128);
 }
 
 BOOST_AUTO_TEST_CASE(cleartext_and_malformed_tls) {
@@ -136,7 +134,6 @@ BOOST_AUTO_TEST_CASE(auth_facts_both_mtas) {
     auto a = readAuthFacts(pf);
     BOOST_TEST(a.authenticated());
     BOOST_TEST(a.authen == "testuser@localhost");
-    BOOST_TEST(!a.ssf.has_value());
 
     MacroMap sm;
     sm.set("{auth_type}", "PLAIN");
@@ -145,7 +142,7 @@ BOOST_AUTO_TEST_CASE(auth_facts_both_mtas) {
     sm.set("{auth_author}", "");
     auto b = readAuthFacts(sm);
     BOOST_TEST(b.authenticated());
-    BOOST_TEST(b.ssf.value_or(-1) == 0);
+    BOOST_TEST(b.authen == "testuser");
 
     MacroMap anon;
     anon.set("{auth_authen}", "");

@@ -152,9 +152,6 @@ TlsFacts readTlsFacts(const MacroSource& m) {
     if (!t.cipherText.empty())
         t.cipher = CipherRegistry::instance().lookup(t.cipherText);
     t.bits = parseSmallNumber(value(m, "{cipher_bits}"));
-    t.verify = value(m, "{verify}");
-    t.certSubject = value(m, "{cert_subject}");
-    t.certIssuer = value(m, "{cert_issuer}");
     return t;
 }
 
@@ -162,8 +159,6 @@ AuthFacts readAuthFacts(const MacroSource& m) {
     AuthFacts a;
     a.type = value(m, "{auth_type}");
     a.authen = value(m, "{auth_authen}");
-    a.author = value(m, "{auth_author}");
-    a.ssf = parseSmallNumber(value(m, "{auth_ssf}"));
     return a;
 }
 

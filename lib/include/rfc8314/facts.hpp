@@ -78,9 +78,6 @@ struct TlsFacts {
     std::string cipherText;           // {cipher} as sent (OpenSSL spelling)
     std::optional<CipherInfo> cipher; // resolved by CipherRegistry
     std::optional<int> bits;          // {cipher_bits}
-    std::string verify;               // {verify} (Sendmail only)
-    std::string certSubject;          // {cert_subject}: hostile
-    std::string certIssuer;           // {cert_issuer}: hostile
 
     bool active() const noexcept { return version != TlsVersion::None; }
     // The RFC 8314 tls clause value: IANA name, "0xC02F", or empty.
@@ -90,8 +87,6 @@ struct TlsFacts {
 struct AuthFacts {
     std::string type;    // {auth_type}: mechanism, e.g. PLAIN
     std::string authen;  // {auth_authen}: the authenticated user: hostile
-    std::string author;  // {auth_author}
-    std::optional<int> ssf; // {auth_ssf} (Sendmail)
 
     bool authenticated() const noexcept { return !authen.empty() || !type.empty(); }
 };
