@@ -32,9 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     const TlsFacts tls = readTlsFacts(m);
-    const std::string clause = tls.clauseValue();
+    const std::string& clause = tls.clause;
     fuzz::require(clause.empty() || isValidTlsCipherValue(clause),
-                  "TlsFacts::clauseValue is empty or a valid tls clause value", clause);
+                  "TlsFacts::clause is empty or a valid tls clause value", clause);
     if (tls.bits)
         fuzz::require(*tls.bits >= 0 && *tls.bits <= 1000000, "cipher bits within 0..1000000",
                       std::to_string(*tls.bits));
