@@ -54,7 +54,8 @@ RCPT=user@example.test
 # of every version; the finite-field DHE suites (whose group it does not
 # govern) are left out of the cipher list.  The static-RSA suites (RSA key
 # transport: no group at all) stay in, so the suites can prove that no group
-# clause is written for them.  So no TLS session with this Postfix uses a
+# clause is written for them; with them come the NULL-encryption suites
+# (NULL-SHA256: 0 bits), which only a client that names them gets.  So no TLS session with this Postfix uses a
 # group other than X25519, and a milter listener may declare
 # key_exchange_group = x25519 truthfully.  Postfix itself writes "key-exchange X25519" into its Received
 # field only for TLS 1.3; for 1.2 and older it records no group.

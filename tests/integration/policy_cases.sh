@@ -315,3 +315,32 @@ run_unknown_listener_cases() {
             "$(received_fields "$f" | grep -c 'by milter\.example\.test')" 1
     fi
 }
+
+# run_null_cipher_case — Postfix only (Sendmail's cipher list leaves NULL
+# suites out): a client that negotiates NULL-SHA256 has a cipher of 0 bits,
+# a real value, not an unknown one: refused under min_cipher_bits with
+# bits=0, and group=none (RSA key transport uses no group).  swaks gives up
+# on a 0-bit cipher, so openssl s_client carries the session.
+run_null_cipher_case() {
+    local want="530 5.7.0 Encryption required: enable SSL/TLS (or STARTTLS) with TLS 1.2 or newer in your mail program"
+    local plain out="$WORK/p_null.smtp"
+    plain=$(printf '\0%s\0%s' "$SASL_USER2" "$SASL_PASS2" | base64 -w0)
+    {
+        sleep 1
+        printf 'EHLO client.example.test\n'; sleep 0.5
+        printf 'AUTH PLAIN %s\n' "$plain"; sleep 0.5
+        printf 'MAIL FROM:<sender@example.test>\n'; sleep 1
+        printf 'QUIT\n'; sleep 0.5
+    } | timeout 20 openssl s_client -starttls smtp -connect "127.0.0.1:$PORT_SUB" -tls1_2 \
+        -cipher 'NULL-SHA256:@SECLEVEL=0' -crlf -quiet -ign_eof > "$out" 2>&1
+    if grep -q '^235 ' "$out"; then
+        if tr -d '\r' < "$out" | grep -qxF -- "$want"; then pass "NULL-SHA256 + AUTH: refused at MAIL"
+        else fail "NULL-SHA256 + AUTH: no '$want' in $out"; fi
+        expect_audit "NULL-SHA256: 0 bits is a value, the reason cipher-bits" "$SASL_USER2" \
+            "*tls=TLSv1.2, cipher=TLS_RSA_WITH_NULL_SHA256, group=none, bits=0, *verdict=reject, reason=cipher-bits"
+        expect_grep "NULL-SHA256: the MTA itself says 0 bits" \
+            'TLS connection established .* with cipher NULL-SHA256 \(0/0 bits\)' "$(mta_log)"
+    else
+        fail "NULL-SHA256: no AUTH over the NULL cipher:"; sed 's/^/    | /' "$out" | head -30
+    fi
+}
