@@ -1,0 +1,269 @@
+// postfix.cpp — the Postfix judge (see postfix.hpp).
+#include "postfix.hpp"
+
+#include "milter_view.hpp"
+#include "mta_text.hpp"
+#include "text.hpp"
+
+namespace rfc8314::doctor {
+namespace {
+
+struct Bound {
+    const char* param;   // main.cf name
+    const char* setting; // per-milter name inside { }
+    long max;            // seconds
+    const char* fix;     // value the fix line proposes
+    const char* why;
+};
+
+const Bound kPostfixBounds[] = {
+    {"milter_connect_timeout", "connect_timeout", 30, "10s",
+     "every SMTP session waits that long for a dead milter"},
+    {"milter_command_timeout", "command_timeout", 60, "10s",
+     "a hung milter stalls each SMTP command that long"},
+    {"milter_content_timeout", "content_timeout", 300, "30s",
+     "a hung milter stalls the end of each message that long"},
+};
+
+struct Sub {
+    const PostfixService* svc;
+    Resolved r;
+};
+
+// The smtpd services the milter has work on, by its listener configuration.
+std::vector<Sub> submissionServices(const Config& cfg, const PostfixConf& pf) {
+    std::vector<Sub> subs;
+    for (const auto& s : pf.services) {
+        if (s.type != "inet" || s.command != "smtpd")
+            continue;
+        std::string addr, port = s.name;
+        const auto colon = s.name.rfind(':');
+        if (colon != std::string::npos) {
+            addr = s.name.substr(0, colon);
+            port = s.name.substr(colon + 1);
+            if (addr.size() >= 2 && addr.front() == '[')
+                addr = addr.substr(1, addr.size() - 2);
+        }
+        auto r = resolve(cfg, portOf(port), serviceValue(pf, s, "milter_macro_daemon_name"), addr);
+        if (r.needsMilter)
+            subs.push_back({&s, r});
+    }
+    return subs;
+}
+
+// (1) Is the service wired to the milter's socket?  Returns the entry that
+// names it (for its per-milter settings), or null.
+const PfMilter* judgeWiring(const Config& cfg, const PostfixConf& pf, const PostfixService& s,
+                            const SocketAddr& milter, const std::string& who,
+                            std::vector<PfMilter>& entries, std::vector<Finding>& out) {
+    const std::string queue = mainValue(pf.main, "queue_directory");
+    const bool chrooted = postfixChrooted(pf, s);
+    bool milOverride = false;
+    const std::string list = serviceValue(pf, s, "smtpd_milters", &milOverride);
+    entries = parsePostfixMilterList(list);
+    const PfMilter* ours = nullptr;
+    bool chrootMiss = false;
+    for (const auto& e : entries) {
+        const auto a = parsePostfixSocket(e.spec);
+        if (!a)
+            continue;
+        SocketAddr seen = *a;
+        if (seen.kind == SocketAddr::Kind::Unix) {
+            seen.path = postfixUnixPath(pf, a->path, chrooted);
+            if (chrooted && sameSocket(*a, milter))
+                chrootMiss = true; // right path, but the chroot moves it
+        }
+        if (sameSocket(seen, milter)) {
+            ours = &e;
+            break;
+        }
+    }
+    const std::string where = milOverride ? "master.cf" : "main.cf";
+    const auto want = postfixSpellingFor(pf, milter, chrooted);
+    if (ours) {
+        out.push_back(ok(who + ": smtpd_milters names the milter (" + ours->spec + ")"));
+    } else if (!want) {
+        // A chrooted smtpd sees only the spool: a socket elsewhere is out of
+        // its reach whatever smtpd_milters says.
+        const std::string rel = "/rfc8314-milter/rfc8314-milter.sock";
+        out.push_back(error(
+            who + ": runs chrooted (master.cf chroot column) in " + queue +
+                " and cannot reach the milter's socket " + milter.path +
+                (chrootMiss ? " (smtpd_milters names it, but inside the chroot it is " +
+                                  postfixUnixPath(pf, milter.path, true) + ")"
+                            : "") +
+                "; use an inet: socket or one below the spool",
+            {{milterConfName(cfg), "socket = local:" + normPath(queue + rel)},
+             {where, milOverride ? serviceLineWith(s, "smtpd_milters", "unix:" + rel)
+                                 : "smtpd_milters = unix:" + rel}}));
+    } else {
+        // Replace a lone (presumably stale) entry; append to a longer list
+        // so other milters stay.
+        std::vector<std::string> specs;
+        if (entries.size() > 1)
+            for (const auto& e : entries)
+                specs.push_back(e.spec);
+        specs.push_back(*want);
+        std::string text = who + ": smtpd_milters";
+        text += milOverride ? " (-o in master.cf)" : " (main.cf)";
+        text += list.empty() ? " is empty" : " = " + list;
+        text += ": does not name the milter's socket " + cfg.socket + " (Postfix spelling " +
+                *want + ")";
+        out.push_back(error(
+            text, {{where, milOverride ? serviceLineWith(s, "smtpd_milters", join(specs, ","))
+                                       : "smtpd_milters = " + join(specs, ", ")}}));
+    }
+    return ours;
+}
+
+// (3) The MTA must keep AUTH off cleartext: the milter only ever sees the
+// transaction after Postfix has answered AUTH.
+void judgeTlsAuth(const PostfixConf& pf, const PostfixService& s, const std::string& who,
+                  std::vector<Finding>& out) {
+    if (yes(serviceValue(pf, s, "smtpd_tls_wrappermode"))) {
+        out.push_back(ok(who + ": implicit TLS (smtpd_tls_wrappermode = yes); AUTH "
+                               "never crosses in cleartext"));
+    } else if (!yes(serviceValue(pf, s, "smtpd_sasl_auth_enable"))) {
+        out.push_back(ok(who + ": AUTH is not offered (smtpd_sasl_auth_enable = no)"));
+    } else if (yes(serviceValue(pf, s, "smtpd_tls_auth_only"))) {
+        out.push_back(ok(who + ": smtpd_tls_auth_only = yes; AUTH only after STARTTLS"));
+    } else if (text::lower(serviceValue(pf, s, "smtpd_tls_security_level")) == "encrypt") {
+        out.push_back(ok(who + ": smtpd_tls_security_level = encrypt; no cleartext "
+                               "session reaches AUTH"));
+    } else {
+        out.push_back(warning(
+            who + ": the milter requires TLS for AUTH here, but smtpd_tls_auth_only is "
+                  "not yes: Postfix offers AUTH over cleartext, the password crosses "
+                  "the wire unencrypted, and Postfix's AUTH reply tells the client "
+                  "whether the credentials were valid before the milter can refuse",
+            {{"master.cf", serviceLineWith(s, "smtpd_tls_auth_only", "yes")}}));
+    }
+}
+
+// (4) What Postfix does when the milter is down or slow.  Per-milter { }
+// settings win over -o, which wins over main.cf.
+void judgeFailure(const PostfixConf& pf, const PostfixService& s, const std::string& who,
+                  const PfMilter* ours, const std::string& milterWhere,
+                  std::vector<Finding>& actions) {
+    auto source = [&](const std::string& param, const char* setting, std::string& value,
+                      std::string& label, Fix& fix, const std::string& good) {
+        if (ours && ours->settings.count(setting)) {
+            value = ours->settings.at(setting);
+            label = who + ": " + setting + " in smtpd_milters";
+            fix = {milterWhere,
+                   "smtpd_milters = { " + ours->spec + ", " + setting + "=" + good + " }"};
+            return;
+        }
+        bool over = false;
+        value = serviceValue(pf, s, param, &over);
+        if (over) {
+            label = who + ": -o " + param;
+            fix = {"master.cf", serviceLineWith(s, param, good)};
+        } else {
+            label = "postfix: " + param;
+            fix = {"main.cf", param + " = " + good};
+        }
+    };
+    std::string value, label;
+    Fix fix;
+    source("milter_default_action", "default_action", value, label, fix, "tempfail");
+    const std::string act = text::lower(value.empty() ? "tempfail" : value);
+    if (act == "tempfail")
+        actions.push_back(ok(label + " = tempfail: mail is deferred while the milter is "
+                                     "unreachable"));
+    else if (act == "accept")
+        actions.push_back(warning(label + " = accept: while the milter is down, mail "
+                                          "passes with no trace field, no policy and no "
+                                          "audit line",
+                                  {fix}));
+    else
+        actions.push_back(warning(label + " = " + act + ": while the milter is down, "
+                                                        "submitted mail is refused or held "
+                                                        "instead of deferred; tempfail lets "
+                                                        "clients retry",
+                                  {fix}));
+    for (const auto& b : kPostfixBounds) {
+        source(b.param, b.setting, value, label, fix, b.fix);
+        const auto secs = parseDuration(value);
+        if (!secs)
+            actions.push_back(warning(label + " = " + value + " is not a time value", {fix}));
+        else if (*secs > b.max)
+            actions.push_back(warning(label + " = " + value + " is above " + showDuration(b.max) +
+                                          ": " + b.why,
+                                      {fix}));
+        else
+            actions.push_back(
+                ok(label + " = " + value + " (at most " + showDuration(b.max) + ")"));
+    }
+}
+
+// (2) Macro lists: only an MTA that ignores smfi_setsymlist needs them.
+void judgeMacros(const Config& cfg, const PostfixConf& pf, std::vector<Finding>& out) {
+    const auto proto = number(mainValue(pf.main, "milter_protocol"));
+    if (proto && *proto >= 6) {
+        out.push_back(ok("postfix: milter_protocol = " + std::to_string(*proto) +
+                         ": Postfix honours smfi_setsymlist; the macro lists need no change"));
+        return;
+    }
+    out.push_back(warning("postfix: milter_protocol = " + mainValue(pf.main, "milter_protocol") +
+                              ": Postfix ignores smfi_setsymlist below 6, so the milter "
+                              "gets only the macros of Postfix's own lists",
+                          {{"main.cf", "milter_protocol = 6"}}));
+    const std::pair<const char*, const char*> stages[] = {
+        {"connect", "milter_connect_macros"},
+        {"helo", "milter_helo_macros"},
+        {"envfrom", "milter_mail_macros"},
+        {"eom", "milter_end_of_data_macros"}};
+    for (const auto& [stage, param] : stages) {
+        const auto have = splitList(mainValue(pf.main, param), " ,\t");
+        const auto miss = missingMacros(neededMacros(stage, cfg), have);
+        if (miss.empty()) {
+            out.push_back(ok(std::string("postfix: ") + param + " has every macro the " +
+                             "milter needs at " + stage));
+        } else {
+            auto all = have;
+            all.insert(all.end(), miss.begin(), miss.end());
+            out.push_back(warning(std::string("postfix: ") + param + " lacks " + join(miss, " "),
+                                  {{"main.cf", std::string(param) + " = " + join(all, " ")}}));
+        }
+    }
+}
+
+} // namespace
+
+std::vector<Finding> judgePostfix(const Config& cfg, const PostfixConf& pf) {
+    std::vector<Finding> out;
+    const auto milter = parseMilterSocket(cfg.socket);
+    if (!milter) {
+        out.push_back(socketNotUnderstood(cfg));
+        return out;
+    }
+    const auto subs = submissionServices(cfg, pf);
+    if (subs.empty()) {
+        out.push_back(warning(
+            "postfix: no smtpd service in master.cf is a submission listener by the milter's "
+            "configuration (port 587/465 or a [listener] section)",
+            {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
+                           "-o smtpd_tls_auth_only=yes"}}));
+    }
+
+    std::vector<Finding> actions; // (4), after the per-service lines
+    for (const auto& sub : subs) {
+        const auto& s = *sub.svc;
+        const std::string who = "postfix: service " + s.name + "/" + s.type + " (listener " +
+                                sub.r.label + ")";
+        std::vector<PfMilter> entries;
+        const PfMilter* ours = judgeWiring(cfg, pf, s, *milter, who, entries, out);
+        if (sub.r.needsTlsAuth)
+            judgeTlsAuth(pf, s, who, out);
+        bool milOverride = false;
+        serviceValue(pf, s, "smtpd_milters", &milOverride);
+        judgeFailure(pf, s, who, ours, milOverride ? "master.cf" : "main.cf", actions);
+    }
+    for (auto& a : actions)
+        out.push_back(std::move(a));
+    judgeMacros(cfg, pf, out);
+    return dedupe(std::move(out));
+}
+
+} // namespace rfc8314::doctor

@@ -1,0 +1,221 @@
+// sendmail.cpp — the Sendmail judge (see sendmail.hpp).
+#include "sendmail.hpp"
+
+#include <algorithm>
+
+#include "milter_view.hpp"
+#include "mta_text.hpp"
+#include "socket.hpp"
+#include "text.hpp"
+
+namespace rfc8314::doctor {
+namespace {
+
+const std::string kDefaultTimeouts = "S:30s;R:30s;E:1m";
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// (1) Is the daemon's filter list holding an X line for our socket?
+// Returns that filter, or null.
+const SendmailFilter* judgeWiring(const Config& cfg, const SendmailCf& sm, const SendmailDaemon& d,
+                                  const std::vector<const SendmailFilter*>& ours,
+                                  const std::string& who, std::vector<Finding>& out) {
+    const auto global = splitList(option(sm, "InputMailFilters"), ", ");
+    const auto list = d.inputFilters ? splitList(*d.inputFilters, ", ;") : global;
+    const SendmailFilter* active = nullptr;
+    for (const auto* f : ours)
+        if (has(list, f->name))
+            active = f;
+    if (active) {
+        out.push_back(ok(who + ": milter " + active->name + " (S=" + active->socket +
+                         ") is in InputMailFilters"));
+    } else if (!ours.empty()) {
+        auto all = list;
+        all.push_back(ours.front()->name);
+        out.push_back(error(
+            who + ": the X line " + ours.front()->name + " names the milter's socket but is "
+                  "not listed in " + (d.inputFilters ? "this daemon's I=" : "InputMailFilters"),
+            {{"sendmail.mc", mcFilterLine(ours.front()->name, ours.front()->socket, "T",
+                                          kDefaultTimeouts)},
+             {"sendmail.cf", "O InputMailFilters=" + join(all, ",")}}));
+    } else {
+        std::string others;
+        for (const auto& f : sm.filters)
+            others += (others.empty() ? "" : ", ") + f.name + " S=" + f.socket;
+        auto all = list;
+        all.push_back("rfc8314");
+        out.push_back(error(
+            who + ": no X line names the milter's socket " + cfg.socket +
+                (others.empty() ? " (no milter is defined)" : " (defined: " + others + ")"),
+            {{"sendmail.mc", mcFilterLine("rfc8314", cfg.socket, "T", kDefaultTimeouts)},
+             {"sendmail.cf", "Xrfc8314, S=" + cfg.socket + ", F=T, T=" + kDefaultTimeouts},
+             {"sendmail.cf", "O InputMailFilters=" + join(all, ",")}}));
+    }
+    return active;
+}
+
+// (3) TLS-only AUTH, and no Sendmail-made 530 before the milter.
+void judgeTlsAuth(const SendmailCf& sm, const SendmailDaemon& d, const std::string& who,
+                  std::vector<Finding>& out) {
+    const auto authOpts = splitList(option(sm, "AuthOptions"), ", ");
+    if (d.modifiers.find('s') != std::string::npos) {
+        out.push_back(ok(who + ": implicit TLS (M=s); AUTH never crosses in cleartext"));
+    } else if (has(authOpts, "p")) {
+        out.push_back(ok(who + ": AuthOptions has p; AUTH only after STARTTLS"));
+    } else {
+        auto opts = authOpts;
+        opts.push_back("p");
+        out.push_back(warning(
+            who + ": the milter requires TLS for AUTH here, but AuthOptions lacks p: "
+                  "Sendmail offers AUTH over cleartext, the password crosses the wire "
+                  "unencrypted, and Sendmail's AUTH reply tells the client whether the "
+                  "credentials were valid before the milter can refuse",
+            {{"sendmail.mc", "define(`confAUTH_OPTIONS', `" + join(opts, ",") + "')dnl"},
+             {"sendmail.cf", "O AuthOptions=" + join(opts, ",")}}));
+    }
+    if (d.modifiers.find('a') != std::string::npos) {
+        std::string mods;
+        for (char c : d.modifiers)
+            if (c != 'a')
+                mods += c;
+        const std::string value = daemonValueWithModifiers(d, mods);
+        out.push_back(warning(
+            who + ": M=a makes Sendmail refuse unauthenticated MAIL itself with "
+                  "530 5.7.0 Authentication required, which differs from the milter's "
+                  "reply and so tells a client whether its credentials were accepted",
+            {{"sendmail.mc", "DAEMON_OPTIONS(`" + value + "')dnl"},
+             {"sendmail.cf", "O DaemonPortOptions=" + value}}));
+    }
+}
+
+// (4) What Sendmail does when the milter is down or slow.
+void judgeFailure(const SendmailFilter& f, std::vector<Finding>& out) {
+    const std::string who = "sendmail: milter " + f.name;
+    if (f.flags.find('T') != std::string::npos) {
+        out.push_back(ok(who + ": F=T: mail is deferred while the milter is unreachable"));
+    } else {
+        const bool reject = f.flags.find('R') != std::string::npos;
+        out.push_back(warning(
+            who + (f.flags.empty() ? std::string(": no F= flag") : ": F=" + f.flags) +
+                (reject ? ": while the milter is down, submitted mail is refused instead of "
+                          "deferred; T lets clients retry"
+                        : ": while the milter is down, mail passes with no trace field, no "
+                          "policy and no audit line"),
+            {{"sendmail.mc",
+              mcFilterLine(f.name, f.socket, "T",
+                           f.timeouts.empty() ? kDefaultTimeouts : f.timeouts)},
+             {"sendmail.cf", filterLine(f, "T")}}));
+    }
+    // T=C:connect;S:send;R:read;E:overall.  Sendmail's own defaults (C 5m,
+    // S/R 10s, E 5m) are all within these bounds.
+    const std::pair<char, long> bounds[] = {{'C', 300}, {'S', 60}, {'R', 60}, {'E', 600}};
+    bool allOk = true;
+    for (const auto& part : splitList(f.timeouts, ";")) {
+        const auto colon = part.find(':');
+        if (colon == std::string::npos)
+            continue;
+        const char k = text::toUpper(trimmed(part)[0]);
+        const auto secs = parseDuration(part.substr(colon + 1));
+        for (const auto& [bk, max] : bounds) {
+            if (bk != k || !secs || *secs <= max)
+                continue;
+            allOk = false;
+            SendmailFilter g = f;
+            g.timeouts = kDefaultTimeouts;
+            out.push_back(warning(
+                who + ": T= " + std::string(1, k) + ":" + trimmed(part.substr(colon + 1)) +
+                    " is above " + showDuration(max) +
+                    ": a hung milter stalls the SMTP session that long",
+                {{"sendmail.mc", mcFilterLine(f.name, f.socket, f.flags.empty() ? "T" : f.flags,
+                                              kDefaultTimeouts)},
+                 {"sendmail.cf", filterLine(g, f.flags.empty() ? "T" : f.flags)}}));
+        }
+    }
+    if (allOk)
+        out.push_back(ok(who + ": T=" + (f.timeouts.empty() ? "(defaults)" : f.timeouts) +
+                         " within bounds (C 5m, S 60s, R 60s, E 10m)"));
+}
+
+// (2) Macro lists: Sendmail 8.14 and later honour smfi_setsymlist.
+void judgeMacros(const Config& cfg, const SendmailCf& sm, std::vector<Finding>& out) {
+    if (versionAtLeast(sm.version, 8, 14)) {
+        out.push_back(ok("sendmail: version " + sm.version +
+                         " honours smfi_setsymlist; the macro lists need no change"));
+        return;
+    }
+    out.push_back(warning(
+        "sendmail: " +
+            (sm.version.empty() ? std::string("version unknown (no DZ line)")
+                                : "version " + sm.version + " is older than 8.14") +
+            ": smfi_setsymlist may be ignored, so the lists below must carry the milter's "
+            "macros",
+        {{"sendmail.cf", "DZ8.14.0  (or later: upgrade Sendmail)"}}));
+    const std::pair<const char*, const char*> stages[] = {
+        {"connect", "CONNECT"}, {"helo", "HELO"}, {"envfrom", "ENVFROM"}, {"eom", "EOM"}};
+    for (const auto& [stage, mc] : stages) {
+        const std::string opt = std::string("Milter.macros.") + stage;
+        const auto it = sm.options.find(opt);
+        const auto have = splitList(
+            it != sm.options.end() ? it->second : sendmailDefaultMacros(stage), ", ");
+        const auto miss = missingMacros(neededMacros(stage, cfg), have);
+        if (miss.empty()) {
+            out.push_back(ok("sendmail: " + opt + " has every macro the milter needs"));
+        } else {
+            auto all = have;
+            all.insert(all.end(), miss.begin(), miss.end());
+            out.push_back(warning(
+                "sendmail: " + opt + " lacks " + join(miss, " "),
+                {{"sendmail.mc", std::string("define(`confMILTER_MACROS_") + mc + "', `" +
+                                     join(all, ", ") + "')dnl"},
+                 {"sendmail.cf", "O " + opt + "=" + join(all, ", ")}}));
+        }
+    }
+}
+
+} // namespace
+
+std::vector<Finding> judgeSendmail(const Config& cfg, const SendmailCf& sm) {
+    std::vector<Finding> out;
+    const auto milter = parseMilterSocket(cfg.socket);
+    if (!milter) {
+        out.push_back(socketNotUnderstood(cfg));
+        return out;
+    }
+    // X lines that name our socket.
+    std::vector<const SendmailFilter*> ours;
+    for (const auto& f : sm.filters) {
+        const auto a = parseMilterSocket(f.socket);
+        if (a && sameSocket(*a, *milter))
+            ours.push_back(&f);
+    }
+
+    bool anySub = false;
+    std::vector<const SendmailFilter*> used; // our filters on submission daemons
+    for (const auto& d : sm.daemons) {
+        const auto r = resolve(cfg, d.port, d.name, d.addr);
+        if (!r.needsMilter)
+            continue;
+        anySub = true;
+        const std::string who = "sendmail: daemon " + d.name + " (port " + d.portText +
+                                ", listener " + r.label + ")";
+        if (const auto* active = judgeWiring(cfg, sm, d, ours, who, out))
+            if (std::find(used.begin(), used.end(), active) == used.end())
+                used.push_back(active);
+        if (r.needsTlsAuth)
+            judgeTlsAuth(sm, d, who, out);
+    }
+    if (!anySub) {
+        out.push_back(warning(
+            "sendmail: no DaemonPortOptions line is a submission listener by the milter's "
+            "configuration (port 587/465 or a [listener] section)",
+            {{"sendmail.mc", "DAEMON_OPTIONS(`Port=587, Name=MSA, M=E')dnl"}}));
+    }
+    for (const auto* f : used)
+        judgeFailure(*f, out);
+    judgeMacros(cfg, sm, out);
+    return dedupe(std::move(out));
+}
+
+} // namespace rfc8314::doctor
