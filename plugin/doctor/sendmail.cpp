@@ -44,8 +44,11 @@ const SendmailFilter* judgeWiring(const Config& cfg, const SendmailCf& sm, const
         std::string others;
         for (const auto& f : sm.filters)
             others += (others.empty() ? "" : ", ") + f.name + " S=" + f.socket;
+        // The X line above replaces one named rfc8314 on the wrong socket,
+        // which may already be listed.
         auto all = list;
-        all.push_back("rfc8314");
+        if (!has(all, "rfc8314"))
+            all.push_back("rfc8314");
         out.push_back(error(
             who + ": no X line names the milter's socket " + cfg.socket +
                 (others.empty() ? " (no milter is defined)" : " (defined: " + others + ")"),

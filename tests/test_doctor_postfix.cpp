@@ -1,0 +1,288 @@
+// test_doctor_postfix.cpp — the doctor's Postfix half, pure: postconf
+// output in (main.cf values, `postconf -M`, `postconf -P`), findings and fix
+// lines out.  The texts are what postconf prints for the configurations the
+// cases describe; test_doctor.sh runs the same checks against real postconf.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "doctor/postfix.hpp"
+#include "doctor_cases.hpp"
+
+using namespace rfc8314::doctor;
+using doctor_cases::config;
+using doctor_cases::milter;
+using doctor_cases::expectAllOk;
+using doctor_cases::expectFindings;
+using doctor_cases::Want;
+
+namespace {
+
+// `postconf -x` of the doctor's parameters for a well-wired Postfix 3.7.
+const char* kMain = R"(mail_version = 3.7.11
+queue_directory = /var/spool/postfix
+mail_owner = postfix
+smtpd_milters = inet:127.0.0.1:8891
+milter_protocol = 6
+milter_default_action = tempfail
+milter_connect_timeout = 10s
+milter_command_timeout = 10s
+milter_content_timeout = 30s
+milter_connect_macros = j {daemon_name} {daemon_addr} v _
+milter_helo_macros = {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}
+milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
+milter_end_of_data_macros = i
+milter_macro_daemon_name = mx.example.org
+smtpd_tls_auth_only = no
+smtpd_sasl_auth_enable = no
+smtpd_tls_wrappermode = no
+smtpd_tls_security_level = may
+)";
+
+const char* kMaster =
+    "smtp inet n - y - - smtpd\n"
+    "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes\n"
+    "submissions inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes\n"
+    "pickup unix n - y 60 1 pickup\n";
+
+const char* kOverrides = "submission/inet/smtpd_sasl_auth_enable = yes\n"
+                         "submission/inet/smtpd_tls_auth_only = yes\n"
+                         "submissions/inet/smtpd_tls_wrappermode = yes\n"
+                         "submissions/inet/smtpd_sasl_auth_enable = yes\n";
+
+// kMain with the `name = value` lines of `mainChanges` set, and the given
+// master.cf services and overrides.
+PostfixConf conf(const std::string& mainChanges, const std::string& master = kMaster,
+                 const std::string& overrides = kOverrides) {
+    PostfixConf pf;
+    pf.main = parsePostconfMain(kMain);
+    for (const auto& [k, v] : parsePostconfMain(mainChanges))
+        pf.main[k] = v;
+    pf.services = parsePostconfMaster(master);
+    applyPostconfOverrides(pf.services, overrides);
+    return pf;
+}
+
+const std::string kSub = "postfix: service submission/inet (listener submission)";
+const std::string kSubs = "postfix: service submissions/inet (listener submissions)";
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(doctor_postfix)
+
+BOOST_AUTO_TEST_CASE(postconf_main_output) {
+    const auto m = parsePostconfMain("a = 1\nb =\n c = x y \nnot a parameter line\nd e = 3\n");
+    BOOST_TEST(m.size() == 3u);
+    BOOST_TEST(m.at("a") == "1");
+    BOOST_TEST(m.at("b") == "");
+    BOOST_TEST(m.at("c") == "x y");
+    BOOST_TEST(!m.count("d e"));
+}
+
+BOOST_AUTO_TEST_CASE(postconf_master_output_and_overrides) {
+    auto s = parsePostconfMaster("# comment\n\n"
+                                 "submission inet n - y - - smtpd -o a=b\n"
+                                 "short inet n - y\n"
+                                 "127.0.0.1:2525 inet n - n - 10 smtpd\n");
+    BOOST_TEST_REQUIRE(s.size() == 2u);
+    BOOST_TEST(s[0].name == "submission");
+    BOOST_TEST(s[0].chroot == "y");
+    BOOST_TEST(s[0].command == "smtpd");
+    BOOST_TEST(s[0].line == "submission inet n - y - - smtpd -o a=b");
+    BOOST_TEST(s[1].name == "127.0.0.1:2525");
+    BOOST_TEST(s[1].maxproc == "10");
+    applyPostconfOverrides(s, "submission/inet/a = b\nsubmission/unix/x = y\nbad = z\n");
+    BOOST_TEST(s[0].overrides.size() == 1u);
+    BOOST_TEST(s[0].overrides.at("a") == "b");
+}
+
+BOOST_AUTO_TEST_CASE(milter_lists) {
+    const auto l = parsePostfixMilterList(
+        "inet:127.0.0.1:8891, { unix:/m.sock, default_action = accept, command_timeout=5s },"
+        "inet:[::1]:9\tunix:/n.sock");
+    BOOST_TEST_REQUIRE(l.size() == 4u);
+    BOOST_TEST(l[0].spec == "inet:127.0.0.1:8891");
+    BOOST_TEST(l[1].spec == "unix:/m.sock");
+    BOOST_TEST(l[1].settings.at("default_action") == "accept");
+    BOOST_TEST(l[1].settings.at("command_timeout") == "5s");
+    BOOST_TEST(l[2].spec == "inet:[::1]:9");
+    BOOST_TEST(l[3].spec == "unix:/n.sock");
+    BOOST_TEST(parsePostfixMilterList("").empty());
+}
+
+BOOST_AUTO_TEST_CASE(service_line_with_one_override_changed) {
+    PostfixService s;
+    s.line = "submission inet n - n - - smtpd -o smtpd_tls_auth_only=no -o x=1";
+    BOOST_TEST(serviceLineWith(s, "smtpd_tls_auth_only", "yes") ==
+               "submission inet n - n - - smtpd -o smtpd_tls_auth_only=yes -o x=1");
+    BOOST_TEST(serviceLineWith(s, "y", "2") ==
+               "submission inet n - n - - smtpd -o smtpd_tls_auth_only=no -o x=1 -o y=2");
+    s.line = "submission inet n - n - - smtpd -o { smtpd_milters = inet:a:1, inet:b:2 } -o x=1";
+    BOOST_TEST(serviceLineWith(s, "smtpd_milters", "inet:c:3") ==
+               "submission inet n - n - - smtpd -o smtpd_milters=inet:c:3 -o x=1");
+}
+
+BOOST_AUTO_TEST_CASE(well_wired) {
+    const auto got = judgePostfix(*milter(), conf(""));
+    expectAllOk("well wired", got);
+    expectFindings("well wired", got,
+                   {{Level::Ok, kSub + ": smtpd_milters names the milter (inet:127.0.0.1:8891)"},
+                    {Level::Ok, kSub + ": smtpd_tls_auth_only = yes; AUTH only after STARTTLS"},
+                    {Level::Ok, kSubs + ": implicit TLS (smtpd_tls_wrappermode = yes)"},
+                    {Level::Ok, "postfix: milter_default_action = tempfail"},
+                    {Level::Ok, "postfix: milter_command_timeout = 10s (at most 60s)"},
+                    {Level::Ok, "postfix: milter_protocol = 6: Postfix honours smfi_setsymlist"}},
+                   {"service smtp/inet"});
+}
+
+BOOST_AUTO_TEST_CASE(wiring_and_failure_settings) {
+    const struct {
+        const char* name;
+        std::string mainChanges, master, overrides;
+        std::vector<Want> want;
+    } cases[] = {
+        {"wrong socket in main.cf",
+         "smtpd_milters = inet:127.0.0.1:9999\n", kMaster, kOverrides,
+         {{Level::Error,
+           kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:9999: does not name the milter's "
+                  "socket inet:8891@127.0.0.1 (Postfix spelling inet:127.0.0.1:8891)",
+           {{"main.cf", "smtpd_milters = inet:127.0.0.1:8891"}}}}},
+        {"other milters stay",
+         "smtpd_milters = inet:127.0.0.1:9999, unix:/dkim.sock\n", kMaster, kOverrides,
+         {{Level::Error, kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:9999, unix:/dkim.sock",
+           {{"main.cf",
+             "smtpd_milters = inet:127.0.0.1:9999, unix:/dkim.sock, inet:127.0.0.1:8891"}}}}},
+        {"empty list, -o in master.cf",
+         "",
+         "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_milters=\n",
+         "submission/inet/smtpd_sasl_auth_enable = yes\nsubmission/inet/smtpd_milters =\n",
+         {{Level::Error, kSub + ": smtpd_milters (-o in master.cf) is empty",
+           {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
+                          "-o smtpd_milters=inet:127.0.0.1:8891"}}}}},
+        {"AUTH over cleartext",
+         "",
+         "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes\n",
+         "submission/inet/smtpd_sasl_auth_enable = yes\n",
+         {{Level::Warning, kSub + ": the milter requires TLS for AUTH here, but "
+                                  "smtpd_tls_auth_only is not yes",
+           {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
+                          "-o smtpd_tls_auth_only=yes"}}}}},
+        {"AUTH not offered",
+         "",
+         "submission inet n - n - - smtpd\n", "",
+         {{Level::Ok, kSub + ": AUTH is not offered (smtpd_sasl_auth_enable = no)"}}},
+        {"encrypt keeps AUTH off cleartext",
+         "smtpd_tls_security_level = encrypt\n",
+         "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes\n",
+         "submission/inet/smtpd_sasl_auth_enable = yes\n",
+         {{Level::Ok, kSub + ": smtpd_tls_security_level = encrypt; no cleartext session "
+                             "reaches AUTH"}}},
+        {"accept while down",
+         "milter_default_action = accept\n", kMaster, kOverrides,
+         {{Level::Warning, "postfix: milter_default_action = accept: while the milter is down, "
+                           "mail passes with no trace field",
+           {{"main.cf", "milter_default_action = tempfail"}}}}},
+        {"reject while down",
+         "milter_default_action = reject\n", kMaster, kOverrides,
+         {{Level::Warning, "postfix: milter_default_action = reject: while the milter is down, "
+                           "submitted mail is refused or held",
+           {{"main.cf", "milter_default_action = tempfail"}}}}},
+        {"per-milter setting wins",
+         "smtpd_milters = { inet:127.0.0.1:8891, default_action=accept }\n", kMaster, kOverrides,
+         {{Level::Warning, kSub + ": default_action in smtpd_milters = accept",
+           {{"main.cf",
+             "smtpd_milters = { inet:127.0.0.1:8891, default_action=tempfail }"}}}}},
+        {"-o default action",
+         "",
+         "submission inet n - n - - smtpd -o milter_default_action=accept\n",
+         "submission/inet/milter_default_action = accept\n",
+         {{Level::Warning, kSub + ": -o milter_default_action = accept",
+           {{"master.cf", "submission inet n - n - - smtpd "
+                          "-o milter_default_action=tempfail"}}}}},
+        {"long and unreadable timeouts",
+         "milter_command_timeout = 5m\nmilter_connect_timeout = soon\n", kMaster, kOverrides,
+         {{Level::Warning, "postfix: milter_command_timeout = 5m is above 60s",
+           {{"main.cf", "milter_command_timeout = 10s"}}},
+          {Level::Warning, "postfix: milter_connect_timeout = soon is not a time value",
+           {{"main.cf", "milter_connect_timeout = 10s"}}}}},
+        {"no submission service",
+         "", "smtp inet n - y - - smtpd\n", "",
+         {{Level::Warning, "postfix: no smtpd service in master.cf is a submission listener",
+           {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
+                          "-o smtpd_tls_auth_only=yes"}}}}},
+    };
+    const auto cfg = milter();
+    for (const auto& c : cases)
+        expectFindings(c.name, judgePostfix(*cfg, conf(c.mainChanges, c.master, c.overrides)),
+                       c.want);
+}
+
+BOOST_AUTO_TEST_CASE(unix_socket_and_chroot) {
+    const auto cfg = config("socket = local:/run/rfc8314/milter.sock\n");
+    const std::string chrooted =
+        "submission inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes\n";
+    const std::string over = "submission/inet/smtpd_sasl_auth_enable = yes\n"
+                             "submission/inet/smtpd_tls_auth_only = yes\n";
+    expectFindings("unchrooted", judgePostfix(*cfg, conf("smtpd_milters = unix:/run/rfc8314/milter.sock\n")),
+                   {{Level::Ok, kSub + ": smtpd_milters names the milter (unix:/run/rfc8314/milter.sock)"}});
+    expectFindings(
+        "chrooted, socket outside the spool",
+        judgePostfix(*cfg, conf("smtpd_milters = unix:/run/rfc8314/milter.sock\n", chrooted, over)),
+        {{Level::Error,
+          kSub + ": runs chrooted (master.cf chroot column) in /var/spool/postfix and cannot "
+                 "reach the milter's socket /run/rfc8314/milter.sock (smtpd_milters names it, "
+                 "but inside the chroot it is /var/spool/postfix/run/rfc8314/milter.sock)",
+          {{"milter.conf", "socket = local:/var/spool/postfix/rfc8314-milter/rfc8314-milter.sock"},
+           {"main.cf", "smtpd_milters = unix:/rfc8314-milter/rfc8314-milter.sock"}}}});
+    const auto spool = config("socket = local:/var/spool/postfix/rfc8314/m.sock\n");
+    expectFindings("chrooted, socket below the spool",
+                   judgePostfix(*spool, conf("smtpd_milters = unix:/rfc8314/m.sock\n", chrooted, over)),
+                   {{Level::Ok, kSub + ": smtpd_milters names the milter (unix:/rfc8314/m.sock)"}});
+    expectFindings("chrooted, spelled as outside",
+                   judgePostfix(*spool, conf("smtpd_milters = inet:127.0.0.1:1\n", chrooted, over)),
+                   {{Level::Error, kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:1",
+                     {{"main.cf", "smtpd_milters = unix:/rfc8314/m.sock"}}}});
+}
+
+BOOST_AUTO_TEST_CASE(listener_sections_decide_what_is_submission) {
+    // A test port named by a [listener] section; the relay port is left alone.
+    const auto cfg = milter("[listener sub]\nport = 10587\nrole = submission\n");
+    const auto pf = conf("smtpd_milters = inet:127.0.0.1:9\n",
+                         "25 inet n - n - - smtpd\n10587 inet n - n - - smtpd\n", "");
+    expectFindings("by port", judgePostfix(*cfg, pf),
+                   {{Level::Error, "postfix: service 10587/inet (listener sub): smtpd_milters"}},
+                   {"service 25/inet"});
+}
+
+BOOST_AUTO_TEST_CASE(macro_lists_below_protocol_6) {
+    const auto got = judgePostfix(*milter(), conf("milter_protocol = 4\n"));
+    expectFindings(
+        "protocol 4", got,
+        {{Level::Warning, "postfix: milter_protocol = 4: Postfix ignores smfi_setsymlist below 6",
+          {{"main.cf", "milter_protocol = 6"}}},
+         {Level::Warning,
+          "postfix: milter_connect_macros lacks {daemon_port} {client_addr} {client_name} "
+          "{client_port} {tls_version} {cipher} {cipher_bits}",
+          {{"main.cf", "milter_connect_macros = j {daemon_name} {daemon_addr} v _ {daemon_port} "
+                       "{client_addr} {client_name} {client_port} {tls_version} {cipher} "
+                       "{cipher_bits}"}}},
+         {Level::Ok, "postfix: milter_helo_macros has every macro the milter needs at helo"},
+         {Level::Warning, "postfix: milter_mail_macros lacks {tls_version} {cipher} {cipher_bits}"},
+         {Level::Ok, "postfix: milter_end_of_data_macros has every macro"}});
+    // The configured group macro is needed wherever TLS facts are read.
+    expectFindings("group macro", judgePostfix(*milter("group_macro = {tls_group}\n"),
+                                               conf("milter_protocol = 4\n")),
+                   {{Level::Warning, "postfix: milter_helo_macros lacks {tls_group}"}});
+}
+
+BOOST_AUTO_TEST_CASE(bad_milter_socket) {
+    const auto cfg = milter();
+    rfc8314::Config bad = *cfg;
+    bad.socket = "nonsense";
+    expectFindings("socket", judgePostfix(bad, conf("")),
+                   {{Level::Error, "milter: socket nonsense is not understood",
+                     {{"milter.conf", "socket = inet:8891@127.0.0.1"}}}});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
