@@ -1,7 +1,10 @@
 // probe.cpp — the milter's socket probed as the MTA's user (see probe.hpp).
+// Permissions are the kernel's answer to access(2) in a child running as
+// that user, so ACLs and group memberships count exactly as for the MTA.
 #include "probe.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <poll.h>
@@ -9,12 +12,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "milter_view.hpp"
 #include "mta_text.hpp"
@@ -23,16 +27,95 @@
 namespace rfc8314::doctor {
 namespace {
 
-// Can uid/gids do `want` (R_OK/W_OK/X_OK bits as 4/2/1) on st?
-bool permits(const struct stat& st, uid_t uid, const std::vector<gid_t>& gids, unsigned want) {
-    if (uid == 0)
-        return true;
-    unsigned mode = static_cast<unsigned>(st.st_mode);
-    if (st.st_uid == uid)
-        return ((mode >> 6) & want) == want;
-    if (std::find(gids.begin(), gids.end(), st.st_gid) != gids.end())
-        return ((mode >> 3) & want) == want;
-    return (mode & want) == want;
+// The MTA's user, as the kernel will see it when the MTA connects.
+struct Account {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+};
+
+std::optional<Account> account(const std::string& user) {
+    struct passwd* pw = getpwnam(user.c_str());
+    if (!pw)
+        return std::nullopt;
+    Account a;
+    a.uid = pw->pw_uid;
+    a.gid = pw->pw_gid;
+    const std::string name = pw->pw_name; // getpw* storage is reused below
+    int n = 64;
+    a.groups.resize(static_cast<std::size_t>(n));
+    if (getgrouplist(name.c_str(), a.gid, a.groups.data(), &n) < 0) {
+        a.groups.resize(static_cast<std::size_t>(n));
+        getgrouplist(name.c_str(), a.gid, a.groups.data(), &n);
+    }
+    a.groups.resize(static_cast<std::size_t>(n));
+    return a;
+}
+
+struct AccessCheck {
+    std::string path;
+    int mode; // X_OK, W_OK
+};
+
+// The first of `checks` that `a` fails (its index and errno), or index -1
+// when every one passes.  The checks run in a child that has taken the
+// user's groups, gid and uid, so the kernel answers — permission bits,
+// ACLs and all — instead of a re-derivation from the mode bits.  Only root
+// can become another user; nullopt when the doctor cannot.
+struct AccessOutcome {
+    int failed = -1;
+    int err = 0;
+};
+
+std::optional<AccessOutcome> accessAs(const Account& a, const std::vector<AccessCheck>& checks) {
+    const bool become = geteuid() != a.uid;
+    if (become && geteuid() != 0)
+        return std::nullopt;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return AccessOutcome{-2, errno};
+    // Everything the child touches is ready before fork(): it only makes
+    // async-signal-safe calls.
+    std::vector<const char*> paths;
+    for (const auto& c : checks)
+        paths.push_back(c.path.c_str());
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        int result[2] = {-1, 0};
+        if (become && (setgroups(a.groups.size(), a.groups.data()) != 0 || setgid(a.gid) != 0 ||
+                       setuid(a.uid) != 0)) {
+            result[0] = -2;
+            result[1] = errno;
+        } else {
+            for (std::size_t i = 0; i < checks.size(); ++i) {
+                if (access(paths[i], checks[i].mode) != 0) {
+                    result[0] = static_cast<int>(i);
+                    result[1] = errno;
+                    break;
+                }
+            }
+        }
+        const ssize_t n = write(fds[1], result, sizeof result);
+        _exit(n == static_cast<ssize_t>(sizeof result) ? 0 : 1);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        const int e = errno;
+        close(fds[0]);
+        return AccessOutcome{-2, e};
+    }
+    int result[2] = {-2, EIO};
+    ssize_t n;
+    while ((n = read(fds[0], result, sizeof result)) < 0 && errno == EINTR) {
+    }
+    close(fds[0]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    if (n != static_cast<ssize_t>(sizeof result))
+        return AccessOutcome{-2, EIO};
+    return AccessOutcome{result[0], result[1]};
 }
 
 std::string groupName(gid_t g) {
@@ -128,54 +211,53 @@ std::vector<Finding> probeSocket(const Config& cfg, const std::string& who,
         return out;
     }
 
-    // Permissions as the MTA's user sees them: search on every directory on
-    // the way, write on the socket itself.
-    struct passwd* pw = getpwnam(user.c_str());
-    if (!pw) {
+    // Search on every directory on the way and write on the socket itself,
+    // checked as the MTA's user.
+    const auto acct = account(user);
+    if (!acct) {
         out.push_back(warning(who + ": user " + user + " does not exist; socket permissions "
                                     "not checked",
                               {{"shell", "id " + user}}));
     } else {
-        const uid_t uid = pw->pw_uid;
-        const gid_t gid = pw->pw_gid;
-        const std::string name = pw->pw_name; // getpw* storage is reused below
-        int n = 64;
-        std::vector<gid_t> gids(static_cast<size_t>(n));
-        if (getgrouplist(name.c_str(), gid, gids.data(), &n) < 0) {
-            gids.resize(static_cast<size_t>(n));
-            getgrouplist(name.c_str(), gid, gids.data(), &n);
-        }
-        gids.resize(static_cast<size_t>(n));
-        bool good = true;
+        std::vector<AccessCheck> checks;
         std::string dir;
         for (const auto& part : splitList(path.substr(0, path.rfind('/')), "/")) {
             dir += "/" + part;
+            checks.push_back({dir, X_OK});
+        }
+        checks.push_back({path, W_OK});
+        const auto got = accessAs(*acct, checks);
+        if (!got) {
+            out.push_back(warning(who + ": socket permissions of user " + user +
+                                  " not checked: only root can act as another user (the "
+                                  "doctor runs as uid " + std::to_string(geteuid()) + ")"));
+        } else if (got->failed == -1) {
+            out.push_back(ok(who + ": user " + user + " may connect to " + path));
+        } else if (got->failed < 0) {
+            out.push_back(warning(who + ": socket permissions of user " + user +
+                                  " not checked: " + std::strerror(got->err)));
+        } else if (static_cast<std::size_t>(got->failed) + 1 < checks.size()) {
+            const std::string& d = checks[static_cast<std::size_t>(got->failed)].path;
             struct stat ds {};
-            if (stat(dir.c_str(), &ds) != 0 || permits(ds, uid, gids, 1))
-                continue;
-            good = false;
+            stat(d.c_str(), &ds);
             const std::string g = groupName(ds.st_gid);
             out.push_back(error(
-                who + ": user " + user + " cannot search " + dir + " (mode " +
-                    octal(ds.st_mode) + ", group " + g + ")",
+                who + ": user " + user + " cannot search " + d + " (mode " + octal(ds.st_mode) +
+                    ", group " + g + "): " + std::strerror(got->err),
                 {((ds.st_mode & S_IXGRP) != 0)
                      ? Fix{"shell", "usermod -a -G " + g + " " + user}
-                     : Fix{"shell", "chmod g+x " + dir + " && usermod -a -G " + g + " " + user}}));
-            break;
-        }
-        if (good && !permits(st, uid, gids, 2)) {
-            good = false;
+                     : Fix{"shell", "chmod g+x " + d + " && usermod -a -G " + g + " " + user}}));
+        } else {
             const std::string g = groupName(st.st_gid);
             std::vector<Fix> fixes;
             if ((st.st_mode & S_IWGRP) == 0)
                 fixes.push_back({milterConfName(cfg), "umask = 007"});
             fixes.push_back({"shell", "usermod -a -G " + g + " " + user});
             out.push_back(error(who + ": user " + user + " cannot write to the socket " + path +
-                                    " (mode " + octal(st.st_mode) + ", group " + g + ")",
+                                    " (mode " + octal(st.st_mode) + ", group " + g + "): " +
+                                    std::strerror(got->err),
                                 fixes));
         }
-        if (good)
-            out.push_back(ok(who + ": user " + user + " may connect to " + path));
     }
 
     // Something must also be listening behind the file.

@@ -14,8 +14,10 @@
 namespace rfc8314::doctor {
 
 // Whether `user` can reach the milter's socket: unix sockets by existence,
-// type, directory search and write permission, then a connect(); inet by a
-// TCP connect.  `who` names the MTA in the text.
+// type, then search permission on every directory and write permission on
+// the socket as `user` (a child process takes its groups, gid and uid; only
+// root can do that, otherwise a warning says it was not checked), then a
+// connect(); inet by a TCP connect.  `who` names the MTA in the text.
 std::vector<Finding> probeSocket(const Config& cfg, const std::string& who, const std::string& user);
 
 } // namespace rfc8314::doctor

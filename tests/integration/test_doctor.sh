@@ -5,10 +5,12 @@
 # What it proves: a well-wired MTA gives exit 0 and only "ok:" lines; each
 # misconfiguration (wrong milter socket, milter_default_action = accept,
 # AUTH over cleartext, old milter protocol without the macros, long
-# timeouts, a chrooted smtpd with a socket outside the spool, a socket the
-# MTA user may not write, Sendmail without AuthOptions=p, without F=T, with
-# M=a, with the filter missing from InputMailFilters) gives exit 1, the
-# expected finding and the exact fix line.  The doctor only reads the
+# timeouts, a chrooted smtpd with a socket outside the spool, a socket or a
+# directory the MTA user may not write or search, Sendmail without
+# AuthOptions=p, without F=T, with M=a, with the filter missing from
+# InputMailFilters) gives exit 1, the expected finding and the exact fix
+# line; ACL entries that do let the MTA user in count (the check is the
+# kernel's, made as that user).  The doctor only reads the
 # configuration, so the bad cases need no running MTA; the good ones are
 # started, to show the configurations the doctor passes really work.
 . "$(dirname "$0")/common.sh"
@@ -117,10 +119,29 @@ has pf_unix_perm "ok: postfix: service $PORT_SUB/inet (listener submission): smt
 has pf_unix_perm "error: postfix: user postfix cannot write to the socket $SOCK (mode 0770, group root)"
 fix pf_unix_perm shell "usermod -a -G root postfix"
 has pf_unix_perm "ok: postfix: the milter accepts connections on $SOCK"
+# The permission check is the kernel's, as user postfix: an ACL entry that
+# lets postfix write counts (the mode bits alone say it may not).
+setfacl -m u:postfix:rw "$SOCK"
+doctor pf_unix_acl --postfix-config "$PF_CONF"
+all_ok pf_unix_acl
+has pf_unix_acl "ok: postfix: user postfix may connect to $SOCK"
+setfacl -b "$SOCK"
 chgrp postfix "$SOCK"
 doctor pf_unix_good --postfix-config "$PF_CONF"
 all_ok pf_unix_good
 has pf_unix_good "ok: postfix: user postfix may connect to $SOCK"
+# A directory on the way that postfix may not search, then an ACL that
+# lets it.
+chmod 0750 "$WORK"
+doctor pf_unix_dir --postfix-config "$PF_CONF"
+expect_eq "pf_unix_dir: exit status" "$DOCTOR_RC" 1
+has pf_unix_dir "error: postfix: user postfix cannot search $WORK (mode 0750, group root): Permission denied"
+fix pf_unix_dir shell "usermod -a -G root postfix"
+setfacl -m u:postfix:x "$WORK"
+doctor pf_unix_dir_acl --postfix-config "$PF_CONF"
+all_ok pf_unix_dir_acl
+setfacl -b "$WORK"
+chmod 0755 "$WORK"
 postconf -c "$PF_CONF" -F "$PORT_SUB/inet/chroot=y"
 doctor pf_chroot --postfix-config "$PF_CONF"
 expect_eq "pf_chroot: exit status" "$DOCTOR_RC" 1
