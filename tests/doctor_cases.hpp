@@ -61,12 +61,13 @@ inline void expectFindings(const std::string& name, const std::vector<Finding>& 
                 break;
             }
         BOOST_TEST(hit != nullptr, name << ": want " << levelName(w.level) << " '" << w.text
-                                        << "', got:\n" << show(got));
+                                        << "', got:\n"
+                                        << show(got));
         if (!hit)
             continue;
         BOOST_TEST((hit->level == w.level), name << ": '" << w.text << "': got "
-                                               << levelName(hit->level) << ", want "
-                                               << levelName(w.level));
+                                                 << levelName(hit->level) << ", want "
+                                                 << levelName(w.level));
         if (w.fixes.empty())
             continue;
         bool same = hit->fixes.size() == w.fixes.size();
@@ -75,8 +76,8 @@ inline void expectFindings(const std::string& name, const std::vector<Finding>& 
         std::string wantText;
         for (const auto& x : w.fixes)
             wantText += "\n  fix (" + x.where + "): " + x.line;
-        BOOST_TEST(same, name << ": '" << w.text << "': want the fixes" << wantText
-                              << "\ngot:\n" << show({*hit}));
+        BOOST_TEST(same, name << ": '" << w.text << "': want the fixes" << wantText << "\ngot:\n"
+                              << show({*hit}));
     }
     for (const auto& a : absent)
         for (const auto& f : got)

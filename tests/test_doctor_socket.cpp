@@ -48,8 +48,8 @@ BOOST_AUTO_TEST_CASE(milter_spellings) {
     };
     for (const auto& c : cases) {
         const auto got = show(parseMilterSocket(c.spec));
-        BOOST_TEST(got == c.want, "parseMilterSocket(\"" << c.spec << "\"): got " << got
-                                                          << ", want " << c.want);
+        BOOST_TEST(got == c.want,
+                   "parseMilterSocket(\"" << c.spec << "\"): got " << got << ", want " << c.want);
     }
 }
 
@@ -71,8 +71,8 @@ BOOST_AUTO_TEST_CASE(postfix_spellings) {
     };
     for (const auto& c : cases) {
         const auto got = show(parsePostfixSocket(c.spec));
-        BOOST_TEST(got == c.want, "parsePostfixSocket(\"" << c.spec << "\"): got " << got
-                                                           << ", want " << c.want);
+        BOOST_TEST(got == c.want,
+                   "parsePostfixSocket(\"" << c.spec << "\"): got " << got << ", want " << c.want);
     }
 }
 
@@ -126,15 +126,15 @@ BOOST_AUTO_TEST_CASE(durations) {
         const char* text;
         long want; // -1: not a time value
     } cases[] = {
-        {"10s", 10}, {"10", 10},    {"5m", 300},  {"1h", 3600}, {"2d", 172800},
-        {"1w", 604800}, {" 30s ", 30}, {"5M", 300}, {"", -1},     {"s", -1},
-        {"1x", -1},  {"-5s", -1},   {"1.5m", -1}, {"1 0s", -1},
+        {"10s", 10},    {"10", 10},    {"5m", 300},  {"1h", 3600}, {"2d", 172800},
+        {"1w", 604800}, {" 30s ", 30}, {"5M", 300},  {"", -1},     {"s", -1},
+        {"1x", -1},     {"-5s", -1},   {"1.5m", -1}, {"1 0s", -1},
     };
     for (const auto& c : cases) {
         const auto got = parseDuration(c.text);
-        BOOST_TEST(got.value_or(-1) == c.want,
-                   "parseDuration(\"" << c.text << "\"): got " << got.value_or(-1) << ", want "
-                                      << c.want);
+        BOOST_TEST(got.value_or(-1) == c.want, "parseDuration(\"" << c.text << "\"): got "
+                                                                  << got.value_or(-1) << ", want "
+                                                                  << c.want);
     }
 }
 
@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(ports_and_releases) {
         unsigned major, minor;
         bool want;
     } cases[] = {
-        {"3.7.11", 3, 6, true}, {"3.6.0", 3, 6, true},   {"3.5.20", 3, 6, false},
+        {"3.7.11", 3, 6, true}, {"3.6.0", 3, 6, true},     {"3.5.20", 3, 6, false},
         {"4.0", 3, 6, true},    {"8.17.1.9", 8, 14, true}, {"8.13.8", 8, 14, false},
         {"", 8, 14, false},     {"x.y", 3, 0, false},
     };

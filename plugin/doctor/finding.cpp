@@ -29,16 +29,24 @@ int printFindings(const std::vector<Finding>& findings, std::ostream& out) {
     int warnings = 0, errors = 0, oks = 0;
     for (const auto& f : findings) {
         switch (f.level) {
-        case Level::Ok: out << "ok: "; ++oks; break;
-        case Level::Warning: out << "warning: "; ++warnings; break;
-        case Level::Error: out << "error: "; ++errors; break;
+        case Level::Ok:
+            out << "ok: ";
+            ++oks;
+            break;
+        case Level::Warning:
+            out << "warning: ";
+            ++warnings;
+            break;
+        case Level::Error:
+            out << "error: ";
+            ++errors;
+            break;
         }
         out << f.text << "\n";
         for (const auto& x : f.fixes)
             out << "  fix (" << x.where << "): " << x.line << "\n";
     }
-    out << "summary: " << oks << " ok, " << warnings << " warning(s), " << errors
-        << " error(s)\n";
+    out << "summary: " << oks << " ok, " << warnings << " warning(s), " << errors << " error(s)\n";
     return warnings + errors == 0 ? 0 : 1;
 }
 

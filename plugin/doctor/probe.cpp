@@ -140,15 +140,17 @@ std::string tcpConnect(const std::string& host, unsigned port) {
         return gai_strerror(rc);
     std::string err = "no address";
     for (auto* ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             err = std::strerror(errno);
             continue;
         }
         int c = connect(fd, ai->ai_addr, ai->ai_addrlen);
         if (c != 0 && errno == EINPROGRESS) {
-            struct pollfd p {fd, POLLOUT, 0};
+            struct pollfd p {
+                fd, POLLOUT, 0
+            };
             if (poll(&p, 1, 3000) == 1) {
                 int soerr = 0;
                 socklen_t len = sizeof soerr;
@@ -187,12 +189,12 @@ std::vector<Finding> probeSocket(const Config& cfg, const std::string& who,
             host = host == "::" ? "::1" : "127.0.0.1";
         auto err = tcpConnect(host, a->port);
         if (err.empty())
-            out.push_back(ok(who + ": the milter's socket " + cfg.socket +
-                             " accepts TCP connections"));
+            out.push_back(
+                ok(who + ": the milter's socket " + cfg.socket + " accepts TCP connections"));
         else
             out.push_back(error(who + ": cannot connect to the milter's socket " + cfg.socket +
-                                    " (" + host + " port " + std::to_string(a->port) + "): " +
-                                    err + "; is rfc8314-milter running?",
+                                    " (" + host + " port " + std::to_string(a->port) + "): " + err +
+                                    "; is rfc8314-milter running?",
                                 {{"shell", start}}));
         return out;
     }
@@ -215,8 +217,9 @@ std::vector<Finding> probeSocket(const Config& cfg, const std::string& who,
     // checked as the MTA's user.
     const auto acct = account(user);
     if (!acct) {
-        out.push_back(warning(who + ": user " + user + " does not exist; socket permissions "
-                                    "not checked",
+        out.push_back(warning(who + ": user " + user +
+                                  " does not exist; socket permissions "
+                                  "not checked",
                               {{"shell", "id " + user}}));
     } else {
         std::vector<AccessCheck> checks;
@@ -230,7 +233,8 @@ std::vector<Finding> probeSocket(const Config& cfg, const std::string& who,
         if (!got) {
             out.push_back(warning(who + ": socket permissions of user " + user +
                                   " not checked: only root can act as another user (the "
-                                  "doctor runs as uid " + std::to_string(geteuid()) + ")"));
+                                  "doctor runs as uid " +
+                                  std::to_string(geteuid()) + ")"));
         } else if (got->failed == -1) {
             out.push_back(ok(who + ": user " + user + " may connect to " + path));
         } else if (got->failed < 0) {
@@ -254,8 +258,8 @@ std::vector<Finding> probeSocket(const Config& cfg, const std::string& who,
                 fixes.push_back({milterConfName(cfg), "umask = 007"});
             fixes.push_back({"shell", "usermod -a -G " + g + " " + user});
             out.push_back(error(who + ": user " + user + " cannot write to the socket " + path +
-                                    " (mode " + octal(st.st_mode) + ", group " + g + "): " +
-                                    std::strerror(got->err),
+                                    " (mode " + octal(st.st_mode) + ", group " + g +
+                                    "): " + std::strerror(got->err),
                                 fixes));
         }
     }

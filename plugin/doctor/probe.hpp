@@ -18,6 +18,7 @@ namespace rfc8314::doctor {
 // the socket as `user` (a child process takes its groups, gid and uid; only
 // root can do that, otherwise a warning says it was not checked), then a
 // connect(); inet by a TCP connect.  `who` names the MTA in the text.
-std::vector<Finding> probeSocket(const Config& cfg, const std::string& who, const std::string& user);
+std::vector<Finding> probeSocket(const Config& cfg, const std::string& who,
+                                 const std::string& user);
 
 } // namespace rfc8314::doctor
