@@ -4,6 +4,7 @@
 // cases describe; test_doctor.sh runs the same checks against real postconf.
 #include <boost/test/unit_test.hpp>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,9 @@
 
 using namespace rfc8314::doctor;
 using doctor_cases::config;
-using doctor_cases::milter;
 using doctor_cases::expectAllOk;
 using doctor_cases::expectFindings;
+using doctor_cases::milter;
 using doctor_cases::Want;
 
 namespace {
@@ -38,7 +39,28 @@ smtpd_tls_auth_only = no
 smtpd_sasl_auth_enable = no
 smtpd_tls_wrappermode = no
 smtpd_tls_security_level = may
+smtpd_use_tls = no
+smtpd_enforce_tls = no
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_mandatory_protocols = >=TLSv1.2
+smtpd_tls_cert_file = /etc/postfix/tls/cert.pem
+smtpd_tls_eccert_file =
+smtpd_tls_dcert_file =
+smtpd_tls_chain_files =
 )";
+
+// When the certificate files were read (2023-11-14 22:13:20 UTC), and
+// facts of a certificate valid from a year before to a year after.
+constexpr std::time_t kNow = 1700000000;
+CertFacts validCert() {
+    CertFacts c;
+    c.count = 1;
+    c.notBefore = kNow - 365 * 86400;
+    c.notAfter = kNow + 365 * 86400;
+    c.subject = "CN=mx.example.org";
+    c.checkedAt = kNow;
+    return c;
+}
 
 const char* kMaster =
     "smtp inet n - y - - smtpd\n"
@@ -61,6 +83,7 @@ PostfixConf conf(const std::string& mainChanges, const std::string& master = kMa
         pf.main[k] = v;
     pf.services = parsePostconfMaster(master);
     applyPostconfOverrides(pf.services, overrides);
+    pf.certs["/etc/postfix/tls/cert.pem"] = validCert();
     return pf;
 }
 
@@ -132,8 +155,14 @@ BOOST_AUTO_TEST_CASE(well_wired) {
                     {Level::Ok, kSubs + ": implicit TLS (smtpd_tls_wrappermode = yes)"},
                     {Level::Ok, "postfix: milter_default_action = tempfail"},
                     {Level::Ok, "postfix: milter_command_timeout = 10s (at most 60s)"},
-                    {Level::Ok, "postfix: milter_protocol = 6: Postfix honours smfi_setsymlist"}},
-                   {"service smtp/inet"});
+                    {Level::Ok, "postfix: milter_protocol = 6: Postfix honours smfi_setsymlist"},
+                    {Level::Ok, "postfix: smtpd_tls_cert_file /etc/postfix/tls/cert.pem: valid "
+                                "until 2024-11-13 22:13:20 UTC (CN=mx.example.org)"},
+                    {Level::Ok, "postfix: smtpd_tls_protocols = >=TLSv1.2: STARTTLS with TLS 1.2 "
+                                "or later only"},
+                    {Level::Ok, "postfix: smtpd_tls_mandatory_protocols = >=TLSv1.2: implicit TLS "
+                                "with TLS 1.2 or later only"}},
+                   {"service smtp/inet", "no smtpd service is a submissions listener"});
 }
 
 BOOST_AUTO_TEST_CASE(wiring_and_failure_settings) {
@@ -143,34 +172,42 @@ BOOST_AUTO_TEST_CASE(wiring_and_failure_settings) {
         std::vector<Want> want;
     } cases[] = {
         {"wrong socket in main.cf",
-         "smtpd_milters = inet:127.0.0.1:9999\n", kMaster, kOverrides,
+         "smtpd_milters = inet:127.0.0.1:9999\n",
+         kMaster,
+         kOverrides,
          {{Level::Error,
            kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:9999: does not name the milter's "
                   "socket inet:8891@127.0.0.1 (Postfix spelling inet:127.0.0.1:8891)",
            {{"main.cf", "smtpd_milters = inet:127.0.0.1:8891"}}}}},
         {"other milters stay",
-         "smtpd_milters = inet:127.0.0.1:9999, unix:/dkim.sock\n", kMaster, kOverrides,
-         {{Level::Error, kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:9999, unix:/dkim.sock",
+         "smtpd_milters = inet:127.0.0.1:9999, unix:/dkim.sock\n",
+         kMaster,
+         kOverrides,
+         {{Level::Error,
+           kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:9999, unix:/dkim.sock",
            {{"main.cf",
              "smtpd_milters = inet:127.0.0.1:9999, unix:/dkim.sock, inet:127.0.0.1:8891"}}}}},
         {"empty list, -o in master.cf",
          "",
          "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_milters=\n",
          "submission/inet/smtpd_sasl_auth_enable = yes\nsubmission/inet/smtpd_milters =\n",
-         {{Level::Error, kSub + ": smtpd_milters (-o in master.cf) is empty",
+         {{Level::Error,
+           kSub + ": smtpd_milters (-o in master.cf) is empty",
            {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
                           "-o smtpd_milters=inet:127.0.0.1:8891"}}}}},
         {"AUTH over cleartext",
          "",
          "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes\n",
          "submission/inet/smtpd_sasl_auth_enable = yes\n",
-         {{Level::Warning, kSub + ": the milter requires TLS for AUTH here, but "
-                                  "smtpd_tls_auth_only is not yes",
+         {{Level::Warning,
+           kSub + ": the milter requires TLS for AUTH here, but "
+                  "smtpd_tls_auth_only is not yes",
            {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
                           "-o smtpd_tls_auth_only=yes"}}}}},
         {"AUTH not offered",
          "",
-         "submission inet n - n - - smtpd\n", "",
+         "submission inet n - n - - smtpd\n",
+         "",
          {{Level::Ok, kSub + ": AUTH is not offered (smtpd_sasl_auth_enable = no)"}}},
         {"encrypt keeps AUTH off cleartext",
          "smtpd_tls_security_level = encrypt\n",
@@ -178,37 +215,64 @@ BOOST_AUTO_TEST_CASE(wiring_and_failure_settings) {
          "submission/inet/smtpd_sasl_auth_enable = yes\n",
          {{Level::Ok, kSub + ": smtpd_tls_security_level = encrypt; no cleartext session "
                              "reaches AUTH"}}},
+        {"shutdown while down is fail-closed (Postfix 3.11's default)",
+         "milter_default_action = shutdown\n",
+         kMaster,
+         kOverrides,
+         {{Level::Ok, "postfix: milter_default_action = shutdown: fail-closed, no mail passes "
+                      "while the milter is unreachable"}}},
+        {"per-milter shutdown",
+         "smtpd_milters = { inet:127.0.0.1:8891, default_action=shutdown }\n",
+         kMaster,
+         kOverrides,
+         {{Level::Ok, kSub + ": default_action in smtpd_milters = shutdown: fail-closed"}}},
         {"accept while down",
-         "milter_default_action = accept\n", kMaster, kOverrides,
-         {{Level::Warning, "postfix: milter_default_action = accept: while the milter is down, "
-                           "mail passes with no trace field",
+         "milter_default_action = accept\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning,
+           "postfix: milter_default_action = accept: while the milter is down, "
+           "mail passes with no trace field",
            {{"main.cf", "milter_default_action = tempfail"}}}}},
         {"reject while down",
-         "milter_default_action = reject\n", kMaster, kOverrides,
-         {{Level::Warning, "postfix: milter_default_action = reject: while the milter is down, "
-                           "submitted mail is refused or held",
+         "milter_default_action = reject\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning,
+           "postfix: milter_default_action = reject: while the milter is down, "
+           "submitted mail is refused or held",
            {{"main.cf", "milter_default_action = tempfail"}}}}},
         {"per-milter setting wins",
-         "smtpd_milters = { inet:127.0.0.1:8891, default_action=accept }\n", kMaster, kOverrides,
-         {{Level::Warning, kSub + ": default_action in smtpd_milters = accept",
-           {{"main.cf",
-             "smtpd_milters = { inet:127.0.0.1:8891, default_action=tempfail }"}}}}},
+         "smtpd_milters = { inet:127.0.0.1:8891, default_action=accept }\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning,
+           kSub + ": default_action in smtpd_milters = accept",
+           {{"main.cf", "smtpd_milters = { inet:127.0.0.1:8891, default_action=tempfail }"}}}}},
         {"-o default action",
          "",
          "submission inet n - n - - smtpd -o milter_default_action=accept\n",
          "submission/inet/milter_default_action = accept\n",
-         {{Level::Warning, kSub + ": -o milter_default_action = accept",
+         {{Level::Warning,
+           kSub + ": -o milter_default_action = accept",
            {{"master.cf", "submission inet n - n - - smtpd "
                           "-o milter_default_action=tempfail"}}}}},
         {"long and unreadable timeouts",
-         "milter_command_timeout = 5m\nmilter_connect_timeout = soon\n", kMaster, kOverrides,
-         {{Level::Warning, "postfix: milter_command_timeout = 5m is above 60s",
+         "milter_command_timeout = 5m\nmilter_connect_timeout = soon\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning,
+           "postfix: milter_command_timeout = 5m is above 60s",
            {{"main.cf", "milter_command_timeout = 10s"}}},
-          {Level::Warning, "postfix: milter_connect_timeout = soon is not a time value",
+          {Level::Warning,
+           "postfix: milter_connect_timeout = soon is not a time value",
            {{"main.cf", "milter_connect_timeout = 10s"}}}}},
         {"no submission service",
-         "", "smtp inet n - y - - smtpd\n", "",
-         {{Level::Warning, "postfix: no smtpd service in master.cf is a submission listener",
+         "",
+         "smtp inet n - y - - smtpd\n",
+         "",
+         {{Level::Warning,
+           "postfix: no smtpd service in master.cf is a submission listener",
            {{"master.cf", "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
                           "-o smtpd_tls_auth_only=yes"}}}}},
     };
@@ -220,12 +284,13 @@ BOOST_AUTO_TEST_CASE(wiring_and_failure_settings) {
 
 BOOST_AUTO_TEST_CASE(unix_socket_and_chroot) {
     const auto cfg = config("socket = local:/run/rfc8314/milter.sock\n");
-    const std::string chrooted =
-        "submission inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes\n";
+    const std::string chrooted = "submission inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes -o "
+                                 "smtpd_tls_auth_only=yes\n";
     const std::string over = "submission/inet/smtpd_sasl_auth_enable = yes\n"
                              "submission/inet/smtpd_tls_auth_only = yes\n";
-    expectFindings("unchrooted", judgePostfix(*cfg, conf("smtpd_milters = unix:/run/rfc8314/milter.sock\n")),
-                   {{Level::Ok, kSub + ": smtpd_milters names the milter (unix:/run/rfc8314/milter.sock)"}});
+    expectFindings(
+        "unchrooted", judgePostfix(*cfg, conf("smtpd_milters = unix:/run/rfc8314/milter.sock\n")),
+        {{Level::Ok, kSub + ": smtpd_milters names the milter (unix:/run/rfc8314/milter.sock)"}});
     expectFindings(
         "chrooted, socket outside the spool",
         judgePostfix(*cfg, conf("smtpd_milters = unix:/run/rfc8314/milter.sock\n", chrooted, over)),
@@ -236,12 +301,14 @@ BOOST_AUTO_TEST_CASE(unix_socket_and_chroot) {
           {{"milter.conf", "socket = local:/var/spool/postfix/rfc8314-milter/rfc8314-milter.sock"},
            {"main.cf", "smtpd_milters = unix:/rfc8314-milter/rfc8314-milter.sock"}}}});
     const auto spool = config("socket = local:/var/spool/postfix/rfc8314/m.sock\n");
-    expectFindings("chrooted, socket below the spool",
-                   judgePostfix(*spool, conf("smtpd_milters = unix:/rfc8314/m.sock\n", chrooted, over)),
-                   {{Level::Ok, kSub + ": smtpd_milters names the milter (unix:/rfc8314/m.sock)"}});
+    expectFindings(
+        "chrooted, socket below the spool",
+        judgePostfix(*spool, conf("smtpd_milters = unix:/rfc8314/m.sock\n", chrooted, over)),
+        {{Level::Ok, kSub + ": smtpd_milters names the milter (unix:/rfc8314/m.sock)"}});
     expectFindings("chrooted, spelled as outside",
                    judgePostfix(*spool, conf("smtpd_milters = inet:127.0.0.1:1\n", chrooted, over)),
-                   {{Level::Error, kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:1",
+                   {{Level::Error,
+                     kSub + ": smtpd_milters (main.cf) = inet:127.0.0.1:1",
                      {{"main.cf", "smtpd_milters = unix:/rfc8314/m.sock"}}}});
 }
 
@@ -259,11 +326,13 @@ BOOST_AUTO_TEST_CASE(macro_lists_below_protocol_6) {
     const auto got = judgePostfix(*milter(), conf("milter_protocol = 4\n"));
     expectFindings(
         "protocol 4", got,
-        {{Level::Warning, "postfix: milter_protocol = 4: Postfix ignores smfi_setsymlist below 6",
+        {{Level::Warning,
+          "postfix: milter_protocol = 4: Postfix ignores smfi_setsymlist below 6",
           {{"main.cf", "milter_protocol = 6"}}},
          {Level::Warning,
           "postfix: milter_connect_macros lacks {daemon_port} {client_addr} {client_name} "
-          "{client_port} {tls_version} {cipher} {cipher_bits}",
+          "{client_port} {tls_version} {cipher} {cipher_bits}; without {daemon_port} the milter "
+          "cannot tell port 587 from 465 or 25",
           {{"main.cf", "milter_connect_macros = j {daemon_name} {daemon_addr} v _ {daemon_port} "
                        "{client_addr} {client_name} {client_port} {tls_version} {cipher} "
                        "{cipher_bits}"}}},
@@ -271,9 +340,221 @@ BOOST_AUTO_TEST_CASE(macro_lists_below_protocol_6) {
          {Level::Warning, "postfix: milter_mail_macros lacks {tls_version} {cipher} {cipher_bits}"},
          {Level::Ok, "postfix: milter_end_of_data_macros has every macro"}});
     // The configured group macro is needed wherever TLS facts are read.
-    expectFindings("group macro", judgePostfix(*milter("group_macro = {tls_group}\n"),
-                                               conf("milter_protocol = 4\n")),
-                   {{Level::Warning, "postfix: milter_helo_macros lacks {tls_group}"}});
+    expectFindings(
+        "group macro",
+        judgePostfix(*milter("group_macro = {tls_group}\n"), conf("milter_protocol = 4\n")),
+        {{Level::Warning, "postfix: milter_helo_macros lacks {tls_group}"}});
+}
+
+BOOST_AUTO_TEST_CASE(implicit_tls_on_the_submissions_service) {
+    const struct {
+        const char* name;
+        std::string master, overrides;
+        std::vector<Want> want;
+        std::vector<std::string> absent;
+    } cases[] = {
+        // Before: "ok: ... smtpd_tls_auth_only = yes; AUTH only after STARTTLS".
+        {"465 without wrapper mode",
+         "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o "
+         "smtpd_tls_auth_only=yes\n"
+         "submissions inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o "
+         "smtpd_tls_auth_only=yes\n",
+         "submission/inet/smtpd_sasl_auth_enable = yes\nsubmission/inet/smtpd_tls_auth_only = yes\n"
+         "submissions/inet/smtpd_sasl_auth_enable = yes\nsubmissions/inet/smtpd_tls_auth_only = "
+         "yes\n",
+         {{Level::Error,
+           kSubs + ": a submissions listener must start TLS at once (RFC 8314 §3.3: implicit TLS, "
+                   "port 465), but smtpd_tls_wrappermode is not yes",
+           {{"master.cf", "submissions inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes "
+                          "-o smtpd_tls_auth_only=yes -o smtpd_tls_wrappermode=yes"}}},
+          // STARTTLS there: the opportunistic list applies.
+          {Level::Ok, "postfix: smtpd_tls_protocols = >=TLSv1.2: STARTTLS"}},
+         {kSubs + ": smtpd_tls_auth_only = yes", "no smtpd service is a submissions listener"}},
+        {"wrapper mode off by -o",
+         "submissions inet n - n - - smtpd -o smtpd_tls_wrappermode=no\n",
+         "submissions/inet/smtpd_tls_wrappermode = no\n",
+         {{Level::Error,
+           kSubs + ": a submissions listener must start TLS at once",
+           {{"master.cf", "submissions inet n - n - - smtpd -o smtpd_tls_wrappermode=yes"}}}},
+         {}},
+        {"no 465 service: the 587 line as a submissions service",
+         "submission inet n - y - - smtpd -o syslog_name=postfix/submission "
+         "-o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes\n",
+         "submission/inet/syslog_name = postfix/submission\n"
+         "submission/inet/smtpd_sasl_auth_enable = yes\nsubmission/inet/smtpd_tls_auth_only = "
+         "yes\n",
+         {{Level::Warning,
+           "postfix: no smtpd service is a submissions listener (implicit TLS, port 465): RFC 8314 "
+           "§3.3 says a submission server should offer it beside STARTTLS on 587",
+           {{"master.cf", "submissions inet n - y - - smtpd -o syslog_name=postfix/submissions "
+                          "-o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes "
+                          "-o smtpd_tls_wrappermode=yes"}}}},
+         {}},
+        {"no 465 service, address-bound",
+         "127.0.0.1:submission inet n - n - - smtpd\n",
+         "",
+         {{Level::Warning,
+           "postfix: no smtpd service is a submissions listener",
+           {{"master.cf", "127.0.0.1:submissions inet n - n - - smtpd "
+                          "-o smtpd_tls_wrappermode=yes"}}}},
+         {}},
+    };
+    const auto cfg = milter();
+    for (const auto& c : cases)
+        expectFindings(c.name, judgePostfix(*cfg, conf("", c.master, c.overrides)), c.want,
+                       c.absent);
+}
+
+BOOST_AUTO_TEST_CASE(tls_offered_and_its_versions) {
+    const struct {
+        const char* name;
+        std::string mainChanges, master, overrides;
+        std::vector<Want> want;
+    } cases[] = {
+        {"TLS 1.0 and 1.1 for STARTTLS (Postfix 3.6+ syntax)",
+         "smtpd_tls_protocols = >=TLSv1\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning,
+           "postfix: smtpd_tls_protocols = >=TLSv1 enables TLSv1.0 and TLSv1.1 for "
+           "STARTTLS, which RFC 8997 deprecates",
+           {{"main.cf", "smtpd_tls_protocols = >=TLSv1.2"}}},
+          {Level::Ok, "postfix: smtpd_tls_mandatory_protocols = >=TLSv1.2: implicit TLS"}}},
+        {"TLS 1.1 for implicit TLS (exclusion syntax, Postfix 3.5)",
+         "mail_version = 3.5.20\nsmtpd_tls_mandatory_protocols = !SSLv2, !SSLv3, !TLSv1\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning,
+           "postfix: smtpd_tls_mandatory_protocols = !SSLv2, !SSLv3, !TLSv1 enables "
+           "TLSv1.1 for implicit TLS, which RFC 8997 deprecates",
+           {{"main.cf", "smtpd_tls_mandatory_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1"}}}}},
+        {"empty: every version",
+         "smtpd_tls_protocols =\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning, "postfix: smtpd_tls_protocols is empty enables TLSv1.0 and TLSv1.1"}}},
+        {"encrypt level uses the mandatory list",
+         "smtpd_tls_security_level = encrypt\nsmtpd_tls_protocols = >=TLSv1\n"
+         "smtpd_tls_mandatory_protocols = >=TLSv1.1\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning, "postfix: smtpd_tls_mandatory_protocols = >=TLSv1.1 enables TLSv1.1 for "
+                           "mandatory STARTTLS"},
+          {Level::Warning, "postfix: smtpd_tls_mandatory_protocols = >=TLSv1.1 enables TLSv1.1 for "
+                           "implicit TLS"}}},
+        {"-o on one service",
+         "",
+         "submission inet n - n - - smtpd -o smtpd_tls_protocols=>=TLSv1\n"
+         "submissions inet n - n - - smtpd -o smtpd_tls_wrappermode=yes\n",
+         "submission/inet/smtpd_tls_protocols = >=TLSv1\n"
+         "submissions/inet/smtpd_tls_wrappermode = yes\n",
+         {{Level::Warning,
+           kSub + ": -o smtpd_tls_protocols = >=TLSv1 enables TLSv1.0 and TLSv1.1",
+           {{"master.cf", "submission inet n - n - - smtpd -o smtpd_tls_protocols=>=TLSv1.2"}}}}},
+        {"a list Postfix does not know",
+         "smtpd_tls_protocols = >=TLSv1.2, !TLSv1.9\n",
+         kMaster,
+         kOverrides,
+         {{Level::Warning, "postfix: smtpd_tls_protocols = >=TLSv1.2, !TLSv1.9: '!TLSv1.9' is not "
+                           "a TLS protocol name or bound that Postfix knows"}}},
+        {"no TLS at all",
+         "smtpd_tls_security_level = none\n",
+         kMaster,
+         kOverrides,
+         {{Level::Error,
+           "postfix: smtpd_tls_security_level = none: this submission service offers "
+           "no STARTTLS, so passwords and mail cross in cleartext (RFC 8314 §3)",
+           {{"main.cf", "smtpd_tls_security_level = may"}}},
+          {Level::Ok, kSubs + ": implicit TLS"}}},
+        {"no TLS: legacy parameters",
+         "smtpd_tls_security_level =\n",
+         kMaster,
+         kOverrides,
+         {{Level::Error, "postfix: smtpd_tls_security_level is empty and smtpd_use_tls = no: this "
+                         "submission service offers no STARTTLS"}}},
+        {"legacy smtpd_use_tls = yes is STARTTLS",
+         "smtpd_tls_security_level =\nsmtpd_use_tls = yes\n",
+         kMaster,
+         kOverrides,
+         {{Level::Ok, "postfix: smtpd_tls_protocols = >=TLSv1.2: STARTTLS"}}},
+    };
+    const auto cfg = milter();
+    for (const auto& c : cases)
+        expectFindings(c.name, judgePostfix(*cfg, conf(c.mainChanges, c.master, c.overrides)),
+                       c.want, {"no smtpd service is a submissions listener"});
+}
+
+BOOST_AUTO_TEST_CASE(certificates) {
+    const auto cfg = milter();
+    expectFindings(
+        "none configured", judgePostfix(*cfg, conf("smtpd_tls_cert_file =\n")),
+        {{Level::Error,
+          kSub + ": offers TLS, but no server certificate is configured (smtpd_tls_cert_file and "
+                 "smtpd_tls_chain_files are empty): Postfix then offers no STARTTLS (RFC 8314 "
+                 "§4.4: an MSP must keep a valid server certificate)",
+          {{"main.cf", "smtpd_tls_cert_file = /etc/postfix/tls/fullchain.pem"},
+           {"main.cf", "smtpd_tls_key_file = /etc/postfix/tls/privkey.pem"}}},
+         {Level::Error, kSubs + ": offers TLS, but no server certificate is configured "
+                                "(smtpd_tls_cert_file and smtpd_tls_chain_files are empty): "
+                                "Postfix then fails every TLS handshake"}});
+
+    auto chain = conf("smtpd_tls_chain_files = /k/rsa.pem, /k/ec.pem\n");
+    chain.certs["/k/rsa.pem"] = validCert();
+    expectFindings("chain files replace cert_file", judgePostfix(*cfg, chain),
+                   {{Level::Ok, "postfix: smtpd_tls_chain_files /k/rsa.pem: valid until"},
+                    {Level::Warning, "postfix: smtpd_tls_chain_files /k/ec.pem: not checked"}},
+                   {"smtpd_tls_cert_file"});
+
+    const struct {
+        const char* name;
+        CertFacts facts;
+        Want want;
+    } cases[] = {
+        {"missing file",
+         [] {
+             CertFacts c;
+             c.error = "cannot be read: No such file or directory";
+             return c;
+         }(),
+         {Level::Error, "postfix: smtpd_tls_cert_file /etc/postfix/tls/cert.pem: cannot be read: "
+                        "No such file or directory: the MTA cannot present a certificate"}},
+        {"expired",
+         [] {
+             auto c = validCert();
+             c.notAfter = kNow - 86400;
+             return c;
+         }(),
+         {Level::Error, "postfix: smtpd_tls_cert_file /etc/postfix/tls/cert.pem: expired at "
+                        "2023-11-13 22:13:20 UTC; clients that check certificates refuse it"}},
+        {"not yet valid",
+         [] {
+             auto c = validCert();
+             c.notBefore = kNow + 3600;
+             return c;
+         }(),
+         {Level::Error, "/etc/postfix/tls/cert.pem: not valid before 2023-11-14 23:13:20 UTC"}},
+        {"due within 14 days",
+         [] {
+             auto c = validCert();
+             c.notAfter = kNow + 5 * 86400;
+             return c;
+         }(),
+         {Level::Warning, "/etc/postfix/tls/cert.pem: expires at 2023-11-19 22:13:20 UTC, in less "
+                          "than 14 days"}},
+        {"no permission to look",
+         [] {
+             CertFacts c;
+             c.error = "no permission as uid 1000";
+             c.notPermitted = true;
+             return c;
+         }(),
+         {Level::Warning, "/etc/postfix/tls/cert.pem: not checked (no permission as uid 1000)"}},
+    };
+    for (const auto& c : cases) {
+        auto pf = conf("");
+        pf.certs["/etc/postfix/tls/cert.pem"] = c.facts;
+        expectFindings(c.name, judgePostfix(*cfg, pf), {c.want});
+    }
 }
 
 BOOST_AUTO_TEST_CASE(bad_milter_socket) {
@@ -281,7 +562,8 @@ BOOST_AUTO_TEST_CASE(bad_milter_socket) {
     rfc8314::Config bad = *cfg;
     bad.socket = "nonsense";
     expectFindings("socket", judgePostfix(bad, conf("")),
-                   {{Level::Error, "milter: socket nonsense is not understood",
+                   {{Level::Error,
+                     "milter: socket nonsense is not understood",
                      {{"milter.conf", "socket = inet:8891@127.0.0.1"}}}});
 }
 

@@ -20,6 +20,7 @@ Resolved resolve(const Config& cfg, std::optional<unsigned> port, const std::str
     r.listener = cfg.resolveListener(f);
     r.needsMilter = r.listener.role != Role::Relay || r.listener.policy.enabled;
     r.needsTlsAuth = r.listener.policy.enabled && r.listener.policy.requireTlsForAuth;
+    r.implicitTls = r.listener.role == Role::Submissions;
     r.label = r.listener.name.empty() ? std::string(toString(r.listener.role)) : r.listener.name;
     return r;
 }
@@ -41,6 +42,14 @@ std::vector<std::string> missingMacros(const std::vector<std::string>& needed,
         if (!h.count(canonicalMacroName(m)))
             out.push_back(m);
     return out;
+}
+
+std::string daemonPortConsequence(const std::vector<std::string>& missing) {
+    for (const auto& m : missing)
+        if (canonicalMacroName(m) == "{daemon_port}")
+            return "; without {daemon_port} the milter cannot tell port 587 from 465 or 25, so "
+                   "neither a [listener] port nor the built-in port roles (587, 465) can apply";
+    return {};
 }
 
 std::string milterConfName(const Config& cfg) {

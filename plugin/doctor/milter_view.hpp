@@ -20,6 +20,7 @@ struct Resolved {
     Config::Listener listener;
     bool needsMilter = false;  // the milter has work on this listener
     bool needsTlsAuth = false; // its policy refuses AUTH without TLS
+    bool implicitTls = false;  // role submissions: TLS from the first byte (port 465)
     std::string label;         // "submission" or the [listener] name
 };
 
@@ -35,6 +36,10 @@ std::vector<std::string> neededMacros(std::string_view stage, const Config& cfg)
 // The entries of `needed` that `have` lacks (`j` and `{j}` are one macro).
 std::vector<std::string> missingMacros(const std::vector<std::string>& needed,
                                        const std::vector<std::string>& have);
+
+// The sentence that says why a connect list without {daemon_port} matters
+// (starting with "; "); empty when `missing` does not hold it.
+std::string daemonPortConsequence(const std::vector<std::string>& missing);
 
 // The milter configuration file as a fix names it.
 std::string milterConfName(const Config& cfg);

@@ -68,14 +68,56 @@ void applyPostconfOverrides(std::vector<PostfixService>& services, std::string_v
 
 const std::vector<std::string>& postfixParameters() {
     static const std::vector<std::string> names = {
-        "mail_version",           "queue_directory",           "mail_owner",
-        "smtpd_milters",          "milter_protocol",           "milter_default_action",
-        "milter_connect_timeout", "milter_command_timeout",    "milter_content_timeout",
-        "milter_connect_macros",  "milter_helo_macros",        "milter_mail_macros",
-        "milter_end_of_data_macros", "milter_macro_daemon_name", "smtpd_tls_auth_only",
-        "smtpd_sasl_auth_enable", "smtpd_tls_wrappermode",     "smtpd_tls_security_level",
+        "mail_version",
+        "queue_directory",
+        "mail_owner",
+        "smtpd_milters",
+        "milter_protocol",
+        "milter_default_action",
+        "milter_connect_timeout",
+        "milter_command_timeout",
+        "milter_content_timeout",
+        "milter_connect_macros",
+        "milter_helo_macros",
+        "milter_mail_macros",
+        "milter_end_of_data_macros",
+        "milter_macro_daemon_name",
+        "smtpd_tls_auth_only",
+        "smtpd_sasl_auth_enable",
+        "smtpd_tls_wrappermode",
+        "smtpd_tls_security_level",
+        "smtpd_use_tls",
+        "smtpd_enforce_tls",
+        "smtpd_tls_protocols",
+        "smtpd_tls_mandatory_protocols",
+        "smtpd_tls_cert_file",
+        "smtpd_tls_eccert_file",
+        "smtpd_tls_dcert_file",
+        "smtpd_tls_chain_files",
     };
     return names;
+}
+
+const std::vector<std::string>& postfixCertParameters() {
+    static const std::vector<std::string> names = {"smtpd_tls_chain_files", "smtpd_tls_cert_file",
+                                                   "smtpd_tls_eccert_file", "smtpd_tls_dcert_file"};
+    return names;
+}
+
+std::vector<std::pair<std::string, std::string>> serviceCertFiles(const PostfixConf& pf,
+                                                                  const PostfixService& s) {
+    std::vector<std::pair<std::string, std::string>> out;
+    // Postfix 3.4: chain files, when set, replace the older parameters.
+    for (const auto& path : splitList(serviceValue(pf, s, "smtpd_tls_chain_files"), ", \t"))
+        out.emplace_back("smtpd_tls_chain_files", path);
+    if (!out.empty())
+        return out;
+    for (const auto& param : postfixCertParameters()) {
+        const auto v = trimmed(serviceValue(pf, s, param));
+        if (param != "smtpd_tls_chain_files" && !v.empty())
+            out.emplace_back(param, v);
+    }
+    return out;
 }
 
 std::string postfixUser(const PostfixConf& pf) {
@@ -94,9 +136,8 @@ std::vector<PfMilter> parsePostfixMilterList(std::string_view v) {
         }
         if (v[i] == '{') {
             const auto close = v.find('}', i);
-            const auto inner = v.substr(i + 1, close == std::string_view::npos
-                                                   ? std::string_view::npos
-                                                   : close - i - 1);
+            const auto inner = v.substr(
+                i + 1, close == std::string_view::npos ? std::string_view::npos : close - i - 1);
             const auto parts = splitList(inner, ",");
             PfMilter m;
             for (std::size_t k = 0; k < parts.size(); ++k) {
@@ -129,7 +170,7 @@ std::string mainValue(const std::map<std::string, std::string>& m, const std::st
 }
 
 std::string serviceValue(const PostfixConf& pf, const PostfixService& s, const std::string& k,
-                bool* overridden) {
+                         bool* overridden) {
     const auto it = s.overrides.find(k);
     if (overridden)
         *overridden = it != s.overrides.end();

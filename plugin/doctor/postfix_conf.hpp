@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "socket.hpp"
+#include "tls.hpp"
 
 namespace rfc8314::doctor {
 
@@ -30,6 +31,9 @@ struct PostfixConf {
     std::string dir;                         // -c DIR, or "" for the default
     std::map<std::string, std::string> main; // effective values (`postconf -x NAME...`)
     std::vector<PostfixService> services;    // `postconf -M`
+    // The server certificate files named by main.cf or a service's -o, as
+    // read by certs.hpp (a path missing here was not read).
+    std::map<std::string, CertFacts> certs;
 };
 
 // "name = value" lines (postconf's main.cf output).
@@ -56,9 +60,16 @@ std::vector<PfMilter> parsePostfixMilterList(std::string_view v);
 std::string mainValue(const std::map<std::string, std::string>& m, const std::string& k);
 // A service's effective value: its -o override, else main.cf.
 std::string serviceValue(const PostfixConf& pf, const PostfixService& s, const std::string& k,
-                bool* overridden = nullptr);
+                         bool* overridden = nullptr);
 // A Postfix boolean is yes.
 bool yes(const std::string& v);
+
+// The parameters that name server certificate files, and the files a
+// service presents: smtpd_tls_chain_files when set, else the cert_file,
+// eccert_file and dcert_file that are set; (parameter, path) pairs.
+const std::vector<std::string>& postfixCertParameters();
+std::vector<std::pair<std::string, std::string>> serviceCertFiles(const PostfixConf& pf,
+                                                                  const PostfixService& s);
 
 // The master.cf line of `s` with `-o key=value` set (replacing an existing
 // -o for that key), so the fix can be pasted over the old line.

@@ -1,6 +1,6 @@
 // run.cpp — the driver of `rfc8314-milter --doctor` (see doctor.hpp): runs
-// postconf, reads sendmail.cf, hands the text to the parsers and judges,
-// adds the socket probe, prints.
+// postconf, reads sendmail.cf and the certificate files they name, hands it
+// all to the parsers and judges, adds the socket probe, prints.
 #include "../doctor.hpp"
 
 #include <cerrno>
@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "certs.hpp"
 #include "exec.hpp"
 #include "finding.hpp"
 #include "postfix.hpp"
@@ -19,8 +20,8 @@ namespace {
 
 // Postfix: nullopt when skipped (with a note), else the findings.
 std::optional<std::vector<Finding>> doPostfix(const Config& cfg, const Options& opts,
-                                               std::vector<std::string>& notes,
-                                               std::vector<Finding>& errors) {
+                                              std::vector<std::string>& notes,
+                                              std::vector<Finding>& errors) {
     const bool asked = opts.postfixConfig.has_value();
     auto skip = [&](const std::string& why) -> std::optional<std::vector<Finding>> {
         if (asked)
@@ -58,6 +59,10 @@ std::optional<std::vector<Finding>> doPostfix(const Config& cfg, const Options& 
     pf.main = parsePostconfMain(mainRun.out);
     pf.services = parsePostconfMaster(masterRun.out);
     applyPostconfOverrides(pf.services, overRun.out);
+    for (const auto& s : pf.services)
+        for (const auto& [param, path] : serviceCertFiles(pf, s))
+            if (!pf.certs.count(path))
+                pf.certs.emplace(path, readCertificateFile(path));
     auto f = judgePostfix(cfg, pf);
     auto p = probeSocket(cfg, "postfix", postfixUser(pf));
     f.insert(f.end(), p.begin(), p.end());
@@ -65,8 +70,8 @@ std::optional<std::vector<Finding>> doPostfix(const Config& cfg, const Options& 
 }
 
 std::optional<std::vector<Finding>> doSendmail(const Config& cfg, const Options& opts,
-                                                std::vector<std::string>& notes,
-                                                std::vector<Finding>& errors) {
+                                               std::vector<std::string>& notes,
+                                               std::vector<Finding>& errors) {
     const bool asked = opts.sendmailCf.has_value();
     const std::string path = asked ? *opts.sendmailCf : std::string("/etc/mail/sendmail.cf");
     std::ifstream in(path);
@@ -82,6 +87,8 @@ std::optional<std::vector<Finding>> doSendmail(const Config& cfg, const Options&
     ss << in.rdbuf();
     auto sm = parseSendmailCf(ss.str());
     sm.path = path;
+    if (const auto cert = option(sm, "ServerCertFile"); !cert.empty())
+        sm.certs.emplace(cert, readCertificateFile(cert));
     auto f = judgeSendmail(cfg, sm);
     // The daemon connects to milters as RunAsUser when set, else as root.
     std::string user = option(sm, "RunAsUser");

@@ -59,7 +59,8 @@ SendmailCf parseSendmailCf(std::string_view text) {
             const auto rest = l.substr(2);
             const auto eq = rest.find('=');
             const auto name = trimmed(rest.substr(0, eq));
-            const auto value = eq == std::string::npos ? std::string() : trimmed(rest.substr(eq + 1));
+            const auto value =
+                eq == std::string::npos ? std::string() : trimmed(rest.substr(eq + 1));
             if (name == "DaemonPortOptions")
                 cf.daemons.push_back(parseDaemon(value, cf.daemons.size()));
             else
@@ -100,17 +101,21 @@ std::string option(const SendmailCf& sm, const std::string& name) {
 
 std::string daemonValueWithModifiers(const SendmailDaemon& d, const std::string& modifiers) {
     std::vector<std::string> parts;
+    bool had = false;
     for (const auto& p : splitList(d.value, ",")) {
         const auto t = trimmed(p);
         if (t.empty())
             continue;
         if (text::toUpper(t[0]) == 'M' && t.find('=') != std::string::npos) {
+            had = true;
             if (!modifiers.empty())
                 parts.push_back("M=" + modifiers);
         } else {
             parts.push_back(t);
         }
     }
+    if (!had && !modifiers.empty())
+        parts.push_back("M=" + modifiers);
     return join(parts, ", ");
 }
 

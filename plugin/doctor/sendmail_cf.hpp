@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tls.hpp"
+
 namespace rfc8314::doctor {
 
 struct SendmailFilter {
@@ -22,8 +24,8 @@ struct SendmailFilter {
 };
 
 struct SendmailDaemon {
-    std::string name;                        // Name= (default "Daemon<n>")
-    std::string portText;                    // Port= as written (default "smtp")
+    std::string name;     // Name= (default "Daemon<n>")
+    std::string portText; // Port= as written (default "smtp")
     std::optional<unsigned> port;
     std::string addr;                        // Addr=
     std::string modifiers;                   // M=
@@ -37,6 +39,8 @@ struct SendmailCf {
     std::map<std::string, std::string> options; // O Name=value (last wins)
     std::vector<SendmailFilter> filters;        // X lines
     std::vector<SendmailDaemon> daemons;        // O DaemonPortOptions= lines
+    // ServerCertFile as read by certs.hpp (missing: not read).
+    std::map<std::string, CertFacts> certs;
 };
 
 SendmailCf parseSendmailCf(std::string_view text);
@@ -44,7 +48,8 @@ SendmailCf parseSendmailCf(std::string_view text);
 // The option's value ("" when unset).
 std::string option(const SendmailCf& sm, const std::string& name);
 // The daemon's DaemonPortOptions value with M= replaced by `modifiers`
-// (dropped when empty), as the fix for a DAEMON_OPTIONS line.
+// (dropped when empty, appended when there was none), as the fix for a
+// DAEMON_OPTIONS line.
 std::string daemonValueWithModifiers(const SendmailDaemon& d, const std::string& modifiers);
 // Sendmail's built-in macro list of a stage, used when the cf has no
 // Milter.macros line for it.
