@@ -45,7 +45,8 @@ PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp plugin/doctor/*.cpp))
 PLUGIN_OBJS  := $(PLUGIN_SRCS:%.cpp=$(BUILD)/%.o)
 # The doctor's pure half (configuration text in, findings out): linked into
 # the unit tests too, so it must never need libmilter or the system.
-DOCTOR_PURE  := finding mta_text socket milter_view tls postfix_conf postfix sendmail_cf sendmail
+DOCTOR_PURE  := finding mta_text socket milter_view tls postfix_maps postfix_conf \
+                postfix_wiring postfix sendmail_cf sendmail
 DOCTOR_OBJS  := $(DOCTOR_PURE:%=$(BUILD)/plugin/doctor/%.o)
 MILTER       := $(BUILD)/rfc8314-milter
 

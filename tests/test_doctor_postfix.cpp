@@ -10,87 +10,10 @@
 
 #include "doctor/postfix.hpp"
 #include "doctor_cases.hpp"
+#include "doctor_postfix_cases.hpp"
 
 using namespace rfc8314::doctor;
-using doctor_cases::config;
-using doctor_cases::expectAllOk;
-using doctor_cases::expectFindings;
-using doctor_cases::milter;
-using doctor_cases::Want;
-
-namespace {
-
-// `postconf -x` of the doctor's parameters for a well-wired Postfix 3.7.
-const char* kMain = R"(mail_version = 3.7.11
-queue_directory = /var/spool/postfix
-mail_owner = postfix
-smtpd_milters = inet:127.0.0.1:8891
-milter_protocol = 6
-milter_default_action = tempfail
-milter_connect_timeout = 10s
-milter_command_timeout = 10s
-milter_content_timeout = 30s
-milter_connect_macros = j {daemon_name} {daemon_addr} v _
-milter_helo_macros = {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}
-milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
-milter_end_of_data_macros = i
-milter_macro_daemon_name = mx.example.org
-smtpd_tls_auth_only = no
-smtpd_sasl_auth_enable = no
-smtpd_tls_wrappermode = no
-smtpd_tls_security_level = may
-smtpd_use_tls = no
-smtpd_enforce_tls = no
-smtpd_tls_protocols = >=TLSv1.2
-smtpd_tls_mandatory_protocols = >=TLSv1.2
-smtpd_tls_cert_file = /etc/postfix/tls/cert.pem
-smtpd_tls_eccert_file =
-smtpd_tls_dcert_file =
-smtpd_tls_chain_files =
-)";
-
-// When the certificate files were read (2023-11-14 22:13:20 UTC), and
-// facts of a certificate valid from a year before to a year after.
-constexpr std::time_t kNow = 1700000000;
-CertFacts validCert() {
-    CertFacts c;
-    c.count = 1;
-    c.notBefore = kNow - 365 * 86400;
-    c.notAfter = kNow + 365 * 86400;
-    c.subject = "CN=mx.example.org";
-    c.checkedAt = kNow;
-    return c;
-}
-
-const char* kMaster =
-    "smtp inet n - y - - smtpd\n"
-    "submission inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_auth_only=yes\n"
-    "submissions inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes\n"
-    "pickup unix n - y 60 1 pickup\n";
-
-const char* kOverrides = "submission/inet/smtpd_sasl_auth_enable = yes\n"
-                         "submission/inet/smtpd_tls_auth_only = yes\n"
-                         "submissions/inet/smtpd_tls_wrappermode = yes\n"
-                         "submissions/inet/smtpd_sasl_auth_enable = yes\n";
-
-// kMain with the `name = value` lines of `mainChanges` set, and the given
-// master.cf services and overrides.
-PostfixConf conf(const std::string& mainChanges, const std::string& master = kMaster,
-                 const std::string& overrides = kOverrides) {
-    PostfixConf pf;
-    pf.main = parsePostconfMain(kMain);
-    for (const auto& [k, v] : parsePostconfMain(mainChanges))
-        pf.main[k] = v;
-    pf.services = parsePostconfMaster(master);
-    applyPostconfOverrides(pf.services, overrides);
-    pf.certs["/etc/postfix/tls/cert.pem"] = validCert();
-    return pf;
-}
-
-const std::string kSub = "postfix: service submission/inet (listener submission)";
-const std::string kSubs = "postfix: service submissions/inet (listener submissions)";
-
-} // namespace
+using namespace doctor_cases;
 
 BOOST_AUTO_TEST_SUITE(doctor_postfix)
 

@@ -5,6 +5,7 @@
 
 #include "milter_view.hpp"
 #include "mta_text.hpp"
+#include "postfix_wiring.hpp"
 #include "text.hpp"
 #include "tls.hpp"
 
@@ -52,71 +53,6 @@ std::vector<Sub> submissionServices(const Config& cfg, const PostfixConf& pf) {
             subs.push_back({&s, r});
     }
     return subs;
-}
-
-// (1) Is the service wired to the milter's socket?  Returns the entry that
-// names it (for its per-milter settings), or null.
-const PfMilter* judgeWiring(const Config& cfg, const PostfixConf& pf, const PostfixService& s,
-                            const SocketAddr& milter, const std::string& who,
-                            std::vector<PfMilter>& entries, std::vector<Finding>& out) {
-    const std::string queue = mainValue(pf.main, "queue_directory");
-    const bool chrooted = postfixChrooted(pf, s);
-    bool milOverride = false;
-    const std::string list = serviceValue(pf, s, "smtpd_milters", &milOverride);
-    entries = parsePostfixMilterList(list);
-    const PfMilter* ours = nullptr;
-    bool chrootMiss = false;
-    for (const auto& e : entries) {
-        const auto a = parsePostfixSocket(e.spec);
-        if (!a)
-            continue;
-        SocketAddr seen = *a;
-        if (seen.kind == SocketAddr::Kind::Unix) {
-            seen.path = postfixUnixPath(pf, a->path, chrooted);
-            if (chrooted && sameSocket(*a, milter))
-                chrootMiss = true; // right path, but the chroot moves it
-        }
-        if (sameSocket(seen, milter)) {
-            ours = &e;
-            break;
-        }
-    }
-    const std::string where = milOverride ? "master.cf" : "main.cf";
-    const auto want = postfixSpellingFor(pf, milter, chrooted);
-    if (ours) {
-        out.push_back(ok(who + ": smtpd_milters names the milter (" + ours->spec + ")"));
-    } else if (!want) {
-        // A chrooted smtpd sees only the spool: a socket elsewhere is out of
-        // its reach whatever smtpd_milters says.
-        const std::string rel = "/rfc8314-milter/rfc8314-milter.sock";
-        out.push_back(
-            error(who + ": runs chrooted (master.cf chroot column) in " + queue +
-                      " and cannot reach the milter's socket " + milter.path +
-                      (chrootMiss ? " (smtpd_milters names it, but inside the chroot it is " +
-                                        postfixUnixPath(pf, milter.path, true) + ")"
-                                  : "") +
-                      "; use an inet: socket or one below the spool",
-                  {{milterConfName(cfg), "socket = local:" + normPath(queue + rel)},
-                   {where, milOverride ? serviceLineWith(s, "smtpd_milters", "unix:" + rel)
-                                       : "smtpd_milters = unix:" + rel}}));
-    } else {
-        // Replace a lone (presumably stale) entry; append to a longer list
-        // so other milters stay.
-        std::vector<std::string> specs;
-        if (entries.size() > 1)
-            for (const auto& e : entries)
-                specs.push_back(e.spec);
-        specs.push_back(*want);
-        std::string text = who + ": smtpd_milters";
-        text += milOverride ? " (-o in master.cf)" : " (main.cf)";
-        text += list.empty() ? " is empty" : " = " + list;
-        text += ": does not name the milter's socket " + cfg.socket + " (Postfix spelling " +
-                *want + ")";
-        out.push_back(
-            error(text, {{where, milOverride ? serviceLineWith(s, "smtpd_milters", join(specs, ","))
-                                             : "smtpd_milters = " + join(specs, ", ")}}));
-    }
-    return ours;
 }
 
 // (3) The MTA must keep AUTH off cleartext: the milter only ever sees the
@@ -271,15 +207,15 @@ std::string submissionsLine(const PostfixService& s) {
 // (4) What Postfix does when the milter is down or slow.  Per-milter { }
 // settings win over -o, which wins over main.cf.
 void judgeFailure(const PostfixConf& pf, const PostfixService& s, const std::string& who,
-                  const PfMilter* ours, const std::string& milterWhere,
-                  std::vector<Finding>& actions) {
+                  const Wiring& wiring, std::vector<Finding>& actions) {
+    const auto& ours = wiring.ours;
     auto source = [&](const std::string& param, const char* setting, std::string& value,
                       std::string& label, Fix& fix, const std::string& good) {
         if (ours && ours->settings.count(setting)) {
             value = ours->settings.at(setting);
-            label = who + ": " + setting + " in smtpd_milters";
-            fix = {milterWhere,
-                   "smtpd_milters = { " + ours->spec + ", " + setting + "=" + good + " }"};
+            label = who + ": " + setting + " in " + wiring.source;
+            fix = {wiring.fixWhere,
+                   wiring.fixPrefix + "{ " + ours->spec + ", " + setting + "=" + good + " }"};
             return;
         }
         value = serviceValue(pf, s, param);
@@ -377,16 +313,13 @@ std::vector<Finding> judgePostfix(const Config& cfg, const PostfixConf& pf) {
         const auto& s = *sub.svc;
         const std::string who =
             "postfix: service " + s.name + "/" + s.type + " (listener " + sub.r.label + ")";
-        std::vector<PfMilter> entries;
-        const PfMilter* ours = judgeWiring(cfg, pf, s, *milter, who, entries, out);
+        const Wiring wiring = judgeWiring(cfg, pf, s, *milter, who, out);
         if (sub.r.implicitTls)
             judgeImplicitTls(pf, s, who, out);
         else if (sub.r.needsTlsAuth)
             judgeTlsAuth(pf, s, who, out);
         judgeTls(pf, s, who, out);
-        bool milOverride = false;
-        serviceValue(pf, s, "smtpd_milters", &milOverride);
-        judgeFailure(pf, s, who, ours, milOverride ? "master.cf" : "main.cf", actions);
+        judgeFailure(pf, s, who, wiring, actions);
     }
     const auto implicit =
         std::find_if(subs.begin(), subs.end(), [](const Sub& x) { return x.r.implicitTls; });

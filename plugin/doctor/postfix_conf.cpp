@@ -94,6 +94,8 @@ const std::vector<std::string>& postfixParameters() {
         "smtpd_tls_eccert_file",
         "smtpd_tls_dcert_file",
         "smtpd_tls_chain_files",
+        "smtpd_milter_maps",
+        "inet_protocols",
     };
     return names;
 }

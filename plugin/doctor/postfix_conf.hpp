@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "postfix_maps.hpp"
 #include "socket.hpp"
 #include "tls.hpp"
 
@@ -34,6 +35,9 @@ struct PostfixConf {
     // The server certificate files named by main.cf or a service's -o, as
     // read by certs.hpp (a path missing here was not read).
     std::map<std::string, CertFacts> certs;
+    // The tables of every smtpd_milter_maps value (main.cf or -o), by the
+    // table as written there (a table missing here was not read).
+    std::map<std::string, MilterMap> milterMaps;
 };
 
 // "name = value" lines (postconf's main.cf output).

@@ -1,6 +1,7 @@
 // run.cpp — the driver of `rfc8314-milter --doctor` (see doctor.hpp): runs
-// postconf, reads sendmail.cf and the certificate files they name, hands it
-// all to the parsers and judges, adds the socket probe, prints.
+// postconf (and postmap for smtpd_milter_maps), reads sendmail.cf and the
+// certificate and map files they name, hands it all to the parsers and
+// judges, adds the socket probe, prints.
 #include "../doctor.hpp"
 
 #include <cerrno>
@@ -17,6 +18,48 @@
 
 namespace rfc8314::doctor {
 namespace {
+
+std::optional<std::string> readFile(const std::string& path, std::string& why) {
+    std::ifstream in(path);
+    if (!in) {
+        why = "cannot read " + path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// One table of smtpd_milter_maps: static: from its text, cidr/regexp/pcre
+// from their source files, every other type listed by `postmap -s`.
+MilterMap readMilterMap(const std::string& table, const std::vector<std::string>& base) {
+    MilterMap m;
+    if (auto st = staticMapEntries(table)) {
+        m.entries = std::move(*st);
+        m.read = true;
+    } else if (mapReadFromSource(table)) {
+        if (auto text = readFile(mapFile(table), m.error)) {
+            m.entries = parseMapSource(mapType(table), *text);
+            m.read = true;
+        }
+    } else {
+        const std::string postmap = findProgram("postmap");
+        if (postmap.empty()) {
+            m.error = "postmap not found";
+            return m;
+        }
+        auto args = base;
+        args.insert(args.end(), {"-s", table});
+        const auto r = runProgram(postmap, args);
+        if (r.status == 0) {
+            m.entries = parsePostmapDump(r.out);
+            m.read = true;
+        } else {
+            m.error = "postmap -s failed: " + firstLine(r.err);
+        }
+    }
+    return m;
+}
 
 // Postfix: nullopt when skipped (with a note), else the findings.
 std::optional<std::vector<Finding>> doPostfix(const Config& cfg, const Options& opts,
@@ -59,10 +102,16 @@ std::optional<std::vector<Finding>> doPostfix(const Config& cfg, const Options& 
     pf.main = parsePostconfMain(mainRun.out);
     pf.services = parsePostconfMaster(masterRun.out);
     applyPostconfOverrides(pf.services, overRun.out);
-    for (const auto& s : pf.services)
+    for (const auto& s : pf.services) {
         for (const auto& [param, path] : serviceCertFiles(pf, s))
             if (!pf.certs.count(path))
                 pf.certs.emplace(path, readCertificateFile(path));
+        if (s.command != "smtpd")
+            continue;
+        for (const auto& table : splitMapList(serviceValue(pf, s, "smtpd_milter_maps")))
+            if (!pf.milterMaps.count(table))
+                pf.milterMaps.emplace(table, readMilterMap(table, base));
+    }
     auto f = judgePostfix(cfg, pf);
     auto p = probeSocket(cfg, "postfix", postfixUser(pf));
     f.insert(f.end(), p.begin(), p.end());
@@ -74,18 +123,16 @@ std::optional<std::vector<Finding>> doSendmail(const Config& cfg, const Options&
                                                std::vector<Finding>& errors) {
     const bool asked = opts.sendmailCf.has_value();
     const std::string path = asked ? *opts.sendmailCf : std::string("/etc/mail/sendmail.cf");
-    std::ifstream in(path);
-    if (!in) {
-        std::string why = "cannot read " + path + ": " + std::strerror(errno);
+    std::string why;
+    const auto text = readFile(path, why);
+    if (!text) {
         if (asked)
             errors.push_back(error("sendmail: " + why, {}));
         else
             notes.push_back("sendmail: " + why + "; Sendmail not checked");
         return std::nullopt;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto sm = parseSendmailCf(ss.str());
+    auto sm = parseSendmailCf(*text);
     sm.path = path;
     if (const auto cert = option(sm, "ServerCertFile"); !cert.empty())
         sm.certs.emplace(cert, readCertificateFile(cert));

@@ -222,6 +222,52 @@ all_ok pf_shutdown
 has pf_shutdown "ok: postfix: milter_default_action = shutdown: fail-closed, no mail passes while the milter is unreachable"
 postconf -c "$PF_CONF" -e "milter_default_action = tempfail"
 
+# smtpd_milter_maps (issue 18 item 4): the milter on the two submission
+# services only, through -o smtpd_milter_maps with a cidr table that lists
+# every client (inet_protocols = ipv4 here), and no smtpd_milters at all.
+# The doctor calls that wired; Postfix agrees: mail submitted on $PORT_SUB
+# carries the milter's trace field, mail on the relay port does not.
+printf '# every client of the submission services\n0.0.0.0/0 inet:127.0.0.1:%s\n' \
+    "$MILTER_PORT" > "$PF_CONF/milters.cidr"
+postconf -c "$PF_CONF" -e "smtpd_milters ="
+postconf -c "$PF_CONF" -P "$PORT_SUB/inet/smtpd_milter_maps=cidr:$PF_CONF/milters.cidr" \
+    "$PORT_SUBS/inet/smtpd_milter_maps=cidr:$PF_CONF/milters.cidr"
+doctor pf_map_cidr --postfix-config "$PF_CONF"
+all_ok pf_map_cidr
+has pf_map_cidr "ok: postfix: service $PORT_SUB/inet (listener submission): smtpd_milter_maps (-o in master.cf) = cidr:$PF_CONF/milters.cidr: every client it lists gets the milter (inet:127.0.0.1:$MILTER_PORT), and it lists every client"
+has pf_map_cidr "ok: postfix: service $PORT_SUBS/inet (listener submissions): smtpd_milter_maps (-o in master.cf)"
+expect_no_grep "pf_map_cidr: smtpd_milters not judged" "smtpd_milters" "$WORK/pf_map_cidr.out"
+if mta_start; then pass "postfix (milters by map) starts"; else fail "postfix (milters by map) starts"; fi
+send map_sub -p "$PORT_SUB" --tls --auth PLAIN --auth-user "$SASL_USER" --auth-password "$SASL_PASS"
+send map_relay -p "$PORT_SMTP"
+check "map_sub and map_relay delivered" mta_wait_delivery 2 20
+f=$(message_for map_sub) && expect_eq "map_sub: the milter's trace field" \
+    "$(received_fields "$f" | grep -c ' tls ')" 1 || fail "map_sub: not delivered"
+f=$(message_for map_relay) && expect_eq "map_relay: no milter on the relay port" \
+    "$(received_fields "$f" | grep -c 'milter.example.test')" 0 || fail "map_relay: not delivered"
+mta_stop
+# A cidr table that lists only loopback: the other clients fall to the
+# empty smtpd_milters; the fix is a catch-all line in the table.
+printf '127.0.0.0/8 inet:127.0.0.1:%s\n' "$MILTER_PORT" > "$PF_CONF/milters.cidr"
+doctor pf_map_partial --postfix-config "$PF_CONF"
+expect_eq "pf_map_partial: exit status" "$DOCTOR_RC" 1
+has pf_map_partial "error: postfix: service $PORT_SUB/inet (listener submission): smtpd_milters (main.cf) is empty: does not name the milter's socket inet:$MILTER_PORT@127.0.0.1 (Postfix spelling inet:127.0.0.1:$MILTER_PORT) for the clients smtpd_milter_maps does not list"
+fix pf_map_partial "$PF_CONF/milters.cidr" "0.0.0.0/0 inet:127.0.0.1:$MILTER_PORT"
+# DISABLE for some clients of a submission service.
+printf '10.0.0.0/8 DISABLE\n0.0.0.0/0 inet:127.0.0.1:%s\n' "$MILTER_PORT" > "$PF_CONF/milters.cidr"
+doctor pf_map_disable --postfix-config "$PF_CONF"
+has pf_map_disable "error: postfix: service $PORT_SUB/inet (listener submission): smtpd_milter_maps (-o in master.cf) cidr:$PF_CONF/milters.cidr gives clients matching 10.0.0.0/8 no milter (DISABLE)"
+fix pf_map_disable "$PF_CONF/milters.cidr" "10.0.0.0/8 inet:127.0.0.1:$MILTER_PORT"
+# A texthash table in main.cf, listed by the real postmap -s.
+postconf -c "$PF_CONF" -PX "$PORT_SUB/inet/smtpd_milter_maps" "$PORT_SUBS/inet/smtpd_milter_maps"
+printf '127.0.0.1 inet:127.0.0.1:%s\n' "$MILTER_PORT" > "$PF_CONF/by_client"
+postconf -c "$PF_CONF" -e "smtpd_milter_maps = texthash:$PF_CONF/by_client"
+doctor pf_map_texthash --postfix-config "$PF_CONF"
+has pf_map_texthash "ok: postfix: service $PORT_SUB/inet (listener submission): smtpd_milter_maps = texthash:$PF_CONF/by_client: every client it lists gets the milter (inet:127.0.0.1:$MILTER_PORT)"
+has pf_map_texthash "error: postfix: service $PORT_SUB/inet (listener submission): smtpd_milters (main.cf) is empty"
+fix pf_map_texthash main.cf "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
+postconf -c "$PF_CONF" -e "smtpd_milter_maps =" "smtpd_milters = inet:127.0.0.1:$MILTER_PORT"
+
 # A unix socket: a second milter on $WORK/milter.sock (mode 0770 root:root
 # by its umask 007, so user postfix may not write it), and a chrooted
 # submission smtpd whose spool does not hold the socket.
