@@ -1,12 +1,15 @@
 // doctor.hpp — `rfc8314-milter --doctor`: reads the local Postfix and/or
 // Sendmail configuration and says whether the MTA is wired to this milter the
 // way the milter's configuration needs it (socket, macro lists, TLS-only AUTH,
-// failure action and timeouts, socket reachability).
+// failure action and timeouts, socket reachability) and does what RFC 8314
+// asks of the MTA side (implicit TLS on 465, TLS with a valid certificate,
+// TLS 1.2 or later).
 //
 // The work is split by job under plugin/doctor/: the pure half takes text
-// and a Config and touches nothing else (postfix_conf + postfix,
-// sendmail_cf + sendmail, socket, milter_view, mta_text, finding), so the
-// unit tests drive it with tables; the system half runs postconf (exec),
+// and a Config and touches nothing else (postfix_conf, postfix_maps,
+// postfix_wiring, postfix; sendmail_cf, sendmail; tls, socket, milter_view,
+// mta_text, finding), so the unit tests drive it with tables; the system
+// half runs postconf and postmap (exec), reads certificate files (certs),
 // probes the socket as the MTA's user (probe) and drives it all (run).
 //
 // Output: one line per check, "ok: ", "warning: " or "error: " and a text;
