@@ -9,18 +9,28 @@
 
 namespace rfc8314::doctor {
 
-std::map<std::string, std::string> parsePostconfMain(std::string_view text) {
-    std::map<std::string, std::string> out;
+namespace {
+
+// postconf's "name = value" lines, trimmed; lines without '=' skipped.
+std::vector<std::pair<std::string, std::string>> assignments(std::string_view text) {
+    std::vector<std::pair<std::string, std::string>> out;
     std::istringstream in{std::string(text)};
     std::string line;
     while (std::getline(in, line)) {
         const auto eq = line.find('=');
-        if (eq == std::string::npos)
-            continue;
-        const auto name = trimmed(line.substr(0, eq));
-        if (!name.empty() && name.find(' ') == std::string::npos)
-            out[name] = trimmed(line.substr(eq + 1));
+        if (eq != std::string::npos)
+            out.emplace_back(trimmed(line.substr(0, eq)), trimmed(line.substr(eq + 1)));
     }
+    return out;
+}
+
+} // namespace
+
+std::map<std::string, std::string> parsePostconfMain(std::string_view text) {
+    std::map<std::string, std::string> out;
+    for (auto& [name, value] : assignments(text))
+        if (!name.empty() && name.find(' ') == std::string::npos)
+            out[name] = std::move(value);
     return out;
 }
 
@@ -51,18 +61,13 @@ std::vector<PostfixService> parsePostconfMaster(std::string_view text) {
 }
 
 void applyPostconfOverrides(std::vector<PostfixService>& services, std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-        const auto eq = line.find('=');
-        if (eq == std::string::npos)
-            continue;
-        const auto key = splitList(trimmed(line.substr(0, eq)), "/");
+    for (const auto& [name, value] : assignments(text)) {
+        const auto key = splitList(name, "/");
         if (key.size() != 3)
             continue;
         for (auto& s : services)
             if (s.name == key[0] && s.type == key[1])
-                s.overrides[key[2]] = trimmed(line.substr(eq + 1));
+                s.overrides[key[2]] = value;
     }
 }
 
