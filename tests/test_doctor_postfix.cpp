@@ -355,7 +355,7 @@ BOOST_AUTO_TEST_CASE(tls_offered_and_its_versions) {
          "smtpd_tls_protocols =\n",
          kMaster,
          kOverrides,
-         {{Level::Warning, "postfix: smtpd_tls_protocols is empty enables TLSv1.0 and TLSv1.1"}}},
+         {{Level::Warning, "postfix: smtpd_tls_protocols is empty and so enables TLSv1.0 and TLSv1.1 for STARTTLS"}}},
         {"encrypt level uses the mandatory list",
          "smtpd_tls_security_level = encrypt\nsmtpd_tls_protocols = >=TLSv1\n"
          "smtpd_tls_mandatory_protocols = >=TLSv1.1\n",

@@ -182,8 +182,8 @@ void judgeTls(const PostfixConf& pf, const PostfixService& s, const std::string&
                                   "' is not a TLS protocol name or bound that Postfix knows",
                               {src.fix}));
     else if (!old.empty())
-        out.push_back(warning(src.label + shown + " enables " + versionList(old) + " for " + use +
-                                  ", which RFC 8997 deprecates",
+        out.push_back(warning(src.label + shown + (value.empty() ? " and so" : "") + " enables " +
+                                  versionList(old) + " for " + use + ", which RFC 8997 deprecates",
                               {src.fix}));
     else
         out.push_back(ok(src.label + shown + ": " + use + " with TLS 1.2 or later only"));
