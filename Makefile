@@ -49,6 +49,11 @@ DOCTOR_PURE  := finding mta_text socket milter_view tls postfix_maps postfix_con
                 postfix_wiring postfix sendmail_cf sendmail
 DOCTOR_OBJS  := $(DOCTOR_PURE:%=$(BUILD)/plugin/doctor/%.o)
 MILTER       := $(BUILD)/rfc8314-milter
+# The fault suite's daemon: the same objects, but milter.cpp compiled with
+# its fault-injection hooks.  The shipped daemon has none (make
+# check-packages checks its strings).
+MILTER_TEST  := $(BUILD)/rfc8314-milter-test
+MILTER_TEST_OBJS := $(filter-out $(BUILD)/plugin/milter.o,$(PLUGIN_OBJS)) $(BUILD)/test-hooks/plugin/milter.o
 
 TEST_SRCS    := $(sort $(wildcard tests/test_*.cpp)) tests/unit_main.cpp
 TEST_OBJS    := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
@@ -102,6 +107,13 @@ $(LIB_SO): $(LIB_OBJS)
 $(MILTER): $(PLUGIN_OBJS) $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $(PLUGIN_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
 
+$(BUILD)/test-hooks/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CPPFLAGS) -DRFC8314_MILTER_TEST_HOOKS $(ALL_CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(MILTER_TEST): $(MILTER_TEST_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(MILTER_TEST_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
+
 $(CHECK_RCVD): $(BUILD)/tests/check_received.o $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $^ $(LIB_LIBS) -o $@
 
@@ -115,11 +127,11 @@ deps:
 unit: $(UNIT_TESTS)
 	IANA_SHARED_DIR=../shared/data/iana IANA_DIR=$(IANA_DIR) GEN_IANA=$(GEN_IANA) $(UNIT_TESTS) --log_level=test_suite --report_level=short
 
-integration: all $(CHECK_RCVD)
+integration: all $(MILTER_TEST) $(CHECK_RCVD)
 	@set -e; for t in tests/integration/test_*.sh; do BUILD=$(BUILD) bash $$t; done
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(CHECK_RCVD)
+	@$(MAKE) --no-print-directory all $(MILTER_TEST) $(UNIT_TESTS) $(CHECK_RCVD)
 	@sh tests/check.sh $(BUILD)
 
 demo: deps
@@ -153,4 +165,4 @@ clean:
 # benchmarks, fuzzing, operator tools.
 -include $(sort $(wildcard mk/*.mk))
 
--include $(shell find $(BUILD)/lib $(BUILD)/plugin $(BUILD)/tests $(BUILD)/gen -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/lib $(BUILD)/plugin $(BUILD)/test-hooks $(BUILD)/tests $(BUILD)/gen -name '*.d' -type f 2>/dev/null)

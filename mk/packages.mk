@@ -5,7 +5,9 @@
 #   make rpm             .rpm in build/packages/ (rpmbuild under build/rpm),
 #                        rpmlint report in build/packages/rpmlint.txt
 #   make check-packages  deb, then install/smoke-test/remove/purge it on this
-#                        machine (tests/packages/check-deb.sh), then rpm
+#                        machine (tests/packages/check-deb.sh, which also
+#                        checks with strings(1) that the installed daemon
+#                        has no RFC8314_MILTER_TEST hook), then rpm
 #
 # Promises: both builds work on a copy of the working tree (tracked or not,
 # without build*/ and .git), so neither dpkg-buildpackage's writes to `..`

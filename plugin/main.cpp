@@ -228,8 +228,6 @@ int main(int argc, char** argv) {
          "with -t: NAME=VALUE as the MTA would pass it, e.g. '{cipher}=ECDHE-RSA-AES128-GCM-SHA256'")
         ("helo", po::value<std::string>(), "with -t: the HELO/EHLO argument")
         ("rcpt", po::value<std::vector<std::string>>()->composing(), "with -t: a recipient")
-        ("received", po::value<std::string>(),
-         "with -t: an MTA's own Received value; show it with the tls clauses added")
         ("doctor", "check how the local Postfix/Sendmail is wired to this milter; exit 0 "
                    "when all is well, 1 with findings")
         ("postfix-config", po::value<std::string>(), "with --doctor: Postfix config directory "
@@ -320,8 +318,6 @@ int main(int argc, char** argv) {
             req.helo = vm["helo"].as<std::string>();
         if (vm.count("rcpt"))
             req.rcpts = vm["rcpt"].as<std::vector<std::string>>();
-        if (vm.count("received"))
-            req.received = vm["received"].as<std::string>();
         return runOffline(result.config, req, std::cout, std::cerr);
     }
     return runDaemon(result.config, vm.count("foreground") > 0);

@@ -4,8 +4,16 @@
 // Each callback fetches the connection's context, wraps the stage's macros,
 // calls the session, maps the Decision to SMFIS_* and applies header edits
 // (only at end of message, where libmilter allows them).  Every callback runs
-// inside guard(): no exception ever reaches libmilter; a failure is logged and
-// answered with the configured on_internal_error action.
+// inside guard(): no exception ever reaches libmilter.  A failure goes to
+// Session::onFailure, which answers it with on_internal_error where the step
+// can answer (MAIL, end of message) and otherwise carries it to the next
+// step that can: connect, HELO and RCPT are negotiated no-reply, and
+// libmilter turns any answer there into "no reply" (engine.c sendreply).
+//
+// Fault injection (RFC8314_MILTER_TEST_THROW_AT, RFC8314_MILTER_TEST_DELAY_MS,
+// RFC8314_MILTER_TEST_NO_SETSYMLIST) exists only when compiled with
+// RFC8314_MILTER_TEST_HOOKS: the test build build/rfc8314-milter-test, never
+// the shipped daemon.
 #include "milter.hpp"
 
 #include <arpa/inet.h>
@@ -13,6 +21,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,50 +71,46 @@ FailAction failAction(SMFICTX* ctx) {
     return FailAction::Tempfail;
 }
 
-// Test-only: RFC8314_MILTER_TEST_THROW_AT=STAGE makes that stage's callback
-// throw after the session has done its work, so the fault tests can prove
-// the guard's answer and log line on a real MTA.  Read once; never set in
-// production (documented in rfc8314-milter(8)).
-void injectTestFault(const char* stage) {
+#ifdef RFC8314_MILTER_TEST_HOOKS
+// RFC8314_MILTER_TEST_THROW_AT=STAGE makes that stage's callback throw
+// after the session has done its work, so the fault suite can prove the
+// guard's answer and log lines on a real MTA.  Read once.
+void injectTestFault(Stage stage) {
     static const std::string at = [] {
         const char* v = std::getenv("RFC8314_MILTER_TEST_THROW_AT");
         return std::string(v ? v : "");
     }();
-    if (!at.empty() && at == stage)
-        throw std::runtime_error(std::string("test: failure injected at ") + stage);
+    if (!at.empty() && at == toString(stage))
+        throw std::runtime_error("test: failure injected at " + std::string(toString(stage)));
 }
 
-// Logs a failure of the filter: the transaction's facts when the session
-// exists (so the audit trail has a line for it), else the bare stage.
-void logInternalError(SMFICTX* ctx, const char* stage, const char* what, FailAction action) {
-    auto& logger = Runtime::instance().logger();
-    LogLine line;
-    line.add("error", "internal error").add("stage", stage).add("what", what);
-    logger.log(LogLevel::Error, line.str());
-    if (auto* c = context(ctx); c && c->session)
-        logger.log(LogLevel::Error, c->session->failTransaction(stage, what, action).line);
+// RFC8314_MILTER_TEST_DELAY_MS makes every MAIL stage sleep that long, so
+// the fault suite can prove the MTA's milter timeouts hold.  Read once.
+void injectTestDelay() {
+    static const unsigned ms = [] {
+        const char* v = std::getenv("RFC8314_MILTER_TEST_DELAY_MS");
+        if (!v || !*v)
+            return 0u;
+        char* end = nullptr;
+        const unsigned long n = std::strtoul(v, &end, 10);
+        return (*end == '\0' && n <= 600000) ? static_cast<unsigned>(n) : 0u;
+    }();
+    if (ms)
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
-
-// The one exception guard every callback goes through.  Nothing in here
-// may throw past it: the handlers allocate only inside their own try.
-template <typename F> sfsistat guard(SMFICTX* ctx, const char* stage, F&& body) noexcept {
-    // The exception dies with its catch block: keep a copy of its text, in
-    // a buffer, since copying into a string could itself throw.
-    char what[256] = "unknown exception";
-    try {
-        return body();
-    } catch (const std::exception& e) {
-        std::snprintf(what, sizeof what, "%s", e.what());
-    } catch (...) {
-    }
-    FailAction action = FailAction::Tempfail;
-    try {
-        action = failAction(ctx);
-        logInternalError(ctx, stage, what, action);
-    } catch (...) {
-    }
-    return action == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+// RFC8314_MILTER_TEST_NO_SETSYMLIST=1 makes the filter act as if the MTA
+// had not offered smfi_setsymlist, so the MTA's own macro lists arrive:
+// Postfix 3.7 and Sendmail 8.17 always offer it (Postfix at every
+// milter_protocol), so only this shows a real MTA passing no {daemon_port}.
+unsigned long offeredActions(unsigned long f0) {
+    const char* v = std::getenv("RFC8314_MILTER_TEST_NO_SETSYMLIST");
+    return v && *v == '1' ? f0 & ~static_cast<unsigned long>(SMFIF_SETSYMLIST) : f0;
 }
+#else
+inline void injectTestFault(Stage) noexcept {}
+inline void injectTestDelay() noexcept {}
+inline unsigned long offeredActions(unsigned long f0) noexcept { return f0; }
+#endif
 
 void emit(const Decision& d) {
     auto& logger = Runtime::instance().logger();
@@ -139,6 +144,35 @@ sfsistat answer(SMFICTX* ctx, const Decision& d, unsigned long nrFlag) {
         return d.verdict == Verdict::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
     }
     return SMFIS_CONTINUE;
+}
+
+// The one exception guard every callback goes through.  Nothing in here
+// may throw past it: the handlers allocate only inside their own try.
+// `nrFlag` is the step's SMFIP_NR_* bit (0 for steps that always answer).
+template <typename F>
+sfsistat guard(SMFICTX* ctx, Stage stage, unsigned long nrFlag, F&& body) noexcept {
+    // The exception dies with its catch block: keep a copy of its text, in
+    // a buffer, since copying into a string could itself throw.
+    char what[256] = "unknown exception";
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        std::snprintf(what, sizeof what, "%s", e.what());
+    } catch (...) {
+    }
+    FailAction action = FailAction::Tempfail;
+    try {
+        if (auto* c = context(ctx); c && c->session)
+            return answer(ctx, c->session->onFailure(stage, what, std::time(nullptr)), nrFlag);
+        // No session to carry the failure: a session made at a later step
+        // finds its connect step incomplete and answers for it (Session).
+        action = failAction(ctx);
+        LogLine line;
+        line.add("error", "internal error").add("stage", toString(stage)).add("what", what);
+        Runtime::instance().logger().log(LogLevel::Error, line.str());
+    } catch (...) {
+    }
+    return action == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 }
 
 std::string addressText(const _SOCK_ADDR* sa) {
@@ -176,8 +210,9 @@ Context* ensureContext(SMFICTX* ctx) {
 sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
                      unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1,
                      unsigned long* pf2, unsigned long* pf3) {
-    return guard(ctx, "negotiate", [&]() -> sfsistat {
+    return guard(ctx, Stage::Negotiate, 0, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
+        f0 = offeredActions(f0);
         // Actions: add headers; ask for our macro lists.
         *pf0 = SMFIF_ADDHDRS | (f0 & SMFIF_SETSYMLIST);
         // Steps we never need, and steps whose answer is always "continue".
@@ -188,8 +223,8 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
         *pf2 = 0;
         *pf3 = 0;
         c->noReplySteps = *pf1 & noReply;
+        const auto& cfg = c->session->config();
         if (f0 & SMFIF_SETSYMLIST) {
-            const auto& cfg = c->session->config();
             // Exactly what the session reads (macros.hpp); both Postfix and
             // Sendmail honour the list (MTA-FACTS.md §3).
             const std::pair<int, MacroStage> stages[] = {{SMFIM_CONNECT, MacroStage::Connect},
@@ -200,74 +235,67 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
                 auto list = stageMacroList(ours, cfg.groupMacro);
                 smfi_setsymlist(ctx, stage, const_cast<char*>(list.c_str()));
             }
+        } else if (Runtime::instance().limiter()->allow("no-setsymlist", std::time(nullptr), 3600)) {
+            // Postfix below milter_protocol 6: only the MTA's own lists
+            // arrive, and without {daemon_port} no listener is known.
+            LogLine line;
+            line.add("error", "the MTA does not offer smfi_setsymlist: the filter gets only the "
+                              "macros of the MTA's own lists")
+                .add("fix", symlistAdvice(cfg.groupMacro));
+            Runtime::instance().logger().log(LogLevel::Error, line.str());
         }
+        injectTestFault(Stage::Negotiate);
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
-    return guard(ctx, "connect", [&]() -> sfsistat {
+    return guard(ctx, Stage::Connect, SMFIP_NR_CONN, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onConnect(m, hostname ? hostname : "", addressText(addr));
-        injectTestFault("connect");
+        injectTestFault(Stage::Connect);
         return answer(ctx, d, SMFIP_NR_CONN);
     });
 }
 
 sfsistat onHelo(SMFICTX* ctx, char* helo) {
-    return guard(ctx, "helo", [&]() -> sfsistat {
+    return guard(ctx, Stage::Helo, SMFIP_NR_HELO, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onHelo(m, helo ? helo : "");
-        injectTestFault("helo");
+        injectTestFault(Stage::Helo);
         return answer(ctx, d, SMFIP_NR_HELO);
     });
 }
 
-// Test-only: RFC8314_MILTER_TEST_DELAY_MS makes every MAIL stage sleep that
-// long, so the fault tests can prove the MTA's milter timeouts hold.  Read
-// once; never set in production (documented in rfc8314-milter(8)).
-unsigned testDelayMs() {
-    static const unsigned ms = [] {
-        const char* v = std::getenv("RFC8314_MILTER_TEST_DELAY_MS");
-        if (!v || !*v)
-            return 0u;
-        char* end = nullptr;
-        const unsigned long n = std::strtoul(v, &end, 10);
-        return (*end == '\0' && n <= 600000) ? static_cast<unsigned>(n) : 0u;
-    }();
-    return ms;
-}
-
 sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
-    return guard(ctx, "mail", [&]() -> sfsistat {
-        if (unsigned ms = testDelayMs())
-            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return guard(ctx, Stage::Mail, 0, [&]() -> sfsistat {
+        injectTestDelay();
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onMailFrom(m, argv && argv[0] ? argv[0] : "", Clock::system());
-        injectTestFault("mail");
+        injectTestFault(Stage::Mail);
         return answer(ctx, d, 0);
     });
 }
 
 sfsistat onEnvRcpt(SMFICTX* ctx, char** argv) {
-    return guard(ctx, "rcpt", [&]() -> sfsistat {
+    return guard(ctx, Stage::Rcpt, SMFIP_NR_RCPT, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onRcpt(m, argv && argv[0] ? argv[0] : "");
-        injectTestFault("rcpt");
+        injectTestFault(Stage::Rcpt);
         return answer(ctx, d, SMFIP_NR_RCPT);
     });
 }
 
 sfsistat onEom(SMFICTX* ctx) {
-    return guard(ctx, "eom", [&]() -> sfsistat {
+    return guard(ctx, Stage::Eom, 0, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onEndOfMessage(m, Clock::system());
-        injectTestFault("eom");
+        injectTestFault(Stage::Eom);
         for (const auto& h : d.inserts) {
             if (smfi_insheader(ctx, h.index, const_cast<char*>(h.name.c_str()),
                                const_cast<char*>(h.value.c_str())) != MI_SUCCESS) {
@@ -279,24 +307,28 @@ sfsistat onEom(SMFICTX* ctx) {
 }
 
 sfsistat onAbort(SMFICTX* ctx) {
-    return guard(ctx, "abort", [&]() -> sfsistat {
+    return guard(ctx, Stage::Abort, 0, [&]() -> sfsistat {
         if (auto* c = context(ctx); c && c->session)
             emit(c->session->onAbort());
+        injectTestFault(Stage::Abort);
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat onClose(SMFICTX* ctx) {
-    return guard(ctx, "close", [&]() -> sfsistat {
-        // May run without any context: the MTA can close before connect.
-        if (auto* c = context(ctx)) {
-            smfi_setpriv(ctx, nullptr);
-            std::unique_ptr<Context> owned(c);
-            if (owned->session)
-                emit(owned->session->onClose());
-        }
+    // May run without any context: the MTA can close before connect.
+    const sfsistat r = guard(ctx, Stage::Close, 0, [&]() -> sfsistat {
+        if (auto* c = context(ctx); c && c->session)
+            emit(c->session->onClose());
+        injectTestFault(Stage::Close);
         return SMFIS_CONTINUE;
     });
+    // Released only now, so a failure above still reaches the session.
+    if (auto* c = context(ctx)) {
+        smfi_setpriv(ctx, nullptr);
+        delete c;
+    }
+    return r;
 }
 
 } // namespace

@@ -864,6 +864,7 @@ Config::Listener Config::resolveListener(const ListenerFacts& facts) const {
     }
     out.name = std::string(toString(out.role));
     out.policy = defaultPolicy(out.role);
+    out.determined = facts.port.has_value();
     return out;
 }
 

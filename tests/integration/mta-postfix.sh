@@ -25,7 +25,8 @@
 # mta_clear_mail, mta_own_cipher FILE, mta_own_group FILE.
 # Knobs (environment): PORT_* (before sourcing), MTA_MILTER_DEFAULT_ACTION
 # (default tempfail), MTA_SUBMISSION_OPTS (extra "-o k=v" words for the
-# submission service only).
+# submission service only), MTA_IPV6=yes (also listen on [::1], with
+# inet_protocols = all, so a client can come over IPv6; needs ::1 on lo).
 
 MTA_NAME=postfix
 : "${PORT_SMTP:=10025}"
@@ -48,13 +49,15 @@ RCPT=user@example.test
 # Measured with openssl s_client -starttls smtp against this configuration
 # (OpenSSL 3.0.19, Postfix 3.7.11): "Server Temp Key: X25519, 253 bits" for
 # -tls1_3, for -tls1_2 and for -tls1 (with -cipher DEFAULT:@SECLEVEL=0);
-# "-tls1_3 -groups P-256" and "-tls1_2 -cipher DHE-RSA-...:AES128-SHA" both
-# end in a handshake-failure alert.  tls_eecdh_auto_curves restricts the
-# ECDHE groups of every version; the finite-field DHE suites (whose group it
-# does not govern) and the static-RSA suites (no group at all) are left out
-# of the cipher list.  So no TLS session with this Postfix uses anything but
-# X25519, and a milter listener may declare key_exchange_group = x25519
-# truthfully.  Postfix itself writes "key-exchange X25519" into its Received
+# "-tls1_3 -groups P-256" and "-tls1_2 -cipher DHE-RSA-..." both end in a
+# handshake-failure alert.  tls_eecdh_auto_curves restricts the ECDHE groups
+# of every version; the finite-field DHE suites (whose group it does not
+# govern) are left out of the cipher list.  The static-RSA suites (RSA key
+# transport: no group at all) stay in, so the suites can prove that no group
+# clause is written for them; with them come the NULL-encryption suites
+# (NULL-SHA256: 0 bits), which only a client that names them gets.  So no TLS session with this Postfix uses a
+# group other than X25519, and a milter listener may declare
+# key_exchange_group = x25519 truthfully.  Postfix itself writes "key-exchange X25519" into its Received
 # field only for TLS 1.3; for 1.2 and older it records no group.
 MTA_GROUP=x25519
 
@@ -111,6 +114,12 @@ EOF
     # The one mailbox; the trailing slash makes virtual(8) write a Maildir.
     printf '%s example.test/user/\n' "$RCPT" > "$c/vmailbox"
 
+    local interfaces=127.0.0.1 protocols=ipv4 networks=127.0.0.0/8
+    if [ "${MTA_IPV6:-}" = yes ]; then
+        ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128' ||
+            { log "postfix: MTA_IPV6=yes but lo has no ::1"; return 1; }
+        interfaces='127.0.0.1, [::1]' protocols=all networks='127.0.0.0/8, [::1]/128'
+    fi
     cat > "$c/main.cf" <<EOF
 # Private test instance written by tests/integration/mta-postfix.sh.
 compatibility_level = 3.6
@@ -122,9 +131,9 @@ myhostname = mx.example.test
 mydomain = example.test
 myorigin = \$mydomain
 mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
+inet_interfaces = $interfaces
+inet_protocols = $protocols
+mynetworks = $networks
 relayhost =
 smtputf8_enable = no
 biff = no
@@ -185,13 +194,14 @@ smtpd_tls_mandatory_protocols = >=TLSv1
 smtpd_tls_ciphers = low
 smtpd_tls_mandatory_ciphers = low
 # Exactly one group (MTA_GROUP).  The curve list covers ECDHE in every
-# version; kECDHE leaves out finite-field DHE (whose group this knob does not
-# govern) and static RSA (no group at all).  TLS 1.3 suites are unaffected.
+# version; the lists leave out finite-field DHE (whose group this knob does
+# not govern) but keep static RSA (no group at all), which clients only get
+# when they ask for it.  TLS 1.3 suites are unaffected.
 tls_eecdh_auto_curves = X25519
 smtpd_tls_eecdh_grade = auto
-tls_low_cipherlist = kECDHE:@SECLEVEL=0
-tls_medium_cipherlist = kECDHE:@SECLEVEL=0
-tls_high_cipherlist = kECDHE:@SECLEVEL=0
+tls_low_cipherlist = kECDHE:kRSA:@SECLEVEL=0
+tls_medium_cipherlist = kECDHE:kRSA:@SECLEVEL=0
+tls_high_cipherlist = kECDHE:kRSA:@SECLEVEL=0
 EOF
     # The milter, on every smtpd service; nothing for locally submitted
     # mail.  These lines are the README's recipe, conf/postfix-main.cf, with

@@ -28,6 +28,8 @@
 #                      is unreachable; empty: carry on without it)
 #   MTA_AUTH_OPTIONS   confAUTH_OPTIONS (default empty: PLAIN/LOGIN are
 #                      offered and accepted over cleartext too; "p" forbids)
+#   MTA_IPV6           yes: the MSA also listens on [::1]:$PORT_SUB (Name=MSA6),
+#                      so a client can come over IPv6 (needs ::1 on lo)
 
 MTA_NAME=sendmail
 : "${PORT_SMTP:=11025}"
@@ -101,6 +103,13 @@ _sm_write_cf() {
     # so "MTA_MILTER_FLAGS= mta_setup" survives a later mta_reload.
     SM_MILTER_FLAGS=${MTA_MILTER_FLAGS-${SM_MILTER_FLAGS-T}}
     SM_AUTH_OPTIONS=${MTA_AUTH_OPTIONS-${SM_AUTH_OPTIONS-}}
+    SM_IPV6_DAEMON=
+    if [ "${MTA_IPV6:-}" = yes ]; then
+        ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128' ||
+            { log "sendmail: MTA_IPV6=yes but lo has no ::1"; return 1; }
+        SM_IPV6_DAEMON="DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=::1, Family=inet6, Name=MSA6, M=E')dnl
+"
+    fi
     local fopt=""
     [ -n "$SM_MILTER_FLAGS" ] && fopt="F=$SM_MILTER_FLAGS, "
     cat > "$SM_DIR/sendmail.mc" <<EOF
@@ -115,7 +124,7 @@ DAEMON_OPTIONS(\`Port=$PORT_SMTP, Addr=127.0.0.1, Family=inet, Name=MTA')dnl
 dnl No M=a here on purpose: unauthenticated MAIL must reach the milter.
 DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=127.0.0.1, Family=inet, Name=MSA, M=E')dnl
 DAEMON_OPTIONS(\`Port=$PORT_SUBS, Addr=127.0.0.1, Family=inet, Name=SMTPS, M=s')dnl
-define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
+${SM_IPV6_DAEMON}define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
 LOCAL_DOMAIN(\`example.test')dnl
 dnl Everything the daemon reads or writes lives under \$WORK.
 define(\`confPID_FILE', \`$SM_DIR/sendmail.pid')dnl

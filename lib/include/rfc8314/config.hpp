@@ -137,13 +137,19 @@ struct Config {
         TraceMode trace{};
         std::string keyExchangeGroup;
         ListenerPolicy policy;
+        // False when no [listener] section matched and the MTA passed no
+        // {daemon_port}: then this is the relay default, and the session
+        // gives an authenticated transaction the submission policy instead
+        // (authentication is submission, whatever the port).
+        bool determined = true;
     };
     // The compiled-in policy for a role, from the listener keys' table
     // defaults: on for submission and submissions (TLS for auth, TLS 1.2,
     // 128 bits, reject), off for relay.
     static ListenerPolicy defaultPolicy(Role role);
     // First [listener] section whose every given criterion matches; else the
-    // built-in by port: 587 submission, 465 submissions, anything else relay.
+    // built-in by port: 587 submission, 465 submissions, any other port
+    // relay; no port at all: relay, not determined.
     Listener resolveListener(const ListenerFacts& facts) const;
 
 private:
