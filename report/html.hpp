@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <ostream>
 
-#include "rfc8314/report.hpp"
+#include "engine/report.hpp"
 
 namespace rfc8314::report {
 

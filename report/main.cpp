@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "html.hpp"
-#include "rfc8314/report.hpp"
+#include "engine/report.hpp"
 
 using namespace rfc8314;
 using namespace rfc8314::report;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "rfc8314/logfmt.hpp"
-#include "rfc8314/report.hpp"
+#include "engine/report.hpp"
 
 using namespace rfc8314;
 using namespace rfc8314::report;

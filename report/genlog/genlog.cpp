@@ -29,7 +29,7 @@
 #include <string>
 
 #include "rfc8314/logfmt.hpp"
-#include "rfc8314/report.hpp"
+#include "engine/report.hpp"
 
 using namespace rfc8314;
 

@@ -5,7 +5,7 @@
 // through in seconds, so there is no regex, no per-line allocation once the
 // scratch buffers are warm, and a value is copied only when it was quoted
 // (its unescaped bytes need a home).
-#include "rfc8314/report.hpp"
+#include "report.hpp"
 
 #include <algorithm>
 #include <cstdio>

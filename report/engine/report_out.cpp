@@ -6,7 +6,7 @@
 // above all) is written through an escaper for the target format: text
 // shows it as the log did (escapeLogValue, so a control byte cannot move
 // the terminal's cursor), CSV quotes per RFC 4180, JSON uses jsonEscape.
-#include "rfc8314/report.hpp"
+#include "report.hpp"
 
 #include <algorithm>
 #include <cstdio>
