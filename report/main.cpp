@@ -28,7 +28,8 @@
 #include <vector>
 
 #include "html.hpp"
-#include "engine/report.hpp"
+#include "engine/record.hpp"
+#include "engine/tables.hpp"
 
 using namespace rfc8314;
 using namespace rfc8314::report;

@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "rfc8314/logfmt.hpp"
-#include "engine/report.hpp"
+#include "engine/record.hpp"
+#include "engine/tables.hpp"
 
 using namespace rfc8314;
 using namespace rfc8314::report;

@@ -29,7 +29,7 @@
 #include <string>
 
 #include "rfc8314/logfmt.hpp"
-#include "engine/report.hpp"
+#include "engine/record.hpp"
 
 using namespace rfc8314;
 

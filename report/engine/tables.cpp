@@ -1,12 +1,12 @@
-// report_out.cpp — the text, CSV and JSON renderings of a report.  See
-// report.hpp.
+// tables.cpp — the report's tables and their text, CSV and JSON
+// renderings.  See tables.hpp.
 //
 // Text and CSV share one table model, so a column can never be in one and
 // missing from the other.  Everything that came from the log (user names
 // above all) is written through an escaper for the target format: text
 // shows it as the log did (escapeLogValue, so a control byte cannot move
 // the terminal's cursor), CSV quotes per RFC 4180, JSON uses jsonEscape.
-#include "report.hpp"
+#include "tables.hpp"
 
 #include <algorithm>
 #include <cstdio>
