@@ -37,19 +37,18 @@ void seen(CivilTime& first, CivilTime& last, CivilTime t) noexcept {
 }
 
 VerdictIdx verdictOf(std::string_view v) noexcept {
-    if (v == "accept") return VAccept;
-    if (v == "exempt") return VExempt;
-    if (v == "would-reject") return VWouldReject;
-    if (v == "tempfail") return VTempfail;
-    if (v == "reject") return VReject;
+    for (int k = 0; k < VOther; ++k)
+        if (v == toString(kVerdicts[k]))
+            return static_cast<VerdictIdx>(k);
     return VOther;
 }
 
-Reason reasonOf(std::string_view r) noexcept {
-    if (r.empty() || r == "none") return RNone;
-    if (r == "cleartext") return RCleartext;
-    if (r == "tls-version") return RTlsVersion;
-    if (r == "cipher-bits") return RCipherBits;
+int reasonOf(std::string_view r) noexcept {
+    if (r.empty())
+        return RNone;
+    for (int k = RNone; k < ROther; ++k)
+        if (r == reasonLabel(k))
+            return k;
     return ROther;
 }
 
@@ -73,42 +72,47 @@ std::string WhatIfPolicy::str() const {
     return s;
 }
 
-Reason whatIf(const WhatIfPolicy& p, const Record& r) noexcept {
-    const TlsVersion v = tlsOf(r.tls);
-    if (v == TlsVersion::None)
-        return p.requireTls ? RCleartext : RNone;
-    if (!r.authenticated)
+ListenerPolicy WhatIfPolicy::listenerPolicy() const {
+    ListenerPolicy p;
+    p.enabled = active();
+    p.requireTlsForAuth = requireTls;
+    p.minTlsVersion = minTls;
+    p.minCipherBits = minBits;
+    p.action = PolicyAction::Reject;
+    p.rolloutPercent = 100;
+    return p;
+}
+
+void factsOf(const Record& r, TlsFacts& tls, AuthFacts& auth) {
+    tls.version = tlsOf(r.tls);
+    tls.versionText.assign(r.tls.data(), r.tls.size());
+    tls.bits = tls.version == TlsVersion::None ? std::nullopt : r.bits;
+    if (r.authenticated) {
+        auth.type.assign(r.mech.data(), r.mech.size());
+        auth.authen.assign(r.user.data(), r.user.size());
+    } else {
+        auth.type.clear();
+        auth.authen.clear();
+    }
+}
+
+std::string_view verdictLabel(int v) noexcept {
+    return v >= 0 && v < VOther ? toString(kVerdicts[v]) : std::string_view("other");
+}
+
+int reasonIndex(PolicyReason r) noexcept {
+    if (r == PolicyReason::None)
         return RNone;
-    if (p.minTls != TlsVersion::None && v < p.minTls)
-        return RTlsVersion;
-    if (p.minBits > 0 && r.bits > 0 && r.bits < p.minBits)
-        return RCipherBits;
-    return RNone;
+    for (int k = RNone + 1; k < ROther; ++k)
+        if (kReasons[k - 1] == r)
+            return k;
+    return ROther;
 }
 
-std::string_view reasonName(Reason r) noexcept {
-    switch (r) {
-    case RNone: return "none";
-    case RCleartext: return "cleartext";
-    case RTlsVersion: return "tls-version";
-    case RCipherBits: return "cipher-bits";
-    case ROther: return "other";
-    case RCount: break;
-    }
-    return "other";
-}
-
-std::string_view verdictName(VerdictIdx v) noexcept {
-    switch (v) {
-    case VAccept: return "accept";
-    case VExempt: return "exempt";
-    case VWouldReject: return "would-reject";
-    case VTempfail: return "tempfail";
-    case VReject: return "reject";
-    case VOther: return "other";
-    case VCount: break;
-    }
-    return "other";
+std::string_view reasonLabel(int r) noexcept {
+    if (r > RNone && r < ROther)
+        return toString(kReasons[r - 1]);
+    return r == RNone ? toString(PolicyReason::None) : std::string_view("other");
 }
 
 // ---- aggregation ------------------------------------------------------------
@@ -238,6 +242,17 @@ void EntityTable::growTo(std::size_t n) {
     size_ = std::max(size_, n);
 }
 
+Aggregator::Aggregator(WhatIfPolicy p) : policy_(p), listenerPolicy_(p.listenerPolicy()) {}
+
+int Aggregator::wouldRefuse(const Record& r) {
+    factsOf(r, tls_, auth_);
+    PolicyInput in;
+    in.tls = &tls_;
+    in.auth = &auth_;
+    const PolicyResult res = evaluate(listenerPolicy_, in);
+    return res.verdict == PolicyVerdict::Reject ? reasonIndex(res.reason) : RNone;
+}
+
 void Aggregator::add(const Record& r) {
     ++counts.audit;
     if (r.when < 0)
@@ -253,7 +268,7 @@ void Aggregator::add(const Record& r) {
         cipherTotals.resize(ciphers.size());
     ++cipherTotals[cipher];
     ++verdictTotals[v];
-    const Reason would = policy_.active() ? whatIf(policy_, r) : RNone;
+    const int would = policy_.active() ? wouldRefuse(r) : RNone;
     if (would != RNone)
         ++whatIfTotal;
 

@@ -16,27 +16,51 @@
 
 #include "record.hpp"
 #include "rfc8314/facts.hpp"
+#include "rfc8314/policy.hpp"
 
 namespace rfc8314::report {
 
-// A proposed policy for the what-if, with the milter's semantics
-// (policy.cpp evaluate): cleartext is refused only with requireTls; TLS
-// older than minTls or with fewer than minBits (when bits are known) is
-// refused for authenticated transactions only.
+// A proposed policy for the what-if.  It is judged by the milter's own
+// policy function, rfc8314::evaluate(), on facts rebuilt from each record
+// (factsOf), as if the policy were enforced for everyone: no exceptions,
+// no rollout share, no report-only stage.
 struct WhatIfPolicy {
     bool requireTls = false;
     TlsVersion minTls = TlsVersion::None; // None: no minimum
     int minBits = 0;                      // 0: no minimum
     bool active() const noexcept { return requireTls || minTls != TlsVersion::None || minBits > 0; }
     std::string str() const; // "--require-tls --min-tls TLSv1.2 --min-bits 128"
+    // The listener policy evaluate() is called with: enabled, reject.
+    ListenerPolicy listenerPolicy() const;
 };
 
-enum Reason { RNone, RCleartext, RTlsVersion, RCipherBits, ROther, RCount };
-Reason whatIf(const WhatIfPolicy& p, const Record& r) noexcept;
-std::string_view reasonName(Reason r) noexcept;
+// The facts evaluate() needs, as the record states them: TLS version (an
+// unparseable one is TlsVersion::Unknown, with the text kept), cipher bits
+// (unknown stays unknown, 0 stays 0), and who authenticated with what.
+// Assigns into the given objects, so a caller that keeps them between
+// records allocates nothing per record.
+void factsOf(const Record& r, TlsFacts& tls, AuthFacts& auth);
 
+// Verdicts as the report counts them: one slot per PolicyVerdict, named
+// by the policy's toString, and VOther for a spelling the policy has not.
+constexpr PolicyVerdict kVerdicts[] = {PolicyVerdict::Accept, PolicyVerdict::Exempt, PolicyVerdict::WouldReject,
+                                       PolicyVerdict::Tempfail, PolicyVerdict::Reject};
 enum VerdictIdx { VAccept, VExempt, VWouldReject, VTempfail, VReject, VOther, VCount };
-std::string_view verdictName(VerdictIdx v) noexcept;
+static_assert(VOther == sizeof kVerdicts / sizeof kVerdicts[0], "a slot per verdict of the policy");
+std::string_view verdictLabel(int v) noexcept; // toString(kVerdicts[v]), or "other"
+
+// Refusal reasons as the report counts them.  Slot RNone holds no reason
+// (in a what-if count: the total), then one slot per reason evaluate() can
+// give, in column order, named by the policy's toString, then ROther for
+// a spelling the policy has not (internal-error, a newer milter's).  A
+// reason added to PolicyReason gets its columns by being listed here;
+// test_report.cpp fails while evaluate() gives one that is not.
+constexpr PolicyReason kReasons[] = {PolicyReason::Cleartext, PolicyReason::TlsVersion, PolicyReason::CipherBits};
+constexpr int RNone = 0;
+constexpr int ROther = 1 + static_cast<int>(sizeof kReasons / sizeof kReasons[0]);
+constexpr int RCount = ROther + 1;
+int reasonIndex(PolicyReason r) noexcept;       // RNone, a reason's slot, or ROther
+std::string_view reasonLabel(int r) noexcept;   // "none", toString(reason), "other"
 
 constexpr int kTlsCount = static_cast<int>(TlsVersion::Unknown) + 1;
 
@@ -130,7 +154,7 @@ private:
 
 class Aggregator {
 public:
-    explicit Aggregator(WhatIfPolicy p = {}) : policy_(p) {}
+    explicit Aggregator(WhatIfPolicy p = {});
     void add(const Record& r);
 
     const WhatIfPolicy& policy() const noexcept { return policy_; }
@@ -145,7 +169,11 @@ public:
     CivilTime first = -1, last = -1;
 
 private:
+    int wouldRefuse(const Record& r); // RNone, or the reason's slot
     WhatIfPolicy policy_;
+    ListenerPolicy listenerPolicy_;
+    TlsFacts tls_;   // reused for every record: no allocation once warm
+    AuthFacts auth_;
 };
 
 } // namespace rfc8314::report

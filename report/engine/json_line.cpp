@@ -210,8 +210,8 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
                 n = -n;
             if (!num && tok != "true" && tok != "false" && tok != "null")
                 return LineKind::Damaged; // nested or broken: not our flat object
-            if (num && key == "bits")
-                r.bits = static_cast<int>(n < 0 ? 0 : n);
+            if (key == "bits") // null: not known, or no TLS; a negative is no number of bits
+                r.bits = num && n >= 0 && n <= 1000000 ? std::optional<int>(static_cast<int>(n)) : std::nullopt;
             else if (num && key == "bucket")
                 r.bucket = static_cast<int>(n);
             else if (num && key == "listener_port")
@@ -239,6 +239,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
     if (!tls) {
         r.cipher = "none";
         r.group = "none";
+        r.bits.reset();
     } else {
         if (r.cipher.empty())
             r.cipher = "unknown";

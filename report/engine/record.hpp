@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,7 +46,10 @@ struct Record {
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // "" when none
     std::string_view exemptUntil;
-    int bits = 0;              // 0: unknown or no TLS
+    // Cipher bits: 0 is a real value (NULL ciphers); nullopt when the line
+    // says the bits are unknown (bits=unknown, JSON null) or there is no TLS
+    // (bits=none; an old log's bits=0 beside tls=none).
+    std::optional<int> bits;
     int bucket = -1;
     bool authenticated = false;
     bool cleartextAuth = false;

@@ -323,7 +323,15 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         case KVerdict: ok = valueOf(written, scratch_[FVerdict], r.verdict); break;
         case KReason: ok = valueOf(written, scratch_[FReason], r.reason); break;
         case KExempt: ok = valueOf(written, scratch_[FExempt], r.exemptUntil); break;
-        case KBits: ok = smallNumber(written, r.bits); break;
+        case KBits:
+            // A number (0 is real: NULL ciphers), "unknown" under TLS when
+            // not known, "none" on cleartext (FORMATS.md).
+            if (written != "unknown" && written != "none") {
+                int b = 0;
+                ok = smallNumber(written, b);
+                r.bits = b;
+            }
+            break;
         case KBucket: ok = smallNumber(written, r.bucket); break;
         case KCleartext: r.cleartextAuth = written == "yes"; break;
         case KUnknown: break; // a newer milter's key: skip, stay readable
@@ -341,6 +349,8 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
     if (have != (1u << KReason) - 1)
         return LineKind::Damaged;
     r.authenticated = !(r.user == "none" && r.mech == "none");
+    if (r.tls == "none")
+        r.bits.reset(); // an old milter's bits=0 on cleartext: no cipher at all
     return LineKind::Audit;
 }
 

@@ -224,6 +224,49 @@ head -c $((size - 20)) "$W/maillog.gz" | "$REPORT" --table summary > /dev/null 2
 expect_eq "truncated .gz on stdin: exit 1" "$?" 1
 expect_grep "truncated .gz on stdin: named" 'standard input: compressed data ends early' "$W/cut-stdin.err"
 
+# ---- the what-if is the milter's own decision ------------------------------------
+# The milter -t under its compiled-in policy (TLS for AUTH, TLSv1.2, 128 bits,
+# reject) on every kind of TLS: the report's what-if with the same policy
+# must refuse exactly the transactions the milter refused, for the same
+# reasons.  NULL-SHA256 (0 bits) is refused by the milter; the old what-if
+# ignored 0 bits and said "would refuse 0" (issue 12 item 4).
+: > "$W/policy.log"
+: > "$W/policy.json"
+n=0
+for c in "u13 TLSv1.3 TLS_AES_128_GCM_SHA256 128" "u12 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256" \
+         "u3des TLSv1.2 DES-CBC3-SHA 112" "unull TLSv1.2 NULL-SHA256 0" "u10 TLSv1 AES128-SHA 128" \
+         "u11 TLSv1.1 AES256-SHA 256" "uold TLSv1/SSLv3 AES256-SHA 256" "uclear none - 0"; do
+    set -- $c
+    n=$((n + 1))
+    milter_case "$1" "$2" "$3" "$4" "192.0.2.$((60 + n))" || { fail "milter -t gave no audit line for $c"; continue; }
+    printf 'Jan  3 10:00:%02d mx1 rfc8314-milter[812]: %s\n' "$n" "$(cat "$W/case.msg")" >> "$W/policy.log"
+    cat "$W/case.json" >> "$W/policy.json"
+done
+expect_grep "policy cases: the milter refused NULL-SHA256 for its 0 bits" \
+    'user=unull, .*bits=0, .*verdict=reject, reason=cipher-bits' "$W/policy.log"
+# user -> reason of each refusal, as the milter logged it.
+sed -n 's/.*user=\([^,]*\),.*verdict=reject, reason=\([^,]*\).*/\1 \2/p' "$W/policy.log" | sort > "$W/milter-refused.txt"
+[ -s "$W/milter-refused.txt" ] || fail "policy cases: the milter refused nothing"
+for form in syslog json; do
+    input=$W/policy.log
+    [ $form = json ] && input=--json-input=$W/policy.json
+    "$REPORT" --year 2026 --json --require-tls --min-tls TLSv1.2 --min-bits 128 "$input" > "$W/policy-report.json"
+    python3 - "$W/policy-report.json" > "$W/report-refused.txt" <<'EOF2'
+import json, sys
+w = json.load(open(sys.argv[1]))["whatif"]
+for u in w["users"]:
+    reasons = [k for k in u if k not in ("user", "refused", "transactions") and u[k]]
+    assert u["refused"] == 1 and len(reasons) == 1, u
+    print(u["user"], reasons[0].replace("_", "-"))
+EOF2
+    sort -o "$W/report-refused.txt" "$W/report-refused.txt"
+    check "what-if on the $form log: refuses what the milter refused, for its reasons" \
+        cmp -s "$W/milter-refused.txt" "$W/report-refused.txt"
+done
+sed 's/^/    milter: /' "$W/milter-refused.txt"
+"$REPORT" --year 2026 --min-bits 128 --table whatif "$W/policy.log" > "$W/null.out"
+expect_grep "what-if --min-bits 128: the NULL-SHA256 refusal counted" '^unull +1 +1 +0 +0 +1$' "$W/null.out"
+
 # ---- HTML in headless Chromium ---------------------------------------------------
 "$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 --html "$W/report.html" "$W/maillog.1" "$W/maillog.gz" > "$W/html.out"
 expect_eq "html: nothing on stdout without a format" "$(wc -c < "$W/html.out")" 0
