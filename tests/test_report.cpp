@@ -3,7 +3,8 @@
 // damaged lines are told apart and never fatal, values escaped by
 // escapeLogValue come back byte for byte, years are assigned across a
 // Dec->Jan rollover, the what-if decides as the milter's evaluate() does
-// (unknown bits and 0 bits included).
+// (unknown bits and 0 bits included), and every spelling of one client
+// address is one client.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -623,6 +624,83 @@ BOOST_AUTO_TEST_CASE(bits_spellings) {
     BOOST_TEST(parse(pre + "tls=TLSv1.2, cipher=X, group=x25519, bits=-1" + post).kind == LineKind::Damaged);
 }
 
+// Issue 12 item 5: one client, one canonical spelling, whatever wrote it.
+BOOST_AUTO_TEST_CASE(address_spellings) {
+    struct Case {
+        std::string spelled, want;
+    };
+    const std::vector<Case> cases = {
+        {"192.0.2.10", "192.0.2.10"},
+        {"2001:db8::10", "2001:db8::10"},
+        {"IPv6:2001:db8::10", "2001:db8::10"},           // Postfix's {client_addr}
+        {"ipv6:2001:db8::10", "2001:db8::10"},           // the tag is case-blind (RFC 5321)
+        {"2001:DB8::10", "2001:db8::10"},
+        {"2001:0db8:0000:0000:0000:0000:0000:0010", "2001:db8::10"},
+        {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},    // the first longest run is compressed
+        {"2001:db8:2d47:d2e9::0", "2001:db8:2d47:d2e9::"},
+        {"::1", "::1"},
+        {"IPv6:::1", "::1"},
+        {"0:0:0:0:0:0:0:1", "::1"},
+        {"::ffff:192.0.2.5", "192.0.2.5"},               // IPv4-mapped: the IPv4 client
+        {"IPv6:::ffff:192.0.2.5", "192.0.2.5"},
+        {"::ffff:c000:0205", "192.0.2.5"},
+        {"::192.0.2.5", "::192.0.2.5"},                   // IPv4-compatible is not IPv4-mapped
+        {"::c000:205", "::192.0.2.5"},
+        // Not addresses: kept as written.
+        {"unknown", "unknown"},
+        {"", ""},
+        {"IPv6:", "IPv6:"},
+        {"IPv6:192.0.2.1", "IPv6:192.0.2.1"},              // the tag promises IPv6
+        {"192.0.2.010", "192.0.2.010"},
+        {"fe80::1%eth0", "fe80::1%eth0"},
+        {"2001:db8::10 ", "2001:db8::10 "},
+        {std::string(200, '1'), std::string(200, '1')},
+    };
+    for (const auto& c : cases)
+        BOOST_TEST(canonicalAddress(c.spelled) == c.want, "'" << c.spelled << "'");
+}
+
+// Old and new milters' lines for the same clients give one row per client,
+// and the rows carry the canonical spelling.
+BOOST_AUTO_TEST_CASE(one_row_per_client) {
+    Aggregator a;
+    feed(a, {
+                audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:00",
+                      "IPv6:2001:db8::10"),
+                audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:01",
+                      "2001:db8::10"),
+                audit("bob", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:02",
+                      "2001:DB8:0:0:0:0:0:10"),
+                audit("bob", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:03",
+                      "IPv6:2001:db8::10"),
+                audit("carol", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:04",
+                      "::ffff:192.0.2.7"),
+                audit("carol", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", "Nov 24 10:00:05",
+                      "192.0.2.7"),
+            });
+    const std::string json = "{\"event\":\"auth\",\"user\":\"dave\",\"mech\":\"PLAIN\",\"tls\":\"TLSv1.3\","
+                             "\"client_addr\":\"IPv6:2001:db8::10\",\"verdict\":\"accept\"}";
+    LineParser p;
+    Record r;
+    BOOST_REQUIRE(p.parseJson(json, r) == LineKind::Audit);
+    a.add(r);
+    BOOST_TEST(a.clients.size() == 2u);
+    BOOST_TEST(a.clientNames.find("IPv6:2001:db8::10") == Dict::kMissing);
+    const std::uint32_t six = a.clientNames.find("2001:db8::10");
+    BOOST_REQUIRE(six != Dict::kMissing);
+    BOOST_TEST(a.clients[six].count == 5u);
+    BOOST_TEST(a.clients[six].peers.size() == 3u);
+    const std::uint32_t four = a.clientNames.find("192.0.2.7");
+    BOOST_REQUIRE(four != Dict::kMissing);
+    BOOST_TEST(a.clients[four].count == 2u);
+    std::ostringstream csv;
+    OutputOptions o;
+    o.table = "clients";
+    writeCsv(a, o, csv);
+    BOOST_TEST(csv.str().find("IPv6:") == std::string::npos, csv.str());
+    BOOST_TEST(csv.str().find("::ffff") == std::string::npos, csv.str());
+}
+
 BOOST_AUTO_TEST_CASE(output_shapes) {
     WhatIfPolicy q;
     q.requireTls = true;
@@ -717,6 +795,7 @@ BOOST_AUTO_TEST_CASE(tally_inline_and_spilled) {
 // it grows (through rehashing and new arena chunks), any bytes allowed.
 BOOST_AUTO_TEST_CASE(dict_interning) {
     Dict d;
+    BOOST_TEST(d.find("alice") == Dict::kMissing); // no slots yet
     const std::string big(100000, 'x'); // longer than an arena chunk
     const std::vector<std::string> names = {"", "a", "alice", "alicf", "user000001@example.org",
                                             std::string("n\0l", 3), std::string("n\0m", 3), big,
@@ -736,6 +815,12 @@ BOOST_AUTO_TEST_CASE(dict_interning) {
         const std::string n = "user" + std::to_string(i) + "@example.org";
         BOOST_TEST(d.name(d.id(n)) == n);
     }
+    BOOST_TEST(d.size() == names.size() + 20000);
+    // find() looks up without interning.
+    for (std::size_t k = 0; k < names.size(); ++k)
+        BOOST_TEST(d.find(names[k]) == ids[k]);
+    BOOST_TEST(d.find("user20000@example.org") == Dict::kMissing);
+    BOOST_TEST(d.find(big + "z") == Dict::kMissing);
     BOOST_TEST(d.size() == names.size() + 20000);
 }
 

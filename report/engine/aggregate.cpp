@@ -2,6 +2,8 @@
 // summaries, and the what-if.  See aggregate.hpp.
 #include "aggregate.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -115,6 +117,32 @@ std::string_view reasonLabel(int r) noexcept {
     return r == RNone ? toString(PolicyReason::None) : std::string_view("other");
 }
 
+// ---- client addresses -------------------------------------------------------
+
+std::string canonicalAddress(std::string_view a) {
+    std::string_view bare = a;
+    const bool tagged = bare.size() > 5 && (bare[0] | 0x20) == 'i' && (bare[1] | 0x20) == 'p' &&
+                        (bare[2] | 0x20) == 'v' && bare[3] == '6' && bare[4] == ':';
+    if (tagged)
+        bare.remove_prefix(5);
+    char in[INET6_ADDRSTRLEN + 1];
+    char out[INET6_ADDRSTRLEN];
+    if (bare.empty() || bare.size() >= sizeof in)
+        return std::string(a);
+    std::memcpy(in, bare.data(), bare.size());
+    in[bare.size()] = '\0';
+    unsigned char bin[16];
+    if (!tagged && inet_pton(AF_INET, in, bin) == 1)
+        return inet_ntop(AF_INET, bin, out, sizeof out) ? std::string(out) : std::string(a);
+    if (inet_pton(AF_INET6, in, bin) != 1)
+        return std::string(a);
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const bool v4 = std::memcmp(bin, mapped, sizeof mapped) == 0;
+    if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? bin + 12 : bin, out, sizeof out))
+        return std::string(a);
+    return out;
+}
+
 // ---- aggregation ------------------------------------------------------------
 
 namespace {
@@ -182,10 +210,7 @@ void Dict::grow() {
     slots_.swap(next);
 }
 
-std::uint32_t Dict::id(std::string_view s) {
-    if ((views_.size() + 1) * 2 > slots_.size())
-        grow();
-    const std::uint64_t h = hashOf(s);
+std::size_t Dict::probe(std::string_view s, std::uint64_t h) const noexcept {
     const auto tag = static_cast<std::uint32_t>(h >> 32);
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = h & mask;
@@ -193,15 +218,32 @@ std::uint32_t Dict::id(std::string_view s) {
         const Slot& slot = slots_[i];
         if (slot.tag == tag && entryLength(slot.entry) == s.size() &&
             (s.empty() || std::memcmp(slot.entry + 4, s.data(), s.size()) == 0))
-            return slot.id - 1;
+            return i;
         i = (i + 1) & mask;
     }
+    return i;
+}
+
+std::uint32_t Dict::find(std::string_view s) const noexcept {
+    if (slots_.empty())
+        return kMissing;
+    const Slot& slot = slots_[probe(s, hashOf(s))];
+    return slot.id ? slot.id - 1 : kMissing;
+}
+
+std::uint32_t Dict::id(std::string_view s) {
+    if ((views_.size() + 1) * 2 > slots_.size())
+        grow();
+    const std::uint64_t h = hashOf(s);
+    const std::size_t i = probe(s, h);
+    if (slots_[i].id)
+        return slots_[i].id - 1;
     if (s.size() > 0xFFFFFFF0u) // not from a line of at most a block
         throw std::length_error("rfc8314::report::Dict: name too long");
     const char* e = store(s);
     views_.emplace_back(e + 4, s.size());
     const auto id = static_cast<std::uint32_t>(views_.size() - 1);
-    slots_[i] = {e, id + 1, tag};
+    slots_[i] = {e, id + 1, static_cast<std::uint32_t>(h >> 32)};
     return id;
 }
 
@@ -251,6 +293,24 @@ int Aggregator::wouldRefuse(const Record& r) {
     in.auth = &auth_;
     const PolicyResult res = evaluate(listenerPolicy_, in);
     return res.verdict == PolicyVerdict::Reject ? reasonIndex(res.reason) : RNone;
+}
+
+// One Dict lookup for a spelling seen before (the common case); the
+// conversion only for the first sight of each spelling.
+std::uint32_t Aggregator::clientId(std::string_view spelled) {
+    std::uint32_t id = clientNames.find(spelled);
+    if (id != Dict::kMissing)
+        return id;
+    id = clientSpellings_.find(spelled);
+    if (id != Dict::kMissing)
+        return clientOfSpelling_[id];
+    const std::string canonical = canonicalAddress(spelled);
+    if (canonical == spelled)
+        return clientNames.id(spelled);
+    const std::uint32_t target = clientNames.id(canonical);
+    clientSpellings_.id(spelled);
+    clientOfSpelling_.push_back(target);
+    return target;
 }
 
 void Aggregator::add(const Record& r) {
@@ -303,7 +363,7 @@ void Aggregator::add(const Record& r) {
             ++whatIfUnauthBy[would];
         }
     }
-    const std::uint32_t cid = clientNames.id(r.client);
+    const std::uint32_t cid = clientId(r.client);
     clients.growTo(clientNames.size());
     Entity& c = clients[cid];
     fold(c);

@@ -134,7 +134,9 @@ struct InputCounts {
 // bytes) where a std::string behind an index costs three.
 class Dict {
 public:
-    std::uint32_t id(std::string_view s);
+    static constexpr std::uint32_t kMissing = 0xFFFFFFFFu;
+    std::uint32_t id(std::string_view s);              // interned on first sight
+    std::uint32_t find(std::string_view s) const noexcept; // or kMissing
     std::string_view name(std::uint32_t id) const noexcept { return views_[id]; }
     std::size_t size() const noexcept { return views_.size(); }
 
@@ -145,12 +147,22 @@ private:
         std::uint32_t tag = 0;       // high bits of the hash, to skip most compares
     };
     void grow();
+    std::size_t probe(std::string_view s, std::uint64_t hash) const noexcept; // its slot, or the empty one
     const char* store(std::string_view s);
     std::vector<std::unique_ptr<char[]>> chunks_; // never move: views stay valid
     std::size_t chunkUsed_ = 0, chunkSize_ = 0;
     std::vector<std::string_view> views_;
     std::vector<Slot> slots_;
 };
+
+// The one spelling of a client address, so that one client is one row
+// whichever milter wrote the line: the RFC 5321 tag "IPv6:" (Postfix's
+// {client_addr}) dropped, an IPv4 or IPv6 address re-printed as inet_ntop
+// prints it (lower case, zeros compressed), and an IPv4-mapped IPv6
+// address (::ffff:192.0.2.1, a dual-stack listener's view of an IPv4
+// client) as the IPv4 address.  Anything that is not an address is kept
+// as it is.
+std::string canonicalAddress(std::string_view spelled);
 
 class Aggregator {
 public:
@@ -170,10 +182,15 @@ public:
 
 private:
     int wouldRefuse(const Record& r); // RNone, or the reason's slot
+    std::uint32_t clientId(std::string_view spelled);
     WhatIfPolicy policy_;
     ListenerPolicy listenerPolicy_;
     TlsFacts tls_;   // reused for every record: no allocation once warm
     AuthFacts auth_;
+    // clientNames holds canonical addresses only; other spellings seen
+    // (IPv6:..., upper case, zeros written out) map to theirs here.
+    Dict clientSpellings_;
+    std::vector<std::uint32_t> clientOfSpelling_;
 };
 
 } // namespace rfc8314::report

@@ -267,6 +267,26 @@ sed 's/^/    milter: /' "$W/milter-refused.txt"
 "$REPORT" --year 2026 --min-bits 128 --table whatif "$W/policy.log" > "$W/null.out"
 expect_grep "what-if --min-bits 128: the NULL-SHA256 refusal counted" '^unull +1 +1 +0 +0 +1$' "$W/null.out"
 
+# ---- one client, one row ----------------------------------------------------------
+# The same IPv6 client as Postfix spells {client_addr} (IPv6:...), as
+# Sendmail does, and written out in full: the milter's lines, old or new,
+# must give one row with the canonical address (issue 12 item 5).
+: > "$W/v6.log"
+: > "$W/v6.json"
+n=0
+for addr in IPv6:2001:db8::10 2001:db8::10 2001:DB8:0:0:0:0:0:10; do
+    n=$((n + 1))
+    milter_case "v6user$n" "${T13[@]}" "$addr" || { fail "milter -t gave no audit line for $addr"; continue; }
+    printf 'Jan  4 10:00:%02d mx1 rfc8314-milter[812]: %s\n' "$n" "$(cat "$W/case.msg")" >> "$W/v6.log"
+    cat "$W/case.json" >> "$W/v6.json"
+done
+for form in syslog json; do
+    input=$W/v6.log
+    [ $form = json ] && input=--json-input=$W/v6.json
+    "$REPORT" --year 2026 --csv --table clients "$input" | tr -d '\r' | tail -n +2 | cut -d, -f1-3 > "$W/v6-$form.csv"
+    expect_eq "$form: three spellings of one IPv6 client, one row" "$(cat "$W/v6-$form.csv")" "2001:db8::10,3,3"
+done
+
 # ---- HTML in headless Chromium ---------------------------------------------------
 "$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 --html "$W/report.html" "$W/maillog.1" "$W/maillog.gz" > "$W/html.out"
 expect_eq "html: nothing on stdout without a format" "$(wc -c < "$W/html.out")" 0
