@@ -263,8 +263,8 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     dayBars(out, "refusals per day by reason", days, refusalParts, reasonLabels, reasonColours, false);
     out << "</section>\n";
 
-    // Tables in the order a postmaster acts on them: who must change a
-    // password, who a new policy would hit, then the detail.
+    // Tables in the order a postmaster acts on them: whose password was
+    // exposed, who a new policy would hit, then the detail.
     // A row per user of a busy MSP makes a page of hundreds of megabytes no
     // browser opens: unless --top says otherwise, the users and addresses
     // tables keep the busiest kHtmlRows.  The lists a postmaster acts on

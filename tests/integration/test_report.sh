@@ -6,7 +6,7 @@
 # and JSON event are wrapped the way syslog, the milter's stderr and
 # journalctl -o cat deliver them: a rotated set across New Year (one file
 # gzipped, read in either order), foreign, damaged and non-audit lines
-# mixed in.  What it proves: the must-change-password list is exactly the
+# mixed in.  What it proves: the cleartext-password list is exactly the
 # users who authenticated over cleartext; counts, dates (Dec -> Jan),
 # what-if and the four formats agree with the fixture; file order and
 # compression do not change the result; bad input is counted, never fatal;
@@ -88,13 +88,14 @@ expect_grep "text: damaged line counted" "^damaged +1\$" "$W/text.out"
 expect_grep "text: non-audit milter line counted" "^other +1\$" "$W/text.out"
 expect_grep "text: period spans New Year" "^first +2025-12-30 09:00:01\$" "$W/text.out"
 expect_grep "text: period ends in January" "^last +2026-01-02 11:00:00\$" "$W/text.out"
-expect_grep "text: must-change-password heading" "^MUST CHANGE PASSWORD\$" "$W/text.out"
+expect_grep "text: cleartext heading" "^AUTHENTICATED OVER CLEARTEXT: password exposed, change advised\$" "$W/text.out"
+expect_no_grep "text: no MUST (RFC 8314 4.1 advises a change, if compromised)" "MUST" "$W/text.out"
 expect_grep "text: quoted user shown as the log writes it" '^"j doe" +1 ' "$W/text.out"
 expect_grep "text: carol twice over cleartext" '^carol +2 +2025-12-31 23:59:59 +2026-01-02 10:00:00$' "$W/text.out"
 expect_grep "text: what-if sentence" "^would refuse 5 of $AUDIT_LINES transactions \(55.6%\) of 4 users\$" "$W/text.out"
 expect_grep "text: dave refused for TLS version" '^dave +1 +1 +0 +1 +0$' "$W/text.out"
 
-# ---- CSV: the must-change-password list is exactly the cleartext users -------
+# ---- CSV: the cleartext-password list is exactly the cleartext users --------
 "$REPORT" --year 2026-01 --csv --table cleartext "$W/maillog.1" "$W/maillog.gz" > "$W/clear.csv"
 got=$(tail -n +2 "$W/clear.csv" | tr -d '\r' | cut -d, -f1 | sort)
 want=$(grep -h 'cleartext_auth=yes' "$W/maillog.1" "$W/maillog" | sed 's/.*user=\("[^"]*"\|[^,]*\),.*/\1/; s/"//g' | sort -u)
