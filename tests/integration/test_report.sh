@@ -196,18 +196,30 @@ expect_grep "journalctl shapes: all audit lines dated" '"audit":9,.*"undated":0'
 expect_eq "missing file: exit 1" "$?" 1
 expect_grep "missing file: named" "no-such-file" "$W/missing.err"
 expect_grep "missing file: the others still read" "^audit +4\$" "$W/missing.out"
-"$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2>&1
-expect_eq "bad option: exit 2" "$?" 2
+"$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2> "$W/bad.err"
+expect_eq "bad option: exit 64 (EX_USAGE, as rfc8314-milter)" "$?" 64
+expect_eq "bad option: why, then where to look, as rfc8314-milter says it" "$(cat "$W/bad.err")" \
+    "rfc8314-report: --min-tls: unknown version 'TLSv9' (want e.g. TLSv1.2)
+try 'rfc8314-report --help'"
 "$REPORT" --year=2026-01 --json --require-tls --min-tls=TLSv1.2 "$W/maillog.gz" "$W/maillog.1" > "$W/eq.json"
 check "--option=value: same report as --option value" cmp -s "$W/a.json" "$W/eq.json"
 "$REPORT" --require-tls=yes "$W/maillog.1" > /dev/null 2> "$W/eq.err"
-expect_eq "--flag=value: exit 2" "$?" 2
-expect_grep "--flag=value: said so" 'require-tls takes no value' "$W/eq.err"
+expect_eq "--flag=value: exit 64" "$?" 64
+expect_grep "--flag=value: said so" "^rfc8314-report: .*'--require-tls' does not take any arguments" "$W/eq.err"
+"$REPORT" "$W/maillog.1" --min-tls > /dev/null 2> "$W/noval.err"
+expect_eq "option without its value: exit 64" "$?" 64
+expect_grep "option without its value: said so" "^rfc8314-report: .*'--min-tls' is missing" "$W/noval.err"
+expect_grep "option without its value: where to look" "^try 'rfc8314-report --help'\$" "$W/noval.err"
+"$REPORT" --help > "$W/help.out"
+expect_eq "--help: exit 0" "$?" 0
+for o in json-input year ident require-tls min-tls min-bits text csv json html table top version; do
+    expect_grep "--help lists --$o" "^  --$o( |$)" "$W/help.out"
+done
 cp "$W/maillog.1" "$W/-dash.log"
 (cd "$W" && "$REPORT" --table summary -- -dash.log) > "$W/dash.out" 2>&1
 expect_grep "--: a name after it is a file, even with a leading dash" "^audit +4\$" "$W/dash.out"
 (cd "$W" && "$REPORT" --table summary -dash.log) > /dev/null 2>&1
-expect_eq "without --: the same name is an unknown option" "$?" 2
+expect_eq "without --: the same name is an unknown option" "$?" 64
 head -c 3000000 /dev/urandom > "$W/noise.bin"
 "$REPORT" --table summary "$W/noise.bin" "$W/maillog.1" > "$W/noise.out" 2>&1
 expect_eq "binary garbage: not fatal" "$?" 0
