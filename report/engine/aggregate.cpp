@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -38,18 +39,31 @@ void seen(CivilTime& first, CivilTime& last, CivilTime t) noexcept {
         last = t;
 }
 
+// The policy's spellings, looked up once: these run for every line.
 VerdictIdx verdictOf(std::string_view v) noexcept {
+    static const auto names = [] {
+        std::array<std::string_view, VOther> n;
+        for (int k = 0; k < VOther; ++k)
+            n[k] = verdictLabel(k);
+        return n;
+    }();
     for (int k = 0; k < VOther; ++k)
-        if (v == toString(kVerdicts[k]))
+        if (v == names[k])
             return static_cast<VerdictIdx>(k);
     return VOther;
 }
 
 int reasonOf(std::string_view r) noexcept {
+    static const auto names = [] {
+        std::array<std::string_view, ROther> n;
+        for (int k = RNone; k < ROther; ++k)
+            n[k] = reasonLabel(k);
+        return n;
+    }();
     if (r.empty())
         return RNone;
     for (int k = RNone; k < ROther; ++k)
-        if (r == reasonLabel(k))
+        if (r == names[k])
             return k;
     return ROther;
 }
