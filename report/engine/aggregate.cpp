@@ -135,9 +135,12 @@ std::string_view reasonLabel(int r) noexcept {
 
 std::string canonicalAddress(std::string_view a) {
     std::string_view bare = a;
-    const bool tagged = bare.size() > 5 && (bare[0] | 0x20) == 'i' && (bare[1] | 0x20) == 'p' &&
-                        (bare[2] | 0x20) == 'v' && bare[3] == '6' && bare[4] == ':';
-    if (tagged)
+    while (!bare.empty() && (bare.front() == ' ' || bare.front() == '\t'))
+        bare.remove_prefix(1);
+    while (!bare.empty() && (bare.back() == ' ' || bare.back() == '\t'))
+        bare.remove_suffix(1);
+    if (bare.size() > 5 && (bare[0] | 0x20) == 'i' && (bare[1] | 0x20) == 'p' && (bare[2] | 0x20) == 'v' &&
+        bare[3] == '6' && bare[4] == ':')
         bare.remove_prefix(5);
     char in[INET6_ADDRSTRLEN + 1];
     char out[INET6_ADDRSTRLEN];
@@ -146,13 +149,10 @@ std::string canonicalAddress(std::string_view a) {
     std::memcpy(in, bare.data(), bare.size());
     in[bare.size()] = '\0';
     unsigned char bin[16];
-    if (!tagged && inet_pton(AF_INET, in, bin) == 1)
-        return inet_ntop(AF_INET, bin, out, sizeof out) ? std::string(out) : std::string(a);
-    if (inet_pton(AF_INET6, in, bin) != 1)
-        return std::string(a);
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    const bool v4 = std::memcmp(bin, mapped, sizeof mapped) == 0;
-    if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? bin + 12 : bin, out, sizeof out))
+    const int family = inet_pton(AF_INET, in, bin) == 1    ? AF_INET
+                       : inet_pton(AF_INET6, in, bin) == 1 ? AF_INET6
+                                                           : 0;
+    if (family == 0 || !inet_ntop(family, bin, out, sizeof out))
         return std::string(a);
     return out;
 }

@@ -156,12 +156,11 @@ private:
 };
 
 // The one spelling of a client address, so that one client is one row
-// whichever milter wrote the line: the RFC 5321 tag "IPv6:" (Postfix's
-// {client_addr}) dropped, an IPv4 or IPv6 address re-printed as inet_ntop
-// prints it (lower case, zeros compressed), and an IPv4-mapped IPv6
-// address (::ffff:192.0.2.1, a dual-stack listener's view of an IPv4
-// client) as the IPv4 address.  Anything that is not an address is kept
-// as it is.
+// whichever milter wrote the line: blanks around it and the RFC 5321 tag
+// "IPv6:" (Postfix's {client_addr}) dropped, an IPv4 or IPv6 address
+// re-printed as inet_ntop prints it (lower case, zeros compressed): the
+// form the milter itself now logs (FORMATS.md).  Anything that is not an
+// address is kept as written.
 std::string canonicalAddress(std::string_view spelled);
 
 class Aggregator {
