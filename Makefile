@@ -40,6 +40,8 @@ LIB_OBJS     := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/gen/iana_tables.o
 LIB_A        := $(BUILD)/librfc8314.a
 LIB_SO       := $(BUILD)/librfc8314.so.$(VERSION)
 LIB_SONAME   := librfc8314.so.$(SOVERSION)
+# The report's engine, built by mk/report.mk; not part of librfc8314.
+REPORT_LIB   := $(BUILD)/librfc8314-report.a
 
 PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp plugin/doctor/*.cpp))
 PLUGIN_OBJS  := $(PLUGIN_SRCS:%.cpp=$(BUILD)/%.o)
@@ -117,8 +119,8 @@ $(MILTER_TEST): $(MILTER_TEST_OBJS) $(LIB_A)
 $(CHECK_RCVD): $(BUILD)/tests/check_received.o $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $^ $(LIB_LIBS) -o $@
 
-$(UNIT_TESTS): $(TEST_OBJS) $(DOCTOR_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(DOCTOR_OBJS) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
+$(UNIT_TESTS): $(TEST_OBJS) $(DOCTOR_OBJS) $(REPORT_LIB) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(DOCTOR_OBJS) $(REPORT_LIB) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
 
 # ---- tests -------------------------------------------------------------------
 deps:
@@ -152,6 +154,8 @@ install: all install-report
 	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf librfc8314.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/librfc8314.so
+	@# lib/include/rfc8314 holds the library's API only (private headers
+	@# live beside their sources, the report's engine in report/engine).
 	install -m 0644 lib/include/rfc8314/*.hpp $(DESTDIR)$(INCLUDEDIR)/rfc8314/
 	install -m 0644 man/rfc8314-milter.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/rfc8314-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/

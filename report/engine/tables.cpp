@@ -1,12 +1,12 @@
-// report_out.cpp — the text, CSV and JSON renderings of a report.  See
-// report.hpp.
+// tables.cpp — the report's tables and their text, CSV and JSON
+// renderings.  See tables.hpp.
 //
 // Text and CSV share one table model, so a column can never be in one and
 // missing from the other.  Everything that came from the log (user names
 // above all) is written through an escaper for the target format: text
 // shows it as the log did (escapeLogValue, so a control byte cannot move
 // the terminal's cursor), CSV quotes per RFC 4180, JSON uses jsonEscape.
-#include "rfc8314/report.hpp"
+#include "tables.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -41,6 +41,13 @@ std::string joined(const std::vector<std::string_view>& names, bool text) {
 std::string shown(std::string_view s, bool text) { return text ? escapeLogValue(s) : std::string(s); }
 
 bool wanted(const OutputOptions& o, std::string_view id) { return o.table.empty() || o.table == id; }
+
+// A verdict or reason as a column or JSON key: "would-reject" -> "would_reject".
+std::string keyName(std::string_view label) {
+    std::string n(label);
+    std::replace(n.begin(), n.end(), '-', '_');
+    return n;
+}
 
 void entityColumns(Table& t, bool client) {
     t.cols.push_back({client ? "client" : "user"});
@@ -110,30 +117,24 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
             ct += a.users[i].cleartext ? 1 : 0;
         kv("cleartext_users", num(ct));
         for (int k = 0; k < VCount; ++k)
-            kv(std::string(verdictName(static_cast<VerdictIdx>(k))).c_str(), num(a.verdictTotals[k]));
+            kv(std::string(verdictLabel(k)).c_str(), num(a.verdictTotals[k]));
         out.push_back(std::move(t));
     }
     if (wanted(o, "days")) {
         Table t{"days", "VERDICTS PER DAY", "", {{"day"}, {"transactions", true}}, {}, 0, {}};
-        for (int k = 0; k < VCount; ++k) {
-            std::string n(verdictName(static_cast<VerdictIdx>(k)));
-            std::replace(n.begin(), n.end(), '-', '_');
-            t.cols.push_back({n, true, k == VOther});
-        }
+        for (int k = 0; k < VCount; ++k)
+            t.cols.push_back({keyName(verdictLabel(k)), true, k == VOther});
         for (int k = 0; k < kTlsCount; ++k)
             t.cols.push_back({"tls_" + std::string(toString(static_cast<TlsVersion>(k))), true, true});
-        for (int k = RCleartext; k < RCount; ++k) {
-            std::string n = "refused_" + std::string(reasonName(static_cast<Reason>(k)));
-            std::replace(n.begin(), n.end(), '-', '_');
-            t.cols.push_back({n, true, true});
-        }
+        for (int k = RNone + 1; k < RCount; ++k)
+            t.cols.push_back({"refused_" + keyName(reasonLabel(k)), true, true});
         for (const auto& [day, d] : a.days) {
             std::vector<std::string> row{formatDay(day), num(d.count)};
             for (int k = 0; k < VCount; ++k)
                 row.push_back(num(d.verdicts[k]));
             for (int k = 0; k < kTlsCount; ++k)
                 row.push_back(num(d.tls[k]));
-            for (int k = RCleartext; k < RCount; ++k)
+            for (int k = RNone + 1; k < RCount; ++k)
                 row.push_back(num(d.refused[k]));
             t.rows.push_back(std::move(row));
         }
@@ -173,9 +174,13 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         out.push_back(std::move(t));
     }
     if (wanted(o, "cleartext")) {
-        Table t{"cleartext", "MUST CHANGE PASSWORD",
-                "authenticated over cleartext (cleartext_auth=yes): the password crossed the "
-                "network unencrypted (RFC 8314 section 4.1)",
+        // RFC 8314 section 4.1 asks for a change of a password likely to
+        // have been compromised: the heading says what the log shows (it
+        // was exposed), not that the user must act.
+        Table t{"cleartext", "AUTHENTICATED OVER CLEARTEXT: password exposed, change advised",
+                "cleartext_auth=yes: the password crossed the network unencrypted and may "
+                "have been seen; RFC 8314 section 4.1 advises changing a password that is "
+                "likely to have been compromised",
                 {{"user"}, {"transactions", true}, {"first"}, {"last"}}, {}, 0, {}};
         auto ids = std::make_shared<std::vector<std::uint32_t>>();
         for (std::uint32_t id : entityOrder(a.users, a.userNames, 0))
@@ -191,10 +196,11 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         out.push_back(std::move(t));
     }
     if (wanted(o, "whatif") && a.policy().active()) {
+        // A column per reason evaluate() can give (kReasons).
         Table t{"whatif", "WHAT IF " + a.policy().str(), "",
-                {{"user"}, {"refused", true}, {"transactions", true}, {"cleartext", true},
-                 {"tls_version", true}, {"cipher_bits", true}},
-                {}, 0, {}};
+                {{"user"}, {"refused", true}, {"transactions", true}}, {}, 0, {}};
+        for (int k = RNone + 1; k < ROther; ++k)
+            t.cols.push_back({keyName(reasonLabel(k)), true});
         auto ids = std::make_shared<std::vector<std::uint32_t>>();
         for (std::uint32_t i = 0; i < a.users.size(); ++i)
             if (a.users[i].whatIf[RNone])
@@ -208,16 +214,18 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         // The users, then one row for the unauthenticated transactions.
         t.lazyCount = ids->size() + (a.whatIfUnauth ? 1 : 0);
         t.lazyRow = [&a, ids, text](std::size_t i, std::vector<std::string>& row) {
+            const std::uint64_t* by;
             if (i == ids->size()) {
-                row = {text ? "(unauthenticated)" : "", num(a.whatIfUnauth), num(a.counts.unauthenticated),
-                       num(a.whatIfUnauthBy[RCleartext]), num(a.whatIfUnauthBy[RTlsVersion]),
-                       num(a.whatIfUnauthBy[RCipherBits])};
-                return;
+                row = {text ? "(unauthenticated)" : "", num(a.whatIfUnauth), num(a.counts.unauthenticated)};
+                by = a.whatIfUnauthBy;
+            } else {
+                const std::uint32_t id = (*ids)[i];
+                const Entity& e = a.users[id];
+                row = {shown(a.userNames.name(id), text), num(e.whatIf[RNone]), num(e.count)};
+                by = e.whatIf;
             }
-            const std::uint32_t id = (*ids)[i];
-            const Entity& e = a.users[id];
-            row = {shown(a.userNames.name(id), text), num(e.whatIf[RNone]), num(e.count),
-                   num(e.whatIf[RCleartext]), num(e.whatIf[RTlsVersion]), num(e.whatIf[RCipherBits])};
+            for (int k = RNone + 1; k < ROther; ++k)
+                row.push_back(num(by[k]));
         };
         t.note = "would refuse " + num(a.whatIfTotal) + " of " + num(c.audit) + " transactions (" +
                  percent(a.whatIfTotal, c.audit) + ") of " + num(nusers) + " users" +
@@ -328,7 +336,7 @@ std::string jtls(const std::uint64_t (&tls)[kTlsCount]) {
 std::string jverdicts(const std::uint64_t (&v)[VCount]) {
     std::string o = "{";
     for (int k = 0; k < VCount; ++k)
-        o += (k ? "," : "") + js(verdictName(static_cast<VerdictIdx>(k))) + ":" + num(v[k]);
+        o += (k ? "," : "") + js(verdictLabel(k)) + ":" + num(v[k]);
     return o + "}";
 }
 
@@ -467,8 +475,8 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
         for (const auto& [day, d] : a.days) {
             out << (f ? "\n" : ",\n") << "{\"day\":" << js(formatDay(day)) << ",\"transactions\":" << d.count
                 << ",\"verdicts\":" << jverdicts(d.verdicts) << ",\"tls\":" << jtls(d.tls) << ",\"refused\":{";
-            for (int k = RCleartext; k < RCount; ++k)
-                out << (k > RCleartext ? "," : "") << js(reasonName(static_cast<Reason>(k))) << ":" << d.refused[k];
+            for (int k = RNone + 1; k < RCount; ++k)
+                out << (k > RNone + 1 ? "," : "") << js(reasonLabel(k)) << ":" << d.refused[k];
             out << "}}";
             f = false;
         }
@@ -521,9 +529,10 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
             if (!e.whatIf[RNone])
                 continue;
             out << (f ? "\n" : ",\n") << "{\"user\":" << js(a.userNames.name(id)) << ",\"refused\":"
-                << e.whatIf[RNone] << ",\"transactions\":" << e.count << ",\"cleartext\":"
-                << e.whatIf[RCleartext] << ",\"tls_version\":" << e.whatIf[RTlsVersion]
-                << ",\"cipher_bits\":" << e.whatIf[RCipherBits] << "}";
+                << e.whatIf[RNone] << ",\"transactions\":" << e.count;
+            for (int k = RNone + 1; k < ROther; ++k)
+                out << ",\"" << keyName(reasonLabel(k)) << "\":" << e.whatIf[k];
+            out << "}";
             f = false;
         }
         out << "]}";
