@@ -93,11 +93,6 @@ std::string Logger::configure(const Config& c) {
     return error;
 }
 
-bool Logger::enabled(LogLevel level) const noexcept {
-    std::lock_guard<std::mutex> lock(mu_);
-    return level <= level_;
-}
-
 void Logger::log(LogLevel level, const std::string& line) noexcept {
     bool toSyslog, toStderr;
     {

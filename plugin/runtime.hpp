@@ -25,7 +25,6 @@ public:
     std::string configure(const Config& c);
     void log(LogLevel level, const std::string& line) noexcept;
     void audit(const std::string& json) noexcept;
-    bool enabled(LogLevel level) const noexcept;
 
 private:
     struct AuditFile {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -978,10 +979,15 @@ std::vector<std::string> changedKeys(const Config& a, const Config& b) {
 }
 
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
-    std::vector<std::string> out;
-    for (const auto& k : keyTable())
-        if (k.same && k.spec.needsRestart && !k.same(a, b))
-            out.emplace_back(k.spec.name);
+    auto out = changedKeys(a, b);
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const std::string& name) {
+                                 for (const auto& k : keyTable())
+                                     if (k.spec.name == name)
+                                         return !k.spec.needsRestart;
+                                 return true;
+                             }),
+              out.end());
     return out;
 }
 

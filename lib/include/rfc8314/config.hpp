@@ -220,8 +220,8 @@ ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverrid
 
 // Global keys whose values differ between two configs, in table order.
 std::vector<std::string> changedKeys(const Config& a, const Config& b);
-// The restart-only ones among them, for the reload warning ("socket
-// changed; takes effect at restart").
+// The restart-only ones among changedKeys(), for the reload warning
+// ("socket changed; takes effect at restart").
 std::vector<std::string> restartOnlyChanges(const Config& running, const Config& loaded);
 
 } // namespace rfc8314
