@@ -408,26 +408,22 @@ fi
 expect_eq "start d_good: nothing on standard error" "$(cat "$WORK/d_good.err")" ""
 
 # ---- the pid file ----------------------------------------------------------------
-# A symbolic link planted at the pid path is never written through.
-echo precious > "$WORK/victim"
-ln -sf "$WORK/victim" "$WORK/p_link.pid"
-d_conf p_link
-sed -i "2s|.*|pid_file = $WORK/p_link.pid|" "$WORK/p_link.conf"
-timeout 20 "$MILTER_BIN" -f -c "$WORK/p_link.conf" > /dev/null 2> "$WORK/p_link.err"
-rc=$?
-[ "$rc" -ne 0 ] && pass "pid file symlink: refused (exit $rc)" || fail "pid file symlink: the daemon started"
-expect_grep "pid file symlink: says why" "p_link.pid is a symbolic link" "$WORK/p_link.err"
-expect_eq "pid file symlink: the link's target untouched" "$(cat "$WORK/victim")" precious
-# Nor through a hard link (a second name for a file someone else owns).
-echo precious > "$WORK/victim2"
-ln -f "$WORK/victim2" "$WORK/p_hard.pid"
-d_conf p_hard
-sed -i "2s|.*|pid_file = $WORK/p_hard.pid|" "$WORK/p_hard.conf"
-timeout 20 "$MILTER_BIN" -f -c "$WORK/p_hard.conf" > /dev/null 2> "$WORK/p_hard.err"
-rc=$?
-[ "$rc" -ne 0 ] && pass "pid file hard link: refused (exit $rc)" || fail "pid file hard link: the daemon started"
-expect_grep "pid file hard link: says why" "p_hard.pid has 2 hard links" "$WORK/p_hard.err"
-expect_eq "pid file hard link: the other file untouched" "$(cat "$WORK/victim2")" precious
+# never_through KIND LN-OPTION WHY — a link of KIND planted at the pid path
+# (to a file of someone else's): the start is refused with WHY and the
+# other file is untouched.
+never_through() {
+    local n=p_$1 rc
+    echo precious > "$WORK/$n.victim"
+    ln "$2" "$WORK/$n.victim" "$WORK/$n.pid"
+    d_conf "$n"
+    timeout 20 "$MILTER_BIN" -f -c "$WORK/$n.conf" > /dev/null 2> "$WORK/$n.err"
+    rc=$?
+    [ "$rc" -ne 0 ] && pass "pid file $1 link: refused (exit $rc)" || fail "pid file $1 link: the daemon started"
+    expect_grep "pid file $1 link: says why" "$n.pid $3" "$WORK/$n.err"
+    expect_eq "pid file $1 link: the other file untouched" "$(cat "$WORK/$n.victim")" precious
+}
+never_through symbolic -sf "is a symbolic link"
+never_through hard -f "has 2 hard links"
 # A second instance does not take over the pid file of a running one (nor
 # its unix socket): refused before it opens its socket.
 d_conf p_first "syslog = no"
