@@ -8,15 +8,13 @@
 //
 // Signals: the ones the daemon handles are blocked on the first line of
 // main(), before anything can be delivered (HandledSignals); the modes that
-// run no daemon get their original mask back.  libmilter's own signal
-// thread stops the filter on SIGTERM, SIGINT and SIGHUP (SIGHUP is *not* a
-// reload); SIGUSR1 reloads.
+// run no daemon get their original mask back.  The daemon takes SIGTERM,
+// SIGINT and SIGHUP as an orderly stop (SIGHUP is *not* a reload) and
+// SIGUSR1 as a reload (daemon.cpp).
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cerrno>
 #include <climits>
-#include <cstring>
 #include <iostream>
 
 #include "daemon.hpp"
