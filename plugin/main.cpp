@@ -46,10 +46,12 @@ std::string absolutePath(const std::string& path) {
     return std::string(cwd) + "/" + path;
 }
 
-void printErrors(const std::vector<ConfigError>& errors, const char* tail) {
+// For the modes that start nothing (-n, -t, --doctor); the daemon's
+// failures go through Logger::startup, to syslog too.
+void printErrors(const std::vector<ConfigError>& errors) {
     for (const auto& e : errors)
         std::cerr << "rfc8314-milter: " << e.str() << "\n";
-    std::cerr << "rfc8314-milter: " << errors.size() << " configuration error(s)" << tail << "\n";
+    std::cerr << "rfc8314-milter: " << errors.size() << " configuration error(s)\n";
 }
 
 } // namespace
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
     for (const auto& w : result.warnings)
         std::cerr << "rfc8314-milter: warning: " << w << "\n";
     if (!result.config) {
-        printErrors(result.errors, "; not started");
+        printErrors(result.errors);
         return kExitConfig;
     }
     rt.replace(result.config);
@@ -167,7 +169,7 @@ int main(int argc, char** argv) {
         for (const auto& w : checks.warnings)
             std::cerr << "rfc8314-milter: warning: " << w << "\n";
         if (!checks.errors.empty()) {
-            printErrors(checks.errors, "; not started");
+            printErrors(checks.errors);
             return kExitConfig;
         }
         std::cout << "rfc8314-milter: configuration "
