@@ -41,6 +41,7 @@ namespace {
 
 // Per-connection state behind smfi_setpriv.
 struct Context {
+    OpenSession open; // first member: counted until everything else is gone
     std::unique_ptr<Session> session;
     unsigned long noReplySteps = 0; // SMFIP_NR_* the MTA agreed to
 };
