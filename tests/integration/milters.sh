@@ -256,6 +256,17 @@ stop_hdrins() {
 
 # ---- header order -------------------------------------------------------------
 
+# unfolded_header FILE — the header of a message, one field a line, CRs
+# dropped and TABs made spaces.
+unfolded_header() {
+    awk '
+        /^\r?$/ { exit }
+        /^[ \t]/ { cur = cur $0; next }
+        { if (cur != "") print cur; cur = $0 }
+        END { if (cur != "") print cur }
+    ' "$1" | tr -d '\r' | tr '\t' ' '
+}
+
 # header_names FILE — one line per header field of the delivered message,
 # top down, ending with the MTA's own Received field: the field name, and
 # for Received fields whose they are ("Received(milter)": this filter's,
@@ -263,12 +274,7 @@ stop_hdrins() {
 # The delivery agent's Return-Path, X-Original-To and Delivered-To, written
 # at delivery above everything, are left out.
 header_names() {
-    awk '
-        /^\r?$/ { exit }
-        /^[ \t]/ { cur = cur $0; next }
-        { if (cur != "") print cur; cur = $0 }
-        END { if (cur != "") print cur }
-    ' "$1" | tr -d '\r' | tr '\t' ' ' | awk '
+    unfolded_header "$1" | awk '
         { name = $0; sub(/:.*/, "", name) }
         name ~ /^(Return-Path|X-Original-To|Delivered-To)$/ { next }
         name == "Received" && / by milter\.example\.test / { print "Received(milter)"; next }
