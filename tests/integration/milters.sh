@@ -26,6 +26,8 @@
 #   header_names FILE           the message's header field names, top down
 #                               (Received fields as "Received(milter)" for
 #                               this filter's, "Received(mta)" for the MTA's)
+#   unfolded_header FILE        the header, one field a line
+#   dkim_signed_count           signatures OpenDKIM says it added so far
 
 MILTERS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Debian's interpreter, whose python3-dkim tests/packages.txt installs (a
