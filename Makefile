@@ -41,8 +41,13 @@ LIB_A        := $(BUILD)/librfc8314.a
 LIB_SO       := $(BUILD)/librfc8314.so.$(VERSION)
 LIB_SONAME   := librfc8314.so.$(SOVERSION)
 
-PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp))
+PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp plugin/doctor/*.cpp))
 PLUGIN_OBJS  := $(PLUGIN_SRCS:%.cpp=$(BUILD)/%.o)
+# The doctor's pure half (configuration text in, findings out): linked into
+# the unit tests too, so it must never need libmilter or the system.
+DOCTOR_PURE  := finding mta_text socket milter_view tls postfix_maps postfix_conf \
+                postfix_wiring postfix sendmail_cf sendmail
+DOCTOR_OBJS  := $(DOCTOR_PURE:%=$(BUILD)/plugin/doctor/%.o)
 MILTER       := $(BUILD)/rfc8314-milter
 
 TEST_SRCS    := $(sort $(wildcard tests/test_*.cpp)) tests/unit_main.cpp
@@ -81,7 +86,9 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%.o: ALL_CPPFLAGS += -DBOOST_TEST_DYN_LINK
+$(BUILD)/tests/%.o: ALL_CPPFLAGS += -DBOOST_TEST_DYN_LINK -Iplugin
+# lib's private text helpers (lib/src/text.hpp), never installed.
+$(BUILD)/plugin/doctor/%.o: ALL_CPPFLAGS += -Ilib/src
 
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@
@@ -98,8 +105,8 @@ $(MILTER): $(PLUGIN_OBJS) $(LIB_A)
 $(CHECK_RCVD): $(BUILD)/tests/check_received.o $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $^ $(LIB_LIBS) -o $@
 
-$(UNIT_TESTS): $(TEST_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
+$(UNIT_TESTS): $(TEST_OBJS) $(DOCTOR_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(DOCTOR_OBJS) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
 
 # ---- tests -------------------------------------------------------------------
 deps:

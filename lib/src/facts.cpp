@@ -16,26 +16,12 @@ namespace rfc8314 {
 namespace {
 
 using text::iequals;
+using text::parseDecimal;
 std::string_view trim(std::string_view s) noexcept { return text::trimBlanks(s); }
 
 std::string value(const MacroSource& m, std::string_view name) {
     auto v = m.get(name);
     return v ? std::string(trim(*v)) : std::string();
-}
-
-std::optional<std::uint64_t> parseDecimal(std::string_view text, std::uint64_t max) noexcept {
-    text = trim(text);
-    if (text.empty() || text.size() > 10)
-        return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (n > max)
-        return std::nullopt;
-    return n;
 }
 
 } // namespace
