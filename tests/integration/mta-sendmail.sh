@@ -160,6 +160,10 @@ FEATURE(\`accept_unresolvable_domains')dnl
 define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
 define(\`confTO_IDENT', \`0')dnl
 define(\`confLOG_LEVEL', \`13')dnl
+dnl A busy test machine must not make Sendmail refuse or delay connections.
+define(\`confREFUSE_LA', \`999')dnl
+define(\`confQUEUE_LA', \`999')dnl
+define(\`confDELAY_LA', \`999')dnl
 dnl Let a syntactically hostile HELO through (Sendmail answers 501 itself
 dnl otherwise): the tests want the milter to face it, as with Postfix.
 define(\`confALLOW_BOGUS_HELO', \`true')dnl
