@@ -18,7 +18,8 @@ CHECK_RECEIVED="$BUILD_ABS/check-received"
 # write_milter_conf [SUBMISSION LISTENER LINES...] — the milter's config in
 # $MILTER_CONF.  Each argument is a line added to both submission listener
 # sections, except "@exceptions", which sets exceptions_file to
-# $WORK/exceptions.
+# $WORK/exceptions.  MILTER_CONF_SECTIONS (optional): more lines appended at
+# the end (further [listener] sections).
 write_milter_conf() {
     local extra=() a exc=
     for a in "$@"; do
@@ -42,6 +43,7 @@ write_milter_conf() {
         printf '[listener submissions]\nport = %s\nrole = submissions\n%s\n' "$PORT_SUBS" "$g"
         printf '%s\n' "${extra[@]}"
         printf '[listener relay]\nport = %s\nrole = relay\n' "$PORT_SMTP"
+        [ -z "${MILTER_CONF_SECTIONS:-}" ] || printf '%s\n' "$MILTER_CONF_SECTIONS"
     } > "$MILTER_CONF.new"
     mv "$MILTER_CONF.new" "$MILTER_CONF"
 }
