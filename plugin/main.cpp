@@ -28,7 +28,9 @@
 #include <thread>
 
 #include "doctor.hpp"
+#include "metrics_http.hpp"
 #include "milter.hpp"
+#include "notify.hpp"
 #include "offline.hpp"
 #include "rfc8314/config.hpp"
 #include "rfc8314/logfmt.hpp"
@@ -116,13 +118,32 @@ int setNoDelayOnListeners() {
     return n;
 }
 
-void reloadLoop(sigset_t set) {
+std::string configName(const Config& c) {
+    return c.file.empty() ? std::string("(built-in defaults)") : c.file;
+}
+
+// Each reload is told to systemd (RELOADING=1, then READY=1 with the
+// outcome) and counted; `supervisor` may be null (not under systemd).
+void reloadLoop(sigset_t set, std::shared_ptr<ServiceSupervisor> supervisor) {
     for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        if (sigwait(&set, &sig) != 0 || sig != SIGUSR1)
             continue;
-        if (sig == SIGUSR1)
-            reloadConfig();
+        if (supervisor)
+            supervisor->reloading();
+        std::string why;
+        const bool ok = reloadConfig(&why);
+        auto now = Runtime::instance().current();
+        if (auto* m = daemonMetrics()) {
+            m->reloaded(ok, std::time(nullptr));
+            if (ok && now)
+                declareListeners(*m, *now);
+        }
+        if (supervisor)
+            supervisor->reloaded(ok ? "configuration " + (now ? configName(*now) : "") +
+                                          " reloaded and in force"
+                                    : "reload failed, the previous configuration stays in "
+                                      "force: " + why);
     }
 }
 
@@ -157,6 +178,36 @@ int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
         rt.logger().log(LogLevel::Warning,
                         "warning=\"cannot set TCP_NODELAY on the listening socket; each message "
                         "may wait for the MTA's delayed ACK\"");
+    // Under systemd (Type=notify), readiness and the watchdog are proven
+    // by negotiations over this very socket (notify.hpp).
+    std::shared_ptr<ServiceSupervisor> supervisor;
+    {
+        std::string why;
+        auto notify = SystemdNotify::fromEnvironment(&why);
+        if (!why.empty())
+            rt.logger().log(LogLevel::Warning, LogLine().add("warning", why).str());
+        if (notify.enabled()) {
+            auto endpoint = findMilterEndpoint(cfg->socket, &why);
+            if (!endpoint) {
+                std::cerr << "rfc8314-milter: systemd readiness: " << why << "\n";
+                return kExitOsErr;
+            }
+            supervisor = std::make_shared<ServiceSupervisor>(notify, std::move(*endpoint));
+        }
+    }
+    // The metrics endpoint is bound now, so an address in use stops the start.
+    std::unique_ptr<MetricsServer> metricsServer;
+    if (!cfg->metricsListen.empty()) {
+        auto& metrics = enableDaemonMetrics();
+        declareListeners(metrics, *cfg);
+        std::string why;
+        if (auto addr = parseListenAddress(cfg->metricsListen, &why))
+            metricsServer = MetricsServer::open(*addr, metrics, &why);
+        if (!metricsServer) {
+            std::cerr << "rfc8314-milter: " << why << "\n";
+            return kExitOsErr;
+        }
+    }
     if (!foreground) {
         if (daemon(0, 0) != 0) {
             std::cerr << "rfc8314-milter: daemon: " << std::strerror(errno) << "\n";
@@ -199,13 +250,26 @@ int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
-    std::thread(reloadLoop, set).detach();
+    std::thread(reloadLoop, set, supervisor).detach();
+    if (metricsServer)
+        metricsServer->start();
 
     LogLine line;
     line.add("event", "start").add("version", RFC8314_VERSION).add("socket", cfg->socket);
+    if (metricsServer)
+        line.add("metrics", cfg->metricsListen);
     rt.logger().log(LogLevel::Notice, line.str());
+    if (supervisor)
+        supervisor->start("configuration " + configName(*cfg) + " in force; milter socket " +
+                          cfg->socket);
     int rc = smfi_main();
+    if (supervisor)
+        supervisor->stopping(rc == MI_SUCCESS ? "stopping" : "stopping: smfi_main failed");
     rt.logger().log(LogLevel::Notice, rc == MI_SUCCESS ? "event=stop" : "event=stop, error=smfi_main");
+    if (metricsServer)
+        metricsServer->stop();
+    if (supervisor)
+        supervisor->stop();
     if (!cfg->pidFile.empty())
         unlink(cfg->pidFile.c_str());
     return rc == MI_SUCCESS ? 0 : kExitOsErr;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "rfc8314/logfmt.hpp"
+#include "metrics_http.hpp"
 #include "rfc8314/macros.hpp"
 #include "rfc8314/session.hpp"
 #include "runtime.hpp"
@@ -34,6 +35,59 @@ namespace {
 struct Context {
     std::unique_ptr<Session> session;
     unsigned long noReplySteps = 0; // SMFIP_NR_* the MTA agreed to
+    // Counted in rfc8314_sessions_active from connect on (a connection that
+    // never reaches connect, such as the systemd watchdog's probe, is not).
+    bool counted = false;
+    ~Context() {
+        if (counted)
+            if (auto* m = daemonMetrics())
+                m->sessionClosed();
+    }
+};
+
+// Adds one audit event (or internal-error line) to the metrics, from the
+// values the session recorded with the line.
+void countEvent(const Session* s, const LogEvent& e) noexcept {
+    auto* m = daemonMetrics();
+    if (!m || !s || e.summary.verdict.empty())
+        return;
+    TransactionSample t;
+    t.listener = s->listener().name;
+    t.verdict = e.summary.verdict;
+    t.reason = e.summary.reason;
+    t.tlsVersion = toString(e.summary.tls);
+    t.cleartextAuth = e.summary.cleartextAuth;
+    char code[16];
+    if (e.summary.tls == TlsVersion::None) {
+        t.cipher = "none";
+    } else if (!e.summary.cipher) {
+        t.cipher = "unknown";
+    } else if (!e.summary.cipher->iana.empty()) {
+        t.cipher = e.summary.cipher->iana;
+    } else {
+        // The clause's "0xC02F" form, without an allocation.
+        std::snprintf(code, sizeof code, "0x%04X", static_cast<unsigned>(e.summary.cipher->code));
+        t.cipher = code;
+    }
+    m->transaction(t);
+}
+
+// Times one callback into rfc8314_callback_duration_seconds{stage}.
+class StageTimer {
+public:
+    explicit StageTimer(const char* stage) noexcept : m_(daemonMetrics()), stage_(stage) {
+        if (m_)
+            start_ = std::chrono::steady_clock::now();
+    }
+    ~StageTimer() {
+        if (m_)
+            m_->observe(metrics::parseStage(stage_), std::chrono::steady_clock::now() - start_);
+    }
+
+private:
+    Metrics* m_;
+    const char* stage_;
+    std::chrono::steady_clock::time_point start_;
 };
 
 // One stage's macros, read lazily through smfi_getsymval.
@@ -82,8 +136,13 @@ void logInternalError(SMFICTX* ctx, const char* stage, const char* what, FailAct
     LogLine line;
     line.add("error", "internal error").add("stage", stage).add("what", what);
     logger.log(LogLevel::Error, line.str());
-    if (auto* c = context(ctx); c && c->session)
-        logger.log(LogLevel::Error, c->session->failTransaction(stage, what, action).line);
+    if (auto* m = daemonMetrics())
+        m->internalError(metrics::parseStage(stage));
+    if (auto* c = context(ctx); c && c->session) {
+        const auto e = c->session->failTransaction(stage, what, action);
+        logger.log(LogLevel::Error, e.line);
+        countEvent(c->session.get(), e);
+    }
 }
 
 // The one exception guard every callback goes through.  Nothing in here
@@ -92,6 +151,7 @@ template <typename F> sfsistat guard(SMFICTX* ctx, const char* stage, F&& body) 
     // The exception dies with its catch block: keep a copy of its text, in
     // a buffer, since copying into a string could itself throw.
     char what[256] = "unknown exception";
+    StageTimer timer(stage);
     try {
         return body();
     } catch (const std::exception& e) {
@@ -107,19 +167,21 @@ template <typename F> sfsistat guard(SMFICTX* ctx, const char* stage, F&& body) 
     return action == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 }
 
-void emit(const Decision& d) {
+void emit(const Session* s, const Decision& d) {
     auto& logger = Runtime::instance().logger();
     for (const auto& e : d.logs) {
         logger.log(e.level, e.line);
         if (!e.json.empty())
             logger.audit(e.json);
+        countEvent(s, e);
     }
 }
 
 // Maps a verdict to libmilter's answer.  Continue on a no-reply step must be
 // SMFIS_NOREPLY.
 sfsistat answer(SMFICTX* ctx, const Decision& d, unsigned long nrFlag) {
-    emit(d);
+    auto* c = context(ctx);
+    emit(c ? c->session.get() : nullptr, d);
     switch (d.verdict) {
     case Verdict::Continue: {
         auto* c = context(ctx);
@@ -208,6 +270,10 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
 sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
     return guard(ctx, "connect", [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
+        if (auto* metrics = daemonMetrics(); metrics && !c->counted) {
+            c->counted = true;
+            metrics->sessionOpened();
+        }
         StageMacros m(ctx);
         auto d = c->session->onConnect(m, hostname ? hostname : "", addressText(addr));
         injectTestFault("connect");
@@ -281,7 +347,7 @@ sfsistat onEom(SMFICTX* ctx) {
 sfsistat onAbort(SMFICTX* ctx) {
     return guard(ctx, "abort", [&]() -> sfsistat {
         if (auto* c = context(ctx); c && c->session)
-            emit(c->session->onAbort());
+            emit(c->session.get(), c->session->onAbort());
         return SMFIS_CONTINUE;
     });
 }
@@ -293,7 +359,7 @@ sfsistat onClose(SMFICTX* ctx) {
             smfi_setpriv(ctx, nullptr);
             std::unique_ptr<Context> owned(c);
             if (owned->session)
-                emit(owned->session->onClose());
+                emit(owned->session.get(), owned->session->onClose());
         }
         return SMFIS_CONTINUE;
     });

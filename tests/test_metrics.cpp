@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "rfc8314/metrics.hpp"
+#include "rfc8314/session.hpp"
 
 using namespace rfc8314;
 using metrics::Format;
@@ -344,6 +345,77 @@ BOOST_AUTO_TEST_CASE(openmetrics_text) {
                "an OpenMetrics counter family is named without _total");
 }
 
+BOOST_AUTO_TEST_CASE(request_head_length_table) {
+    const std::vector<std::pair<std::string, std::size_t>> cases = {
+        {"", 0},
+        {"GET /metrics HTTP/1.1\r\n", 0},
+        {"GET /metrics HTTP/1.1\r\nHost: x\r\n", 0},
+        {"GET /metrics HTTP/1.1\r\n\r\n", 25},
+        {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nbody", 34},
+        {"GET /metrics HTTP/1.1\n\n", 23},
+        {"GET /metrics HTTP/1.1\r\n\r", 0},
+    };
+    for (const auto& [in, want] : cases) {
+        BOOST_TEST(metrics::requestHeadLength(in) == want, "'" << in << "': got "
+                                                                << metrics::requestHeadLength(in) << ", want " << want);
+    }
+}
+
+struct HttpCase {
+    std::string head;
+    std::string status;       // the status line
+    std::string contentType;  // "" = not checked
+    bool body;                // the registry follows the head
+};
+
+BOOST_AUTO_TEST_CASE(http_response_table) {
+    const Populated p;
+    const std::string om = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    const std::string text = "text/plain; version=0.0.4; charset=utf-8";
+    const std::vector<HttpCase> cases = {
+        {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK", text, true},
+        {"GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK", text, true},
+        {"GET /metrics?x=1 HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK", text, true},
+        {"GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n\r\n",
+         "HTTP/1.1 200 OK", om, true},
+        {"GET /metrics HTTP/1.1\r\naccept:application/openmetrics-text\r\n\r\n", "HTTP/1.1 200 OK", om, true},
+        // Two Accept fields are one list.
+        {"GET /metrics HTTP/1.1\r\nAccept: text/plain;q=0.1\r\nAccept: application/openmetrics-text\r\n\r\n",
+         "HTTP/1.1 200 OK", om, true},
+        {"GET /metrics HTTP/1.1\nAccept: */*\n\n", "HTTP/1.1 200 OK", text, true},
+        {"HEAD /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK", text, false},
+        {"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found", "", false},
+        {"GET /metricsx HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found", "", false},
+        {"GET /Metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found", "", false},
+        {"POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\n", "HTTP/1.1 404 Not Found", "", false},
+        {"get /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found", "", false},
+        {"GET /metrics HTTP/2.0\r\n\r\n", "HTTP/1.1 400 Bad Request", "", false},
+        {"GET /metrics\r\n\r\n", "HTTP/1.1 400 Bad Request", "", false},
+        {"GET  /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request", "", false},
+        {"\r\n\r\n", "HTTP/1.1 400 Bad Request", "", false},
+        {std::string("GET /metrics\0 HTTP/1.1\r\n\r\n", 26), "HTTP/1.1 404 Not Found", "", false},
+    };
+    for (const auto& c : cases) {
+        const auto r = metrics::httpResponse(c.head, p.m);
+        const auto headEnd = r.find("\r\n\r\n");
+        BOOST_TEST_CONTEXT("request '" << c.head << "'") {
+            BOOST_TEST_REQUIRE(headEnd != std::string::npos);
+            const auto head = r.substr(0, headEnd + 2);
+            const auto body = r.substr(headEnd + 4);
+            BOOST_TEST(head.substr(0, head.find("\r\n")) == c.status);
+            if (!c.contentType.empty())
+                BOOST_TEST(head.find("\r\nContent-Type: " + c.contentType + "\r\n") != std::string::npos, head);
+            BOOST_TEST(head.find("\r\nConnection: close\r\n") != std::string::npos);
+            BOOST_TEST((body.find("rfc8314_build_info{") != std::string::npos) == c.body, body.substr(0, 80));
+            if (c.head.rfind("HEAD", 0) != 0) {
+                BOOST_TEST(head.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") !=
+                           std::string::npos, "Content-Length matches the body");
+            }
+        }
+    }
+    BOOST_TEST(metrics::httpTooLarge().rfind("HTTP/1.1 431 ", 0) == 0);
+}
+
 // The rendering as promtool, Prometheus's own checker, reads it: no parse
 // error and no lint finding.
 BOOST_AUTO_TEST_CASE(promtool_accepts_the_text_format) {
@@ -362,6 +434,65 @@ BOOST_AUTO_TEST_CASE(promtool_accepts_the_text_format) {
     const int rc = pclose(p);
     BOOST_TEST(rc == 0, "promtool check metrics: exit " << rc << ": " << out);
     BOOST_TEST(out.empty(), "promtool findings: " << out);
+}
+
+struct SummaryCase {
+    std::string tlsVersion; // {tls_version}; "" = cleartext
+    std::string cipher;     // {cipher}
+    std::string verdict, reason, cipherName;
+    bool cleartextAuth;
+};
+
+// The counters count what the audit line says: the summary a session puts
+// on an audit event carries the line's verdict and reason, and the TLS facts
+// of the transaction.
+BOOST_AUTO_TEST_CASE(audit_summary_matches_the_line) {
+    const std::vector<SummaryCase> cases = {
+        {"", "", "reject", "cleartext", "", true},
+        {"TLSv1.3", "TLS_AES_256_GCM_SHA384", "accept", "", "TLS_AES_256_GCM_SHA384", false},
+        {"TLSv1.1", "ECDHE-RSA-AES256-SHA", "reject", "tls-version", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", false},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT("tls '" << c.tlsVersion << "' cipher '" << c.cipher << "'") {
+            Session s(std::make_shared<const Config>());
+            MacroMap m;
+            m.set("{daemon_port}", "587");
+            m.set("{client_addr}", "192.0.2.1");
+            if (!c.tlsVersion.empty()) {
+                m.set("{tls_version}", c.tlsVersion);
+                m.set("{cipher}", c.cipher);
+                m.set("{cipher_bits}", "256");
+            }
+            s.onConnect(m, "client.example", "192.0.2.1");
+            s.onHelo(m, "client.example");
+            m.set("{auth_type}", "PLAIN");
+            m.set("{auth_authen}", "alice");
+            m.set("i", "4XyZ1");
+            Clock clock;
+            clock.now = 1700000000;
+            std::vector<LogEvent> events = s.onMailFrom(m, "<a@example.org>", clock).logs;
+            for (auto& e : s.onEndOfMessage(m, clock).logs)
+                events.push_back(e);
+            const LogEvent* audit = nullptr;
+            for (const auto& e : events)
+                if (e.audit)
+                    audit = &e;
+            BOOST_TEST_REQUIRE(audit != nullptr);
+            BOOST_TEST(audit->summary.verdict == c.verdict);
+            BOOST_TEST(audit->summary.reason == c.reason);
+            BOOST_TEST(audit->line.find("verdict=" + c.verdict) != std::string::npos, audit->line);
+            BOOST_TEST((audit->line.find("reason=") != std::string::npos) == !c.reason.empty(), audit->line);
+            if (!c.reason.empty())
+                BOOST_TEST(audit->line.find("reason=" + c.reason) != std::string::npos, audit->line);
+            BOOST_TEST(std::string(toString(audit->summary.tls)) == (c.tlsVersion.empty() ? "none" : c.tlsVersion));
+            BOOST_TEST(std::string(audit->summary.cipher ? audit->summary.cipher->iana : "") == c.cipherName);
+            BOOST_TEST(audit->summary.cleartextAuth == c.cleartextAuth);
+            // An internal error on the same transaction: its line's verdict.
+            const auto failed = s.internalErrorEvent("eom", "test", FailAction::Tempfail);
+            BOOST_TEST(failed.summary.verdict == "tempfail");
+            BOOST_TEST(failed.summary.reason == "internal-error");
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -490,4 +490,83 @@ std::string Metrics::render(Format f) const {
     return out.finish();
 }
 
+// ---- HTTP ----------------------------------------------------------------------------
+
+namespace metrics {
+
+std::size_t requestHeadLength(std::string_view buf) noexcept {
+    for (std::size_t i = 0; i < buf.size(); ++i) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < buf.size() && buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < buf.size() && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+namespace {
+
+std::string response(std::string_view status, std::string_view type, const std::string& body,
+                     bool withBody) {
+    std::string out = "HTTP/1.1 ";
+    out += status;
+    out += "\r\nContent-Type: ";
+    out += type;
+    out += "\r\nContent-Length: " + std::to_string(body.size());
+    out += "\r\nConnection: close\r\n\r\n";
+    if (withBody)
+        out += body;
+    return out;
+}
+
+std::string plain(std::string_view status, bool withBody = true) {
+    return response(status, "text/plain; charset=utf-8", std::string(status) + "\n", withBody);
+}
+
+} // namespace
+
+std::string httpTooLarge() { return plain("431 Request Header Fields Too Large"); }
+
+std::string httpResponse(std::string_view head, const Metrics& m) {
+    // Request line: METHOD SP TARGET SP HTTP/1.x
+    const auto eol = head.find('\n');
+    auto line = head.substr(0, eol);
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    const auto sp1 = line.find(' ');
+    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+        return plain("400 Bad Request");
+    const auto method = line.substr(0, sp1);
+    auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const auto version = line.substr(sp2 + 1);
+    if (version != "HTTP/1.1" && version != "HTTP/1.0")
+        return plain("400 Bad Request");
+    target = target.substr(0, target.find('?'));
+    const bool isHead = method == "HEAD";
+    if ((method != "GET" && !isHead) || target != "/metrics")
+        return plain("404 Not Found", !isHead);
+
+    // Every Accept field, as one list (RFC 9110 §5.3).
+    std::string accept;
+    for (auto rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 1);
+         !rest.empty();) {
+        const auto next = rest.find('\n');
+        auto field = rest.substr(0, next);
+        rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+        const auto colon = field.find(':');
+        if (colon == std::string_view::npos || !text::iequals(field.substr(0, colon), "accept"))
+            continue;
+        if (!accept.empty())
+            accept += ',';
+        accept += text::trimSpace(field.substr(colon + 1));
+    }
+    const Format f = negotiate(accept);
+    return response("200 OK", contentType(f), m.render(f), !isHead);
+}
+
+} // namespace metrics
+
 } // namespace rfc8314

@@ -156,8 +156,11 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
     if (authenticated && !tls)
         line.add("cleartext_auth", "yes");
 
+    const AuditSummary summary{toString(p.verdict),
+                               p.reason == PolicyReason::None ? std::string_view() : toString(p.reason),
+                               tls_.version, tls_.cipher, authenticated && !tls};
     if (!auditJson_)
-        return {LogLevel::Info, line.str(), {}, true};
+        return {LogLevel::Info, line.str(), {}, true, summary};
     Clock c;
     c.now = when;
     JsonLine json;
@@ -180,7 +183,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
         .add("bucket", p.bucket.value_or(-1))
         .add("exempt_until", p.exception && p.exception->until ? p.exception->until->str() : "")
         .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
-    return {LogLevel::Info, line.str(), json.str(), true};
+    return {LogLevel::Info, line.str(), json.str(), true, summary};
 }
 
 void Session::flushAudit(Decision& d) {
@@ -342,7 +345,9 @@ LogEvent Session::internalErrorEvent(std::string_view stage, std::string_view wh
         .add("reason", "internal-error")
         .add("stage", stage)
         .add("error", what);
-    return {LogLevel::Error, line.str(), {}};
+    return {LogLevel::Error, line.str(), {}, false,
+            {toString(action), "internal-error", tls_.version, tls_.cipher,
+             auth_.authenticated() && !tls}};
 }
 
 std::string Session::clientText() const {

@@ -177,4 +177,22 @@ private:
     std::atomic<std::int64_t> sessions_{0};
 };
 
+namespace metrics {
+
+// ---- the HTTP exchange of the endpoint, without the sockets ----
+
+// Length of the request head in `buf` (request line and header fields,
+// through the empty line, CRLF or bare LF), or 0 while it is incomplete.
+std::size_t requestHeadLength(std::string_view buf) noexcept;
+
+// The whole HTTP/1.1 response to one request head: 200 with the registry
+// for GET or HEAD of /metrics (any query string ignored), in the format the
+// Accept fields negotiate; 404 for any other target or method; 400 for a
+// head that is not HTTP/1.x.  Always "Connection: close".
+std::string httpResponse(std::string_view head, const Metrics& m);
+// The response to a request head over the size limit.
+std::string httpTooLarge();
+
+} // namespace metrics
+
 } // namespace rfc8314

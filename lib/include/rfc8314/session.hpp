@@ -43,11 +43,22 @@ struct HeaderInsert {
     std::string value; // folded with "\n\t" as libmilter wants
 };
 
+// What an audit event (or a transaction's internal-error line) says, as
+// values taken when the line is made, for the daemon's counters.
+struct AuditSummary {
+    std::string_view verdict; // static text, as in the line; empty: not a transaction line
+    std::string_view reason;  // static text, as in the line; empty when none
+    TlsVersion tls = TlsVersion::None;
+    std::optional<CipherInfo> cipher; // its name points into the CipherRegistry
+    bool cleartextAuth = false;       // authenticated on a cleartext connection
+};
+
 struct LogEvent {
     LogLevel level = LogLevel::Info;
     std::string line;  // Postfix grammar, already escaped
     std::string json;  // the same event as one JSON object, when the session makes JSON
     bool audit = false; // one of the audit events (one per transaction or decision)
+    AuditSummary summary{};
 };
 
 struct Decision {
