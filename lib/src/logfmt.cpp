@@ -101,21 +101,7 @@ LogLine& LogLine::add(std::string_view k, long long value) {
 }
 
 std::string jsonEscape(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (std::size_t i = 0; i < value.size();) {
-        const unsigned char c = static_cast<unsigned char>(value[i]);
-        if (c >= 0x80) {
-            const std::size_t n = text::utf8Length(value, i);
-            if (n == 0) {
-                out += "\xEF\xBF\xBD"; // U+FFFD
-                ++i;
-            } else {
-                out.append(value.substr(i, n));
-                i += n;
-            }
-            continue;
-        }
+    return text::utf8Escape(value, [](std::string& out, unsigned char c) {
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -133,9 +119,7 @@ std::string jsonEscape(std::string_view value) {
                 out += static_cast<char>(c);
             }
         }
-        ++i;
-    }
-    return out;
+    });
 }
 
 void JsonLine::key(std::string_view k) {

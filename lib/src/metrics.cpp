@@ -139,30 +139,14 @@ std::string_view contentType(Format f) noexcept {
 // ---- values ------------------------------------------------------------------------
 
 std::string escapeLabelValue(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (std::size_t i = 0; i < value.size();) {
-        const auto c = static_cast<unsigned char>(value[i]);
-        if (c >= 0x80) {
-            const std::size_t n = text::utf8Length(value, i);
-            if (n == 0) {
-                out += "\xEF\xBF\xBD"; // U+FFFD
-                ++i;
-            } else {
-                out.append(value.substr(i, n));
-                i += n;
-            }
-            continue;
-        }
+    return text::utf8Escape(value, [](std::string& out, unsigned char c) {
         switch (c) {
         case '\\': out += "\\\\"; break;
         case '"': out += "\\\""; break;
         case '\n': out += "\\n"; break;
         default: out += static_cast<char>(c);
         }
-        ++i;
-    }
-    return out;
+    });
 }
 
 std::string formatValue(double v) {

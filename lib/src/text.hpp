@@ -81,4 +81,29 @@ inline std::size_t utf8Length(std::string_view s, std::size_t i) noexcept {
     return n;
 }
 
+// `value` as valid UTF-8: each byte that is not part of a valid sequence
+// becomes U+FFFD, valid multi-byte sequences are copied, and each ASCII byte
+// is handed to ascii(out, c) to escape as the caller's format wants.
+template <class Ascii> std::string utf8Escape(std::string_view value, Ascii ascii) {
+    std::string out;
+    out.reserve(value.size());
+    for (std::size_t i = 0; i < value.size();) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        if (c < 0x80) {
+            ascii(out, c);
+            ++i;
+            continue;
+        }
+        const std::size_t n = utf8Length(value, i);
+        if (n == 0) {
+            out += "\xEF\xBF\xBD"; // U+FFFD
+            ++i;
+        } else {
+            out.append(value.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
 } // namespace rfc8314::text

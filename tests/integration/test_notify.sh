@@ -89,30 +89,31 @@ got=$(($(count '"msg": "WATCHDOG=1"') - before))
 if [ "$got" -ge 3 ] && [ "$got" -le 7 ]; then pass "WATCHDOG=1 every WATCHDOG_USEC/2: $got pings in 5 s"
 else fail "WATCHDOG=1: $got pings in 5 s, want 3..7"; fi
 
+# reload_datagrams N — SIGUSR1, wait for the Nth READY=1; R1 and R2 are the
+# first two datagrams after the signal that are not watchdog pings.
+reload_datagrams() {
+    local n reload
+    n=$(wc -l < "$DGRAMS")
+    kill -USR1 "$MILTER_PID"
+    wait_count '"msg": "READY=1' "$1" 20 || fail "no READY=1 after reload $(($1 - 1))"
+    reload=$(tail -n +"$((n + 1))" "$DGRAMS" | grep -v '"msg": "WATCHDOG=1"')
+    R1=$(sed -n 1p <<< "$reload")
+    R2=$(sed -n 2p <<< "$reload")
+}
+
 # A good reload.
-n=$(wc -l < "$DGRAMS")
-kill -USR1 "$MILTER_PID"
-wait_count '"msg": "READY=1' 2 20 || fail "no READY=1 after a good reload"
-reload=$(tail -n +"$((n + 1))" "$DGRAMS" | grep -v '"msg": "WATCHDOG=1"')
-r1=$(sed -n 1p <<< "$reload")
-r2=$(sed -n 2p <<< "$reload")
-[[ $r1 == *'"msg": "RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC='[0-9]*'"'* ]] \
-    && pass "good reload: RELOADING=1 with MONOTONIC_USEC first" || fail "good reload, first: $r1"
-[[ $r2 == *'"msg": "READY=1\nSTATUS=configuration '"$WORK"'/milter.conf reloaded and in force"'* ]] \
-    && pass "good reload: then READY=1, STATUS= says the new config is in force" || fail "good reload, then: $r2"
-reload_good=$(tail -n +"$((n + 1))" "$DGRAMS" | grep -v WATCHDOG | head -n 2)
+reload_datagrams 2
+[[ $R1 == *'"msg": "RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC='[0-9]*'"'* ]] \
+    && pass "good reload: RELOADING=1 with MONOTONIC_USEC first" || fail "good reload, first: $R1"
+[[ $R2 == *'"msg": "READY=1\nSTATUS=configuration '"$WORK"'/milter.conf reloaded and in force"'* ]] \
+    && pass "good reload: then READY=1, STATUS= says the new config is in force" || fail "good reload, then: $R2"
 
 # A bad reload: the old configuration stays, and STATUS= says why.
 echo "no_such_key = 1" >> "$WORK/milter.conf"
-n=$(wc -l < "$DGRAMS")
-kill -USR1 "$MILTER_PID"
-wait_count '"msg": "READY=1' 3 20 || fail "no READY=1 after a bad reload"
-reload=$(tail -n +"$((n + 1))" "$DGRAMS" | grep -v '"msg": "WATCHDOG=1"')
-r1=$(sed -n 1p <<< "$reload")
-r2=$(sed -n 2p <<< "$reload")
-[[ $r1 == *'"msg": "RELOADING=1\n'* ]] && pass "bad reload: RELOADING=1 first" || fail "bad reload, first: $r1"
-[[ $r2 == *'"msg": "READY=1\nSTATUS=reload failed, the previous configuration stays in force: '"$WORK"'/milter.conf:4: no_such_key: unknown key"'* ]] \
-    && pass "bad reload: READY=1, STATUS= names the file, line and key" || fail "bad reload, then: $r2"
+reload_datagrams 3
+[[ $R1 == *'"msg": "RELOADING=1\n'* ]] && pass "bad reload: RELOADING=1 first" || fail "bad reload, first: $R1"
+[[ $R2 == *'"msg": "READY=1\nSTATUS=reload failed, the previous configuration stays in force: '"$WORK"'/milter.conf:4: no_such_key: unknown key"'* ]] \
+    && pass "bad reload: READY=1, STATUS= names the file, line and key" || fail "bad reload, then: $R2"
 write_conf
 check "the daemon still runs after the bad reload" kill -0 "$MILTER_PID"
 
