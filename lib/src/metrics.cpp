@@ -358,41 +358,29 @@ std::string Metrics::render(Format f) const {
     Exposition out(f);
     const auto counterName = [](std::string_view family) { return std::string(family) + "_total"; };
 
-    // Sparse counters: only the combinations that happened.
-    {
-        const auto name = counterName("rfc8314_transactions");
-        out.family("rfc8314_transactions", "counter",
-                   "Audit events: one per authenticated transaction and per decision that is "
-                   "not a plain accept, by listener, verdict and reason (empty when none).");
-        const std::size_t V = verdicts_.slots(), R = reasons_.slots();
-        for (std::size_t i = 0; i < transactions_.n; ++i) {
-            const auto n = transactions_.v[i].load(std::memory_order_relaxed);
-            if (n == 0)
-                continue;
-            out.sample(name,
-                       {{"listener", listeners_.name(i / (V * R))},
-                        {"verdict", verdicts_.name(i / R % V)},
-                        {"reason", reasons_.name(i % R)}},
-                       num(n));
+    // Sparse counters: only the combinations that happened.  Slot i of a
+    // three-label counter is (a * B + b) * C + c.
+    const auto sparse = [&](std::string_view family, std::string_view help, const Counter& counter,
+                            std::string_view la, const metrics::LabelValues& va, std::string_view lb,
+                            const metrics::LabelValues& vb, std::string_view lc,
+                            const metrics::LabelValues& vc) {
+        const auto name = counterName(family);
+        out.family(family, "counter", help);
+        const std::size_t B = vb.slots(), C = vc.slots();
+        for (std::size_t i = 0; i < counter.n; ++i) {
+            const auto n = counter.v[i].load(std::memory_order_relaxed);
+            if (n > 0)
+                out.sample(name, {{la, va.name(i / (B * C))}, {lb, vb.name(i / C % B)}, {lc, vc.name(i % C)}},
+                           num(n));
         }
-    }
-    {
-        const auto name = counterName("rfc8314_tls_transactions");
-        out.family("rfc8314_tls_transactions", "counter",
-                   "Audit events by listener, TLS version and IANA cipher suite (none for "
-                   "cleartext).");
-        const std::size_t T = tlsVersions_.slots(), C = ciphers_.slots();
-        for (std::size_t i = 0; i < tls_.n; ++i) {
-            const auto n = tls_.v[i].load(std::memory_order_relaxed);
-            if (n == 0)
-                continue;
-            out.sample(name,
-                       {{"listener", listeners_.name(i / (T * C))},
-                        {"tls_version", tlsVersions_.name(i / C % T)},
-                        {"cipher", ciphers_.name(i % C)}},
-                       num(n));
-        }
-    }
+    };
+    sparse("rfc8314_transactions",
+           "Audit events: one per authenticated transaction and per decision that is not a plain "
+           "accept, by listener, verdict and reason (empty when none).",
+           transactions_, "listener", listeners_, "verdict", verdicts_, "reason", reasons_);
+    sparse("rfc8314_tls_transactions",
+           "Audit events by listener, TLS version and IANA cipher suite (none for cleartext).", tls_,
+           "listener", listeners_, "tls_version", tlsVersions_, "cipher", ciphers_);
     // Dense: every listener seen or declared, at 0 too.
     {
         const auto name = counterName("rfc8314_cleartext_auth");
