@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "rfc8314/config.hpp"
 #include "rfc8314/metrics.hpp"
 #include "rfc8314/session.hpp"
 
@@ -115,6 +116,20 @@ BOOST_AUTO_TEST_CASE(listen_address_table) {
             }
         }
     }
+}
+
+// The key reaches the config in its one canonical spelling, and a bad value
+// is a configuration error with file, line and key (so -n catches it).
+BOOST_AUTO_TEST_CASE(metrics_listen_key) {
+    auto good = parseConfig("metrics_listen = [::1]:9925\n", "m.conf");
+    BOOST_TEST_REQUIRE(good.config != nullptr);
+    BOOST_TEST(good.config->metricsListen == "[::1]:9925");
+    auto unset = parseConfig("", "m.conf");
+    BOOST_TEST_REQUIRE(unset.config != nullptr);
+    BOOST_TEST(unset.config->metricsListen.empty(), "off when unset");
+    auto bad = parseConfig("\nmetrics_listen = localhost:9925\n", "m.conf");
+    BOOST_TEST_REQUIRE(bad.errors.size() == 1u);
+    BOOST_TEST(bad.errors[0].str().rfind("m.conf:2: metrics_listen: want ADDR:PORT", 0) == 0, bad.errors[0].str());
 }
 
 struct AcceptCase {

@@ -230,6 +230,16 @@ head -c 10000 /dev/zero | tr '\0' 'a' | { printf 'GET /metrics HTTP/1.1\r\nX-Big
 expect_grep "a 10 kB request head: 431" '^HTTP/1.1 431 ' "$WORK/big.out"
 expect_eq "and the endpoint still answers" "$(code_of "$METRICS_URL")" 200
 
+# ---- a start error: the metrics address is taken ----------------------------------------------
+sed -e "s/^socket = .*/socket = inet:$((MILTER_PORT + 1))@127.0.0.1/" "$MILTER_CONF" |
+    grep -v '^no_such_key' > "$WORK/second.conf"
+"$MILTER_BIN" -f -c "$WORK/second.conf" > "$WORK/second.out" 2>&1 &
+second=$!
+track_pid "$second"
+wait "$second"
+expect_eq "metrics_listen already in use: the daemon does not start (exit 71)" "$?" 71
+expect_grep "and says why" "^rfc8314-milter: metrics_listen 127.0.0.1:$METRICS_PORT: bind: Address already in use" "$WORK/second.out"
+
 # ---- for the closing note ----------------------------------------------------------------------
 echo "--- first 30 lines of a scrape (text format), at the end of the suite:"
 curl -s "$METRICS_URL" | head -n 30 | sed 's/^/    /'
