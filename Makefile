@@ -40,10 +40,22 @@ LIB_OBJS     := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/gen/iana_tables.o
 LIB_A        := $(BUILD)/librfc8314.a
 LIB_SO       := $(BUILD)/librfc8314.so.$(VERSION)
 LIB_SONAME   := librfc8314.so.$(SOVERSION)
+# The report's engine, built by mk/report.mk; not part of librfc8314.
+REPORT_LIB   := $(BUILD)/librfc8314-report.a
 
-PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp))
+PLUGIN_SRCS  := $(sort $(wildcard plugin/*.cpp plugin/doctor/*.cpp))
 PLUGIN_OBJS  := $(PLUGIN_SRCS:%.cpp=$(BUILD)/%.o)
+# The doctor's pure half (configuration text in, findings out): linked into
+# the unit tests too, so it must never need libmilter or the system.
+DOCTOR_PURE  := finding mta_text socket milter_view tls postfix_maps postfix_conf \
+                postfix_wiring postfix sendmail_cf sendmail
+DOCTOR_OBJS  := $(DOCTOR_PURE:%=$(BUILD)/plugin/doctor/%.o)
 MILTER       := $(BUILD)/rfc8314-milter
+# The fault suite's daemon: the same objects, but milter.cpp compiled with
+# its fault-injection hooks.  The shipped daemon has none (make
+# check-packages checks its strings).
+MILTER_TEST  := $(BUILD)/rfc8314-milter-test
+MILTER_TEST_OBJS := $(filter-out $(BUILD)/plugin/milter.o,$(PLUGIN_OBJS)) $(BUILD)/test-hooks/plugin/milter.o
 
 TEST_SRCS    := $(sort $(wildcard tests/test_*.cpp)) tests/unit_main.cpp
 TEST_OBJS    := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
@@ -81,7 +93,9 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%.o: ALL_CPPFLAGS += -DBOOST_TEST_DYN_LINK
+$(BUILD)/tests/%.o: ALL_CPPFLAGS += -DBOOST_TEST_DYN_LINK -Iplugin
+# lib's private text helpers (lib/src/text.hpp), never installed.
+$(BUILD)/plugin/doctor/%.o: ALL_CPPFLAGS += -Ilib/src
 
 $(LIB_A): $(LIB_OBJS)
 	rm -f $@
@@ -95,11 +109,18 @@ $(LIB_SO): $(LIB_OBJS)
 $(MILTER): $(PLUGIN_OBJS) $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $(PLUGIN_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
 
+$(BUILD)/test-hooks/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CPPFLAGS) -DRFC8314_MILTER_TEST_HOOKS $(ALL_CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(MILTER_TEST): $(MILTER_TEST_OBJS) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(MILTER_TEST_OBJS) $(LIB_A) $(MILTER_LIBS) -o $@
+
 $(CHECK_RCVD): $(BUILD)/tests/check_received.o $(LIB_A)
 	$(CXX) $(ALL_LDFLAGS) $^ $(LIB_LIBS) -o $@
 
-$(UNIT_TESTS): $(TEST_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
+$(UNIT_TESTS): $(TEST_OBJS) $(DOCTOR_OBJS) $(REPORT_LIB) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(TEST_OBJS) $(DOCTOR_OBJS) $(REPORT_LIB) $(LIB_A) -lboost_unit_test_framework $(LIB_LIBS) -o $@
 
 # ---- tests -------------------------------------------------------------------
 deps:
@@ -108,11 +129,11 @@ deps:
 unit: $(UNIT_TESTS)
 	IANA_SHARED_DIR=../shared/data/iana IANA_DIR=$(IANA_DIR) GEN_IANA=$(GEN_IANA) $(UNIT_TESTS) --log_level=test_suite --report_level=short
 
-integration: all $(CHECK_RCVD)
+integration: all $(MILTER_TEST) $(CHECK_RCVD)
 	@set -e; for t in tests/integration/test_*.sh; do BUILD=$(BUILD) bash $$t; done
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(CHECK_RCVD)
+	@$(MAKE) --no-print-directory all $(MILTER_TEST) $(UNIT_TESTS) $(CHECK_RCVD)
 	@sh tests/check.sh $(BUILD)
 
 demo: deps
@@ -133,6 +154,8 @@ install: all install-report
 	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf librfc8314.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/librfc8314.so
+	@# lib/include/rfc8314 holds the library's API only (private headers
+	@# live beside their sources, the report's engine in report/engine).
 	install -m 0644 lib/include/rfc8314/*.hpp $(DESTDIR)$(INCLUDEDIR)/rfc8314/
 	install -m 0644 man/rfc8314-milter.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/rfc8314-milter.conf.5 $(DESTDIR)$(MANDIR)/man5/
@@ -146,4 +169,4 @@ clean:
 # benchmarks, fuzzing, operator tools.
 -include $(sort $(wildcard mk/*.mk))
 
--include $(shell find $(BUILD)/lib $(BUILD)/plugin $(BUILD)/tests $(BUILD)/gen -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/lib $(BUILD)/plugin $(BUILD)/test-hooks $(BUILD)/tests $(BUILD)/gen -name '*.d' -type f 2>/dev/null)

@@ -6,7 +6,9 @@
 #                        rpmlint report in build/packages/rpmlint.txt
 #   make check-packages  deb, the unit's systemd-analyze exposure (<= 1.2),
 #                        then install/smoke-test/remove/purge it on this
-#                        machine (tests/packages/check-deb.sh), then rpm
+#                        machine (tests/packages/check-deb.sh, which also
+#                        checks with strings(1) that the installed daemon
+#                        has no RFC8314_MILTER_TEST hook), then rpm
 #
 # Promises: both builds work on a copy of the working tree (tracked or not,
 # without build*/ and .git), so neither dpkg-buildpackage's writes to `..`

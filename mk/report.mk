@@ -2,6 +2,10 @@
 # generator; included by the top-level Makefile.
 #
 #   make                    also builds $(BUILD)/rfc8314-report
+#   $(REPORT_LIB)           the report's engine (report/engine/: parsers,
+#                           aggregation, writers), a static library of its
+#                           own that the command, the generator and the unit
+#                           tests link; it is not part of librfc8314
 #   make report-genlog      $(BUILD)/rfc8314-report-genlog (synthetic audit lines)
 #   make install-report     the command and its manual page (BINDIR, MANDIR, DESTDIR)
 #   make bench-report       time and max RSS of the report on REPORT_LINES generated
@@ -10,14 +14,17 @@
 #                           in $(BUILD)/bench-report/ (about 5.5 GB at 10M lines).
 #                           docs/REPORT-SCALE.md has the figures.
 #
-# The report links the static library, so it runs without librfc8314.so
+# The report links the static libraries, so it runs without librfc8314.so
 # installed; zlib reads .gz files (and plain ones) through one code path.
+# Its sources include the engine as "engine/....hpp" (-Ireport).
 
 REPORT        := $(BUILD)/rfc8314-report
 REPORT_GENLOG := $(BUILD)/rfc8314-report-genlog
 REPORT_SRCS   := $(sort $(wildcard report/*.cpp))
 REPORT_OBJS   := $(REPORT_SRCS:%.cpp=$(BUILD)/%.o)
 REPORT_GEN_OBJS := $(BUILD)/report/genlog/genlog.o
+REPORT_ENGINE_SRCS := $(sort $(wildcard report/engine/*.cpp))
+REPORT_ENGINE_OBJS := $(REPORT_ENGINE_SRCS:%.cpp=$(BUILD)/%.o)
 
 REPORT_LINES  ?= 10000000
 REPORT_USERS  ?= 50000
@@ -26,11 +33,18 @@ REPORT_USERS  ?= 50000
 
 all: $(REPORT) $(REPORT_GENLOG)
 
-$(REPORT): $(REPORT_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(REPORT_OBJS) $(LIB_A) -lz $(LIB_LIBS) -o $@
+$(BUILD)/report/%.o: ALL_CPPFLAGS += -Ireport
+$(BUILD)/tests/test_report.o: ALL_CPPFLAGS += -Ireport
 
-$(REPORT_GENLOG): $(REPORT_GEN_OBJS) $(LIB_A)
-	$(CXX) $(ALL_LDFLAGS) $(REPORT_GEN_OBJS) $(LIB_A) $(LIB_LIBS) -o $@
+$(REPORT_LIB): $(REPORT_ENGINE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(REPORT): $(REPORT_OBJS) $(REPORT_LIB) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(REPORT_OBJS) $(REPORT_LIB) $(LIB_A) -lz $(LIB_LIBS) -o $@
+
+$(REPORT_GENLOG): $(REPORT_GEN_OBJS) $(REPORT_LIB) $(LIB_A)
+	$(CXX) $(ALL_LDFLAGS) $(REPORT_GEN_OBJS) $(REPORT_LIB) $(LIB_A) $(LIB_LIBS) -o $@
 
 report-genlog: $(REPORT_GENLOG)
 

@@ -1,41 +1,30 @@
-// main.cpp — rfc8314-milter: command line, config check, offline test mode
-// and the daemon's start-up (socket, privileges, signals, smfi_main).
+// main.cpp — rfc8314-milter: command line, config check, offline test mode,
+// the doctor, and the hand-over to the daemon (daemon.cpp).
 //
 // Exit status: 0 on a clean stop or a good check; 78 (EX_CONFIG) for a bad
-// configuration (every error printed with file, line and key); 64 for a bad
-// command line; 71 (EX_OSERR) when the socket or privileges cannot be set up.
+// configuration or one the system cannot serve (every error printed with
+// file, line and key); 64 for a bad command line; 71 (EX_OSERR) when the
+// pid file, audit file, socket, metrics endpoint or privileges cannot be set
+// up.
 //
-// Signals: libmilter's own signal thread stops the filter on SIGTERM, SIGINT
-// and SIGHUP (SIGHUP is *not* a reload).  SIGUSR1 reloads the reloadable part
-// of the configuration; it is blocked before any thread starts and taken by a
-// dedicated sigwait() thread, so it can never interrupt a callback.
-#include <grp.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
+// Signals: the ones the daemon handles are blocked on the first line of
+// main(), before anything can be delivered (HandledSignals); the modes that
+// run no daemon get their original mask back.  The daemon takes SIGTERM,
+// SIGINT and SIGHUP as an orderly stop (SIGHUP is *not* a reload) and
+// SIGUSR1 as a reload (daemon.cpp).
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <fstream>
+#include <climits>
 #include <iostream>
-#include <thread>
 
+#include "daemon.hpp"
 #include "doctor.hpp"
-#include "metrics_http.hpp"
-#include "milter.hpp"
-#include "notify.hpp"
 #include "offline.hpp"
 #include "rfc8314/config.hpp"
-#include "rfc8314/logfmt.hpp"
 #include "rfc8314/tls_names.hpp"
 #include "runtime.hpp"
+#include "startup.hpp"
 
 namespace po = boost::program_options;
 using namespace rfc8314;
@@ -43,241 +32,35 @@ using namespace rfc8314;
 namespace {
 
 constexpr int kExitUsage = 64;
-constexpr int kExitOsErr = 71;
 constexpr int kExitConfig = 78;
 
 const char* const kDefaultConfig = RFC8314_SYSCONFDIR "/rfc8314-milter/rfc8314-milter.conf";
 
-std::string socketPath(const std::string& spec) {
-    for (const char* prefix : {"local:", "unix:"}) {
-        if (spec.rfind(prefix, 0) == 0)
-            return spec.substr(std::strlen(prefix));
-    }
-    return {};
+// The daemon changes to / when it detaches; a reload must still find a
+// configuration named relative to where it was started.
+std::string absolutePath(const std::string& path) {
+    if (path.empty() || path.front() == '/')
+        return path;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return path;
+    return std::string(cwd) + "/" + path;
 }
 
-int dropPrivileges(const Config& cfg) {
-    if (cfg.user.empty())
-        return 0;
-    if (geteuid() != 0) {
-        std::cerr << "rfc8314-milter: user is set but not running as root; staying "
-                  << "the current user\n";
-        return 0;
-    }
-    errno = 0;
-    struct passwd* pw = getpwnam(cfg.user.c_str());
-    if (!pw) {
-        std::cerr << "rfc8314-milter: unknown user " << cfg.user << "\n";
-        return kExitOsErr;
-    }
-    gid_t gid = pw->pw_gid;
-    if (!cfg.group.empty()) {
-        struct group* gr = getgrnam(cfg.group.c_str());
-        if (!gr) {
-            std::cerr << "rfc8314-milter: unknown group " << cfg.group << "\n";
-            return kExitOsErr;
-        }
-        gid = gr->gr_gid;
-    }
-    auto path = socketPath(cfg.socket);
-    if (!path.empty() && chown(path.c_str(), pw->pw_uid, gid) != 0) {
-        std::cerr << "rfc8314-milter: chown " << path << ": " << std::strerror(errno) << "\n";
-        return kExitOsErr;
-    }
-    if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
-        std::cerr << "rfc8314-milter: cannot switch to " << cfg.user << ": "
-                  << std::strerror(errno) << "\n";
-        return kExitOsErr;
-    }
-    return 0;
-}
-
-// libmilter writes a header edit and the reply that follows it as two
-// small packets and never sets TCP_NODELAY, so on an inet: socket the second
-// one waits for the MTA's delayed ACK: about 40 ms per message (measured by
-// bench/run.sh; unix sockets are unaffected).  libmilter does not hand out
-// its listening socket, so find it: the one listening TCP socket we own.
-// Accepted connections inherit the option on Linux.  Returns how many
-// sockets were set.
-int setNoDelayOnListeners() {
-    int n = 0;
-    for (int fd = 0; fd < 1024; ++fd) {
-        int listening = 0;
-        socklen_t len = sizeof listening;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
-            continue;
-        sockaddr_storage addr{};
-        socklen_t alen = sizeof addr;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0 ||
-            (addr.ss_family != AF_INET && addr.ss_family != AF_INET6))
-            continue;
-        const int one = 1;
-        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0)
-            ++n;
-    }
-    return n;
-}
-
-std::string configName(const Config& c) {
-    return c.file.empty() ? std::string("(built-in defaults)") : c.file;
-}
-
-// Each reload is told to systemd (RELOADING=1, then READY=1 with the
-// outcome) and counted; `supervisor` may be null (not under systemd).
-void reloadLoop(sigset_t set, std::shared_ptr<ServiceSupervisor> supervisor) {
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0 || sig != SIGUSR1)
-            continue;
-        if (supervisor)
-            supervisor->reloading();
-        std::string why;
-        const bool ok = reloadConfig(&why);
-        auto now = Runtime::instance().current();
-        if (auto* m = daemonMetrics()) {
-            m->reloaded(ok, std::time(nullptr));
-            if (ok && now)
-                declareListeners(*m, *now);
-        }
-        if (supervisor)
-            supervisor->reloaded(ok ? "configuration " + (now ? configName(*now) : "") +
-                                          " reloaded and in force"
-                                    : "reload failed, the previous configuration stays in "
-                                      "force: " + why);
-    }
-}
-
-int runDaemon(const std::shared_ptr<const Config>& cfg, bool foreground) {
-    auto& rt = Runtime::instance();
-    rt.logger().openSyslog(*cfg);
-    // The audit file is opened once the daemon runs as its own user (below),
-    // so that every reopen on SIGUSR1 is made with the same rights.
-    {
-        Config noAudit = *cfg;
-        noAudit.auditFile.clear();
-        rt.logger().configure(noAudit);
-    }
-
-    umask(static_cast<mode_t>(cfg->umask));
-    auto desc = milterDescription();
-    if (smfi_register(desc) != MI_SUCCESS) {
-        std::cerr << "rfc8314-milter: smfi_register failed\n";
-        return kExitOsErr;
-    }
-    if (smfi_setconn(const_cast<char*>(cfg->socket.c_str())) != MI_SUCCESS) {
-        std::cerr << "rfc8314-milter: bad socket " << cfg->socket << "\n";
-        return kExitOsErr;
-    }
-    smfi_settimeout(cfg->milterTimeout);
-    if (smfi_opensocket(true) != MI_SUCCESS) {
-        std::cerr << "rfc8314-milter: cannot open socket " << cfg->socket << "\n";
-        return kExitOsErr;
-    }
-    if ((cfg->socket.rfind("inet:", 0) == 0 || cfg->socket.rfind("inet6:", 0) == 0) &&
-        setNoDelayOnListeners() == 0)
-        rt.logger().log(LogLevel::Warning,
-                        "warning=\"cannot set TCP_NODELAY on the listening socket; each message "
-                        "may wait for the MTA's delayed ACK\"");
-    // Under systemd (Type=notify), readiness and the watchdog are proven
-    // by negotiations over this very socket (notify.hpp).
-    std::shared_ptr<ServiceSupervisor> supervisor;
-    {
-        std::string why;
-        auto notify = SystemdNotify::fromEnvironment(&why);
-        if (!why.empty())
-            rt.logger().log(LogLevel::Warning, LogLine().add("warning", why).str());
-        if (notify.enabled()) {
-            auto endpoint = findMilterEndpoint(cfg->socket, &why);
-            if (!endpoint) {
-                std::cerr << "rfc8314-milter: systemd readiness: " << why << "\n";
-                return kExitOsErr;
-            }
-            supervisor = std::make_shared<ServiceSupervisor>(notify, std::move(*endpoint));
-        }
-    }
-    // The metrics endpoint is bound now, so an address in use stops the start.
-    std::unique_ptr<MetricsServer> metricsServer;
-    if (!cfg->metricsListen.empty()) {
-        auto& metrics = enableDaemonMetrics();
-        declareListeners(metrics, *cfg);
-        std::string why;
-        if (auto addr = parseListenAddress(cfg->metricsListen, &why))
-            metricsServer = MetricsServer::open(*addr, metrics, &why);
-        if (!metricsServer) {
-            std::cerr << "rfc8314-milter: " << why << "\n";
-            return kExitOsErr;
-        }
-    }
-    if (!foreground) {
-        if (daemon(0, 0) != 0) {
-            std::cerr << "rfc8314-milter: daemon: " << std::strerror(errno) << "\n";
-            return kExitOsErr;
-        }
-    }
-    if (!cfg->pidFile.empty()) {
-        std::ofstream pf(cfg->pidFile, std::ios::trunc);
-        pf << getpid() << "\n";
-        if (!pf) {
-            rt.logger().log(LogLevel::Error, "cannot write pid_file " + cfg->pidFile);
-            return kExitOsErr;
-        }
-    }
-    if (int rc = dropPrivileges(*cfg))
-        return rc;
-    if (auto err = rt.logger().configure(*cfg); !err.empty()) {
-        LogLine line;
-        line.add("error", err);
-        rt.logger().log(LogLevel::Error, line.str());
-        std::cerr << "rfc8314-milter: " << err << "\n";
-        return kExitOsErr;
-    }
-
-    // Every thread, ours and libmilter's, must have the stop signals and
-    // SIGUSR1 blocked, or the kernel may hand a process signal to a thread
-    // that takes the default action and kills the filter without cleanup.
-    // libmilter's own signal thread then takes SIGTERM, SIGINT and SIGHUP
-    // (all three stop it); reloadLoop takes SIGUSR1.  A disposition of
-    // "ignore" inherited from the parent (a shell's background job ignores
-    // SIGINT) would make sigwait miss the signal, so reset them first.
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1})
-        std::signal(sig, SIG_DFL);
-    std::signal(SIGPIPE, SIG_IGN);
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1})
-        sigaddset(&blocked, sig);
-    pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    std::thread(reloadLoop, set, supervisor).detach();
-    if (metricsServer)
-        metricsServer->start();
-
-    LogLine line;
-    line.add("event", "start").add("version", RFC8314_VERSION).add("socket", cfg->socket);
-    if (metricsServer)
-        line.add("metrics", cfg->metricsListen);
-    rt.logger().log(LogLevel::Notice, line.str());
-    if (supervisor)
-        supervisor->start("configuration " + configName(*cfg) + " in force; milter socket " +
-                          cfg->socket);
-    int rc = smfi_main();
-    if (supervisor)
-        supervisor->stopping(rc == MI_SUCCESS ? "stopping" : "stopping: smfi_main failed");
-    rt.logger().log(LogLevel::Notice, rc == MI_SUCCESS ? "event=stop" : "event=stop, error=smfi_main");
-    if (metricsServer)
-        metricsServer->stop();
-    if (supervisor)
-        supervisor->stop();
-    if (!cfg->pidFile.empty())
-        unlink(cfg->pidFile.c_str());
-    return rc == MI_SUCCESS ? 0 : kExitOsErr;
+// For the modes that start nothing (-n, -t, --doctor); the daemon's
+// failures go through Logger::startup, to syslog too.
+void printErrors(const std::vector<ConfigError>& errors) {
+    for (const auto& e : errors)
+        std::cerr << "rfc8314-milter: " << e.str() << "\n";
+    std::cerr << "rfc8314-milter: " << errors.size() << " configuration error(s)\n";
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    // First, before anything can take a signal's default action.
+    HandledSignals signals;
+
     po::options_description cmd("Options");
     cmd.add_options()
         ("help,h", "print this help and exit")
@@ -292,8 +75,6 @@ int main(int argc, char** argv) {
          "with -t: NAME=VALUE as the MTA would pass it, e.g. '{cipher}=ECDHE-RSA-AES128-GCM-SHA256'")
         ("helo", po::value<std::string>(), "with -t: the HELO/EHLO argument")
         ("rcpt", po::value<std::vector<std::string>>()->composing(), "with -t: a recipient")
-        ("received", po::value<std::string>(),
-         "with -t: an MTA's own Received value; show it with the tls clauses added")
         ("doctor", "check how the local Postfix/Sendmail is wired to this milter; exit 0 "
                    "when all is well, 1 with findings")
         ("postfix-config", po::value<std::string>(), "with --doctor: Postfix config directory "
@@ -339,6 +120,10 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    const bool daemon = !vm.count("check") && !vm.count("test") && !vm.count("doctor");
+    if (!daemon)
+        signals.restore();
+
     auto& rt = Runtime::instance();
     rt.configOptional = !vm.count("config");
     rt.configPath = vm.count("config") ? vm["config"].as<std::string>() : kDefaultConfig;
@@ -349,13 +134,20 @@ int main(int argc, char** argv) {
     (void)CipherRegistry::instance();
 
     auto result = loadConfig(rt.configPath, rt.overrides, rt.configOptional);
+    if (!result.config && daemon) {
+        // Not started: say why in syslog too, with the built-in syslog
+        // settings since the file's could not be read.
+        rt.logger().openSyslog(Config());
+        for (const auto& e : result.errors)
+            rt.logger().startup(LogLevel::Error, e.str());
+        rt.logger().startup(LogLevel::Error, std::to_string(result.errors.size()) +
+                                                 " configuration error(s); not started");
+        return kExitConfig;
+    }
     for (const auto& w : result.warnings)
         std::cerr << "rfc8314-milter: warning: " << w << "\n";
     if (!result.config) {
-        for (const auto& e : result.errors)
-            std::cerr << "rfc8314-milter: " << e.str() << "\n";
-        std::cerr << "rfc8314-milter: " << result.errors.size()
-                  << " configuration error(s); not started\n";
+        printErrors(result.errors);
         return kExitConfig;
     }
     rt.replace(result.config);
@@ -370,6 +162,15 @@ int main(int argc, char** argv) {
     }
 
     if (vm.count("check")) {
+        // What the start would refuse beyond the file itself: the same
+        // checks, without creating or binding anything.
+        auto checks = preflight(*result.config);
+        for (const auto& w : checks.warnings)
+            std::cerr << "rfc8314-milter: warning: " << w << "\n";
+        if (!checks.errors.empty()) {
+            printErrors(checks.errors);
+            return kExitConfig;
+        }
         std::cout << "rfc8314-milter: configuration "
                   << (result.config->file.empty() ? std::string("(built-in defaults)")
                                                   : result.config->file)
@@ -384,9 +185,8 @@ int main(int argc, char** argv) {
             req.helo = vm["helo"].as<std::string>();
         if (vm.count("rcpt"))
             req.rcpts = vm["rcpt"].as<std::vector<std::string>>();
-        if (vm.count("received"))
-            req.received = vm["received"].as<std::string>();
         return runOffline(result.config, req, std::cout, std::cerr);
     }
+    rt.configPath = absolutePath(rt.configPath);
     return runDaemon(result.config, vm.count("foreground") > 0);
 }

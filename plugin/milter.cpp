@@ -4,8 +4,22 @@
 // Each callback fetches the connection's context, wraps the stage's macros,
 // calls the session, maps the Decision to SMFIS_* and applies header edits
 // (only at end of message, where libmilter allows them).  Every callback runs
-// inside guard(): no exception ever reaches libmilter; a failure is logged and
-// answered with the configured on_internal_error action.
+// inside guard(): no exception ever reaches libmilter.  A failure goes to
+// Session::onFailure, which answers it with on_internal_error where the step
+// can answer (MAIL, end of message) and otherwise carries it to the next
+// step that can: connect, HELO and RCPT are negotiated no-reply, and
+// libmilter turns any answer there into "no reply" (engine.c sendreply).
+//
+// The metrics (metrics_listen) are fed here and only here, with atomics:
+// each audit line as it is emitted (so a failure answered at a later step
+// counts once, with the verdict that answer applied), each failure once in
+// the guard, each callback's time in the guard, sessions from connect to
+// close.
+//
+// Fault injection (RFC8314_MILTER_TEST_THROW_AT, RFC8314_MILTER_TEST_DELAY_MS,
+// RFC8314_MILTER_TEST_NO_SETSYMLIST) exists only when compiled with
+// RFC8314_MILTER_TEST_HOOKS: the test build build/rfc8314-milter-test, never
+// the shipped daemon.
 #include "milter.hpp"
 
 #include <arpa/inet.h>
@@ -13,6 +27,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,8 +36,8 @@
 #include <thread>
 #include <vector>
 
-#include "rfc8314/logfmt.hpp"
 #include "metrics_http.hpp"
+#include "rfc8314/logfmt.hpp"
 #include "rfc8314/macros.hpp"
 #include "rfc8314/session.hpp"
 #include "runtime.hpp"
@@ -33,6 +48,7 @@ namespace {
 
 // Per-connection state behind smfi_setpriv.
 struct Context {
+    OpenSession open; // first member: counted until everything else is gone
     std::unique_ptr<Session> session;
     unsigned long noReplySteps = 0; // SMFIP_NR_* the MTA agreed to
     // Counted in rfc8314_sessions_active from connect on (a connection that
@@ -45,48 +61,52 @@ struct Context {
     }
 };
 
-// Adds one audit event (or internal-error line) to the metrics, from the
-// values the session recorded with the line.
-void countEvent(const Session* s, const LogEvent& e) noexcept {
+// Adds one audit line to the metrics, from the values the session
+// recorded with it (AuditSummary); every other line is not counted.
+void countEvent(const LogEvent& e) noexcept {
     auto* m = daemonMetrics();
-    if (!m || !s || e.summary.verdict.empty())
+    const auto& a = e.summary;
+    if (!m || a.verdict.empty())
         return;
     TransactionSample t;
-    t.listener = s->listener().name;
-    t.verdict = e.summary.verdict;
-    t.reason = e.summary.reason;
-    t.tlsVersion = toString(e.summary.tls);
-    t.cleartextAuth = e.summary.cleartextAuth;
+    t.listener = a.listener;
+    t.verdict = a.verdict;
+    t.reason = a.reason;
+    t.tlsVersion = toString(a.tls);
+    t.cleartextAuth = a.cleartextAuth;
     char code[16];
-    if (e.summary.tls == TlsVersion::None) {
+    if (a.tls == TlsVersion::None) {
         t.cipher = "none";
-    } else if (!e.summary.cipher) {
+    } else if (!a.cipher) {
         t.cipher = "unknown";
-    } else if (!e.summary.cipher->iana.empty()) {
-        t.cipher = e.summary.cipher->iana;
+    } else if (!a.cipher->iana.empty()) {
+        t.cipher = a.cipher->iana;
     } else {
         // The clause's "0xC02F" form, without an allocation.
-        std::snprintf(code, sizeof code, "0x%04X", static_cast<unsigned>(e.summary.cipher->code));
+        std::snprintf(code, sizeof code, "0x%04X", static_cast<unsigned>(a.cipher->code));
         t.cipher = code;
     }
     m->transaction(t);
 }
 
-// Times one callback into rfc8314_callback_duration_seconds{stage}.
+// Times one callback, its failure handling included, into
+// rfc8314_callback_duration_seconds{stage}.
 class StageTimer {
 public:
-    explicit StageTimer(const char* stage) noexcept : m_(daemonMetrics()), stage_(stage) {
+    explicit StageTimer(Stage stage) noexcept : m_(daemonMetrics()), stage_(stage) {
         if (m_)
             start_ = std::chrono::steady_clock::now();
     }
     ~StageTimer() {
         if (m_)
-            m_->observe(metrics::parseStage(stage_), std::chrono::steady_clock::now() - start_);
+            m_->observe(metrics::parseStage(toString(stage_)), std::chrono::steady_clock::now() - start_);
     }
+    StageTimer(const StageTimer&) = delete;
+    StageTimer& operator=(const StageTimer&) = delete;
 
 private:
     Metrics* m_;
-    const char* stage_;
+    Stage stage_;
     std::chrono::steady_clock::time_point start_;
 };
 
@@ -116,72 +136,61 @@ FailAction failAction(SMFICTX* ctx) {
     return FailAction::Tempfail;
 }
 
-// Test-only: RFC8314_MILTER_TEST_THROW_AT=STAGE makes that stage's callback
-// throw after the session has done its work, so the fault tests can prove
-// the guard's answer and log line on a real MTA.  Read once; never set in
-// production (documented in rfc8314-milter(8)).
-void injectTestFault(const char* stage) {
+#ifdef RFC8314_MILTER_TEST_HOOKS
+// RFC8314_MILTER_TEST_THROW_AT=STAGE makes that stage's callback throw
+// after the session has done its work, so the fault suite can prove the
+// guard's answer and log lines on a real MTA.  Read once.
+void injectTestFault(Stage stage) {
     static const std::string at = [] {
         const char* v = std::getenv("RFC8314_MILTER_TEST_THROW_AT");
         return std::string(v ? v : "");
     }();
-    if (!at.empty() && at == stage)
-        throw std::runtime_error(std::string("test: failure injected at ") + stage);
+    if (!at.empty() && at == toString(stage))
+        throw std::runtime_error("test: failure injected at " + std::string(toString(stage)));
 }
 
-// Logs a failure of the filter: the transaction's facts when the session
-// exists (so the audit trail has a line for it), else the bare stage.
-void logInternalError(SMFICTX* ctx, const char* stage, const char* what, FailAction action) {
-    auto& logger = Runtime::instance().logger();
-    LogLine line;
-    line.add("error", "internal error").add("stage", stage).add("what", what);
-    logger.log(LogLevel::Error, line.str());
-    if (auto* m = daemonMetrics())
-        m->internalError(metrics::parseStage(stage));
-    if (auto* c = context(ctx); c && c->session) {
-        const auto e = c->session->failTransaction(stage, what, action);
-        logger.log(LogLevel::Error, e.line);
-        countEvent(c->session.get(), e);
-    }
+// RFC8314_MILTER_TEST_DELAY_MS makes every MAIL stage sleep that long, so
+// the fault suite can prove the MTA's milter timeouts hold.  Read once.
+void injectTestDelay() {
+    static const unsigned ms = [] {
+        const char* v = std::getenv("RFC8314_MILTER_TEST_DELAY_MS");
+        if (!v || !*v)
+            return 0u;
+        char* end = nullptr;
+        const unsigned long n = std::strtoul(v, &end, 10);
+        return (*end == '\0' && n <= 600000) ? static_cast<unsigned>(n) : 0u;
+    }();
+    if (ms)
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
-
-// The one exception guard every callback goes through.  Nothing in here
-// may throw past it: the handlers allocate only inside their own try.
-template <typename F> sfsistat guard(SMFICTX* ctx, const char* stage, F&& body) noexcept {
-    // The exception dies with its catch block: keep a copy of its text, in
-    // a buffer, since copying into a string could itself throw.
-    char what[256] = "unknown exception";
-    StageTimer timer(stage);
-    try {
-        return body();
-    } catch (const std::exception& e) {
-        std::snprintf(what, sizeof what, "%s", e.what());
-    } catch (...) {
-    }
-    FailAction action = FailAction::Tempfail;
-    try {
-        action = failAction(ctx);
-        logInternalError(ctx, stage, what, action);
-    } catch (...) {
-    }
-    return action == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
+// RFC8314_MILTER_TEST_NO_SETSYMLIST=1 makes the filter act as if the MTA
+// had not offered smfi_setsymlist, so the MTA's own macro lists arrive:
+// Postfix 3.7 and Sendmail 8.17 always offer it (Postfix at every
+// milter_protocol), so only this shows a real MTA passing no {daemon_port}.
+unsigned long offeredActions(unsigned long f0) {
+    const char* v = std::getenv("RFC8314_MILTER_TEST_NO_SETSYMLIST");
+    return v && *v == '1' ? f0 & ~static_cast<unsigned long>(SMFIF_SETSYMLIST) : f0;
 }
+#else
+inline void injectTestFault(Stage) noexcept {}
+inline void injectTestDelay() noexcept {}
+inline unsigned long offeredActions(unsigned long f0) noexcept { return f0; }
+#endif
 
-void emit(const Session* s, const Decision& d) {
+void emit(const Decision& d) {
     auto& logger = Runtime::instance().logger();
     for (const auto& e : d.logs) {
         logger.log(e.level, e.line);
         if (!e.json.empty())
             logger.audit(e.json);
-        countEvent(s, e);
+        countEvent(e);
     }
 }
 
 // Maps a verdict to libmilter's answer.  Continue on a no-reply step must be
 // SMFIS_NOREPLY.
 sfsistat answer(SMFICTX* ctx, const Decision& d, unsigned long nrFlag) {
-    auto* c = context(ctx);
-    emit(c ? c->session.get() : nullptr, d);
+    emit(d);
     switch (d.verdict) {
     case Verdict::Continue: {
         auto* c = context(ctx);
@@ -201,6 +210,41 @@ sfsistat answer(SMFICTX* ctx, const Decision& d, unsigned long nrFlag) {
         return d.verdict == Verdict::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
     }
     return SMFIS_CONTINUE;
+}
+
+// The one exception guard every callback goes through.  Nothing in here
+// may throw past it: the handlers allocate only inside their own try.
+// `nrFlag` is the step's SMFIP_NR_* bit (0 for steps that always answer).
+template <typename F>
+sfsistat guard(SMFICTX* ctx, Stage stage, unsigned long nrFlag, F&& body) noexcept {
+    // The exception dies with its catch block: keep a copy of its text, in
+    // a buffer, since copying into a string could itself throw.
+    char what[256] = "unknown exception";
+    StageTimer timer(stage);
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        std::snprintf(what, sizeof what, "%s", e.what());
+    } catch (...) {
+    }
+    // Counted here, once per failure; the transaction's audit line (when
+    // the failure is answered, maybe at a later step) is counted as it is
+    // emitted, with the verdict that answer applies.
+    if (auto* m = daemonMetrics())
+        m->internalError(metrics::parseStage(toString(stage)));
+    FailAction action = FailAction::Tempfail;
+    try {
+        if (auto* c = context(ctx); c && c->session)
+            return answer(ctx, c->session->onFailure(stage, what, std::time(nullptr)), nrFlag);
+        // No session to carry the failure: a session made at a later step
+        // finds its connect step incomplete and answers for it (Session).
+        action = failAction(ctx);
+        LogLine line;
+        line.add("error", "internal error").add("stage", toString(stage)).add("what", what);
+        Runtime::instance().logger().log(LogLevel::Error, line.str());
+    } catch (...) {
+    }
+    return action == FailAction::Accept ? SMFIS_ACCEPT : SMFIS_TEMPFAIL;
 }
 
 std::string addressText(const _SOCK_ADDR* sa) {
@@ -238,8 +282,9 @@ Context* ensureContext(SMFICTX* ctx) {
 sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
                      unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1,
                      unsigned long* pf2, unsigned long* pf3) {
-    return guard(ctx, "negotiate", [&]() -> sfsistat {
+    return guard(ctx, Stage::Negotiate, 0, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
+        f0 = offeredActions(f0);
         // Actions: add headers; ask for our macro lists.
         *pf0 = SMFIF_ADDHDRS | (f0 & SMFIF_SETSYMLIST);
         // Steps we never need, and steps whose answer is always "continue".
@@ -250,8 +295,8 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
         *pf2 = 0;
         *pf3 = 0;
         c->noReplySteps = *pf1 & noReply;
+        const auto& cfg = c->session->config();
         if (f0 & SMFIF_SETSYMLIST) {
-            const auto& cfg = c->session->config();
             // Exactly what the session reads (macros.hpp); both Postfix and
             // Sendmail honour the list (MTA-FACTS.md §3).
             const std::pair<int, MacroStage> stages[] = {{SMFIM_CONNECT, MacroStage::Connect},
@@ -262,13 +307,22 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
                 auto list = stageMacroList(ours, cfg.groupMacro);
                 smfi_setsymlist(ctx, stage, const_cast<char*>(list.c_str()));
             }
+        } else if (Runtime::instance().limiter()->allow("no-setsymlist", std::time(nullptr), 3600)) {
+            // Postfix below milter_protocol 6: only the MTA's own lists
+            // arrive, and without {daemon_port} no listener is known.
+            LogLine line;
+            line.add("error", "the MTA does not offer smfi_setsymlist: the filter gets only the "
+                              "macros of the MTA's own lists")
+                .add("fix", symlistAdvice(cfg.groupMacro));
+            Runtime::instance().logger().log(LogLevel::Error, line.str());
         }
+        injectTestFault(Stage::Negotiate);
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
-    return guard(ctx, "connect", [&]() -> sfsistat {
+    return guard(ctx, Stage::Connect, SMFIP_NR_CONN, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         if (auto* metrics = daemonMetrics(); metrics && !c->counted) {
             c->counted = true;
@@ -276,64 +330,48 @@ sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
         }
         StageMacros m(ctx);
         auto d = c->session->onConnect(m, hostname ? hostname : "", addressText(addr));
-        injectTestFault("connect");
+        injectTestFault(Stage::Connect);
         return answer(ctx, d, SMFIP_NR_CONN);
     });
 }
 
 sfsistat onHelo(SMFICTX* ctx, char* helo) {
-    return guard(ctx, "helo", [&]() -> sfsistat {
+    return guard(ctx, Stage::Helo, SMFIP_NR_HELO, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onHelo(m, helo ? helo : "");
-        injectTestFault("helo");
+        injectTestFault(Stage::Helo);
         return answer(ctx, d, SMFIP_NR_HELO);
     });
 }
 
-// Test-only: RFC8314_MILTER_TEST_DELAY_MS makes every MAIL stage sleep that
-// long, so the fault tests can prove the MTA's milter timeouts hold.  Read
-// once; never set in production (documented in rfc8314-milter(8)).
-unsigned testDelayMs() {
-    static const unsigned ms = [] {
-        const char* v = std::getenv("RFC8314_MILTER_TEST_DELAY_MS");
-        if (!v || !*v)
-            return 0u;
-        char* end = nullptr;
-        const unsigned long n = std::strtoul(v, &end, 10);
-        return (*end == '\0' && n <= 600000) ? static_cast<unsigned>(n) : 0u;
-    }();
-    return ms;
-}
-
 sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
-    return guard(ctx, "mail", [&]() -> sfsistat {
-        if (unsigned ms = testDelayMs())
-            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return guard(ctx, Stage::Mail, 0, [&]() -> sfsistat {
+        injectTestDelay();
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onMailFrom(m, argv && argv[0] ? argv[0] : "", Clock::system());
-        injectTestFault("mail");
+        injectTestFault(Stage::Mail);
         return answer(ctx, d, 0);
     });
 }
 
 sfsistat onEnvRcpt(SMFICTX* ctx, char** argv) {
-    return guard(ctx, "rcpt", [&]() -> sfsistat {
+    return guard(ctx, Stage::Rcpt, SMFIP_NR_RCPT, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onRcpt(m, argv && argv[0] ? argv[0] : "");
-        injectTestFault("rcpt");
+        injectTestFault(Stage::Rcpt);
         return answer(ctx, d, SMFIP_NR_RCPT);
     });
 }
 
 sfsistat onEom(SMFICTX* ctx) {
-    return guard(ctx, "eom", [&]() -> sfsistat {
+    return guard(ctx, Stage::Eom, 0, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
         StageMacros m(ctx);
         auto d = c->session->onEndOfMessage(m, Clock::system());
-        injectTestFault("eom");
+        injectTestFault(Stage::Eom);
         for (const auto& h : d.inserts) {
             if (smfi_insheader(ctx, h.index, const_cast<char*>(h.name.c_str()),
                                const_cast<char*>(h.value.c_str())) != MI_SUCCESS) {
@@ -345,24 +383,28 @@ sfsistat onEom(SMFICTX* ctx) {
 }
 
 sfsistat onAbort(SMFICTX* ctx) {
-    return guard(ctx, "abort", [&]() -> sfsistat {
+    return guard(ctx, Stage::Abort, 0, [&]() -> sfsistat {
         if (auto* c = context(ctx); c && c->session)
-            emit(c->session.get(), c->session->onAbort());
+            emit(c->session->onAbort());
+        injectTestFault(Stage::Abort);
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat onClose(SMFICTX* ctx) {
-    return guard(ctx, "close", [&]() -> sfsistat {
-        // May run without any context: the MTA can close before connect.
-        if (auto* c = context(ctx)) {
-            smfi_setpriv(ctx, nullptr);
-            std::unique_ptr<Context> owned(c);
-            if (owned->session)
-                emit(owned->session.get(), owned->session->onClose());
-        }
+    // May run without any context: the MTA can close before connect.
+    const sfsistat r = guard(ctx, Stage::Close, 0, [&]() -> sfsistat {
+        if (auto* c = context(ctx); c && c->session)
+            emit(c->session->onClose());
+        injectTestFault(Stage::Close);
         return SMFIS_CONTINUE;
     });
+    // Released only now, so a failure above still reaches the session.
+    if (auto* c = context(ctx)) {
+        smfi_setpriv(ctx, nullptr);
+        delete c;
+    }
+    return r;
 }
 
 } // namespace

@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "rfc8314/facts.hpp"
 #include "rfc8314/logfmt.hpp"
 #include "runtime.hpp"
 
@@ -174,66 +173,40 @@ std::string SystemdNotify::statusLine(std::string_view text) {
 
 // ---- the milter's own endpoint -----------------------------------------------------------
 
-std::optional<MilterEndpoint> findMilterEndpoint(const std::string& spec, std::string* why) {
+std::optional<MilterEndpoint> milterEndpoint(int listenFd, std::string* why) {
     auto fail = [&](std::string what) -> std::optional<MilterEndpoint> {
         if (why)
             *why = std::move(what);
         return std::nullopt;
     };
-    const auto colon = spec.find(':');
-    const std::string kind = spec.substr(0, colon);
-    const std::string rest = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
-    int family;
-    std::uint16_t port = 0;
-    std::string path;
-    if (kind == "local" || kind == "unix") {
-        family = AF_UNIX;
-        path = rest;
-    } else if (kind == "inet" || kind == "inet6") {
-        family = kind == "inet" ? AF_INET : AF_INET6;
-        auto p = parsePort(std::string_view(rest).substr(0, rest.find('@')));
-        if (!p)
-            return fail("socket " + spec + ": no port");
-        port = *p;
+    MilterEndpoint ep;
+    ep.len = sizeof ep.addr;
+    if (listenFd < 0)
+        return fail("the milter's listening socket was not found in this process");
+    if (getsockname(listenFd, reinterpret_cast<sockaddr*>(&ep.addr), &ep.len) != 0)
+        return fail(errnoText("getsockname of the milter socket"));
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ep.addr.ss_family == AF_UNIX) {
+        const auto* un = reinterpret_cast<const sockaddr_un*>(&ep.addr);
+        if (ep.len <= offsetof(sockaddr_un, sun_path) || un->sun_path[0] == '\0')
+            return fail("the milter socket has no path");
+        ep.text = "local:" + std::string(un->sun_path, strnlen(un->sun_path, sizeof un->sun_path));
+    } else if (ep.addr.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&ep.addr);
+        if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+            in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+        ep.text = "inet:" + std::to_string(ntohs(in->sin_port)) + "@" + buf;
+    } else if (ep.addr.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
+        if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+            in6->sin6_addr = in6addr_loopback;
+        inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+        ep.text = "inet6:" + std::to_string(ntohs(in6->sin6_port)) + "@" + buf;
     } else {
-        return fail("socket " + spec + ": unknown kind");
+        return fail("the milter socket is neither a unix nor an inet socket");
     }
-    for (int fd = 0; fd < 1024; ++fd) {
-        int listening = 0;
-        socklen_t optlen = sizeof listening;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
-            continue;
-        MilterEndpoint ep;
-        ep.len = sizeof ep.addr;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&ep.addr), &ep.len) != 0 ||
-            ep.addr.ss_family != family)
-            continue;
-        char buf[INET6_ADDRSTRLEN] = {};
-        if (family == AF_UNIX) {
-            const auto* un = reinterpret_cast<const sockaddr_un*>(&ep.addr);
-            if (std::strncmp(un->sun_path, path.c_str(), sizeof un->sun_path) != 0)
-                continue;
-            ep.text = "local:" + path;
-        } else if (family == AF_INET) {
-            auto* in = reinterpret_cast<sockaddr_in*>(&ep.addr);
-            if (ntohs(in->sin_port) != port)
-                continue;
-            if (in->sin_addr.s_addr == htonl(INADDR_ANY))
-                in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
-            ep.text = "inet:" + std::to_string(port) + "@" + buf;
-        } else {
-            auto* in6 = reinterpret_cast<sockaddr_in6*>(&ep.addr);
-            if (ntohs(in6->sin6_port) != port)
-                continue;
-            if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
-                in6->sin6_addr = in6addr_loopback;
-            inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-            ep.text = "inet6:" + std::to_string(port) + "@" + buf;
-        }
-        return ep;
-    }
-    return fail("no listening socket for " + spec + " in this process");
+    return ep;
 }
 
 bool probeMilter(const MilterEndpoint& ep, std::chrono::milliseconds timeout, std::string* why) {
@@ -313,6 +286,8 @@ void ServiceSupervisor::start(std::string status) {
 }
 
 void ServiceSupervisor::reloading() noexcept {
+    if (stopping_.load())
+        return;
     try {
         if (!notify_.send("RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC=" +
                           monotonicUsec()))
@@ -322,6 +297,8 @@ void ServiceSupervisor::reloading() noexcept {
 }
 
 void ServiceSupervisor::reloaded(std::string_view status) noexcept {
+    if (stopping_.load())
+        return;
     try {
         notify_.send("READY=1\nSTATUS=" + SystemdNotify::statusLine(status));
     } catch (...) {
@@ -329,8 +306,10 @@ void ServiceSupervisor::reloaded(std::string_view status) noexcept {
 }
 
 void ServiceSupervisor::stopping(std::string_view status) noexcept {
-    // No more pings: libmilter no longer answers, and the probe would only
-    // log a warning about a shutdown that is meant.
+    // No more pings: the socket is about to close, and the probe would only
+    // log a warning about a stop that is meant.  No READY=1 after this
+    // either: a reload during the drain is not a return to service.
+    stopping_.store(true);
     {
         std::lock_guard<std::mutex> lock(mu_);
         stop_ = true;

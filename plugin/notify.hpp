@@ -12,7 +12,8 @@
 //                a worker answered, not merely "the socket exists";
 //   RELOADING=1  when a SIGUSR1 reload starts, then READY=1 with STATUS=
 //                naming the configuration in force or why the reload failed;
-//   STOPPING=1   when the filter stops;
+//   STOPPING=1   when a stop signal arrives, before the wait for open
+//                connections (no READY=1 and no ping after it);
 //   WATCHDOG=1   every WATCHDOG_USEC/2 when systemd asks for it, each one
 //                only after a fresh negotiation over the milter socket was
 //                answered within the interval: a wedged accept loop, a
@@ -29,6 +30,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -66,11 +68,10 @@ struct MilterEndpoint {
     std::string text; // for log lines
 };
 
-// The listening socket libmilter opened for `spec` (the config's socket =),
-// found among this process's descriptors by family and port or path; a
-// wildcard address is reached through loopback.  Call after
-// smfi_opensocket().
-std::optional<MilterEndpoint> findMilterEndpoint(const std::string& spec, std::string* why);
+// Where to connect to the listening socket `listenFd` (the one libmilter
+// opened; -1 when the daemon could not find it): its own address, a
+// wildcard one reached through loopback.
+std::optional<MilterEndpoint> milterEndpoint(int listenFd, std::string* why);
 
 // One milter negotiation (SMFIC_OPTNEG, as an MTA sends it) and QUIT:
 // true when the filter answered with its own OPTNEG within `timeout`.
@@ -87,8 +88,10 @@ public:
     // Starts the thread (every signal blocked in it): it probes until the
     // milter answers, sends READY=1 with `status`, then pings the watchdog.
     void start(std::string status);
+    // RELOADING=1, then READY=1 with `status`; nothing once stopping.
     void reloading() noexcept;
     void reloaded(std::string_view status) noexcept;
+    // STOPPING=1 with `status`; ends the pings.
     void stopping(std::string_view status) noexcept;
     // Ends the thread.  Idempotent.
     void stop() noexcept;
@@ -104,6 +107,7 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
+    std::atomic<bool> stopping_{false};
     std::thread thread_;
 };
 

@@ -5,22 +5,11 @@
 #include <ostream>
 
 #include "rfc8314/logfmt.hpp"
-#include "rfc8314/received.hpp"
 #include "rfc8314/session.hpp"
 
 namespace rfc8314 {
 
 namespace {
-
-std::string_view verdictName(Verdict v) {
-    switch (v) {
-    case Verdict::Continue: return "continue";
-    case Verdict::Accept: return "accept";
-    case Verdict::Reject: return "reject";
-    case Verdict::Tempfail: return "tempfail";
-    }
-    return "continue";
-}
 
 void printLogs(const Decision& d, std::ostream& out, std::vector<std::string>& json) {
     for (const auto& e : d.logs) {
@@ -55,31 +44,25 @@ int runOffline(const std::shared_ptr<const Config>& cfg, const OfflineRequest& r
 
     const auto& t = s.tls();
     out << "client: " << escapeLogValue(s.clientText()) << "\n"
-        << "listener: " << escapeLogValue(s.listenerText()) << " role=" << toString(s.listener().role)
+        << "listener: " << escapeLogValue(s.listenerText()) << " role="
+        << (s.listener().determined ? toString(s.listener().role)
+                                    : "unknown (relay; submission policy when authenticated)")
         << " trace=" << toString(s.listener().trace) << "\n"
         << "tls: version=" << toString(t.version) << " cipher=" << escapeLogValue(t.cipherText)
-        << " iana=" << (t.clauseValue().empty() ? std::string("(none)") : t.clauseValue())
-        << " bits=" << (t.bits ? std::to_string(*t.bits) : std::string("(none)"))
+        << " iana=" << (t.clause.empty() ? std::string("(none)") : t.clause)
+        << " bits="
+        << (!t.active() ? std::string("(none)") : t.bits ? std::to_string(*t.bits) : std::string("(unknown)"))
         << " group=" << (s.group().empty() ? std::string("(none)") : s.group()) << "\n"
         << "auth: " << (s.auth().authenticated()
                             ? "user=" + escapeLogValue(s.auth().authen) + " mech=" +
                                   escapeLogValue(s.auth().type)
                             : std::string("(none)"))
         << "\n";
-    out << "verdict at MAIL: " << verdictName(mail.verdict);
+    out << "verdict at MAIL: " << toString(mail.verdict);
     if (mail.reply)
         out << " reply: " << mail.reply->code << " " << mail.reply->xcode << " "
             << mail.reply->text;
     out << "\n";
-    if (!req.received.empty()) {
-        // What addTlsClauses makes of an MTA's own Received value (the case
-        // of an MTA that shows its trace field to the milter).
-        const auto added = t.active() ? addTlsClauses(req.received, t.clauseValue(), s.group(), "\n")
-                                      : std::optional<std::string>(req.received);
-        out << "received with tls clauses: "
-            << (added ? *added : std::string("(not a Received value with a top-level ';')"))
-            << "\n";
-    }
     if (mail.verdict != Verdict::Continue) {
         for (const auto& j : json)
             out << "audit: " << j << "\n";

@@ -16,7 +16,6 @@ struct OfflineRequest {
     std::vector<std::string> macros; // "NAME=VALUE"
     std::string helo;
     std::vector<std::string> rcpts;
-    std::string received; // an MTA's own Received value, for addTlsClauses
 };
 
 // Prints facts, the Received field, the verdict/reply and the log lines.

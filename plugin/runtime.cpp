@@ -93,9 +93,24 @@ std::string Logger::configure(const Config& c) {
     return error;
 }
 
-bool Logger::enabled(LogLevel level) const noexcept {
-    std::lock_guard<std::mutex> lock(mu_);
-    return level <= level_;
+void Logger::startup(LogLevel level, const std::string& text) noexcept {
+    bool toSyslog;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        toSyslog = syslog_;
+    }
+    try {
+        // The log grammar (and its escaping) in syslog, plain text for the
+        // person at the terminal.
+        if (toSyslog) {
+            LogLine line;
+            line.add(level == LogLevel::Warning ? "warning" : "error", text);
+            ::syslog(priority(level), "%s", line.str().c_str());
+        }
+        writeAll(STDERR_FILENO, std::string("rfc8314-milter: ") +
+                                    (level == LogLevel::Warning ? "warning: " : "") + text + "\n");
+    } catch (...) {
+    }
 }
 
 void Logger::log(LogLevel level, const std::string& line) noexcept {
@@ -131,6 +146,32 @@ void Logger::audit(const std::string& json) noexcept {
     } catch (...) {
     }
 }
+
+void SessionGauge::opened() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++open_;
+}
+
+void SessionGauge::closed() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (open_ > 0 && --open_ == 0)
+        idle_.notify_all();
+}
+
+std::size_t SessionGauge::open() const noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    return open_;
+}
+
+std::size_t SessionGauge::waitIdle(std::chrono::steady_clock::time_point deadline) const noexcept {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait_until(lock, deadline, [this] { return open_ == 0; });
+    return open_;
+}
+
+OpenSession::OpenSession() noexcept { Runtime::instance().sessions().opened(); }
+
+OpenSession::~OpenSession() { Runtime::instance().sessions().closed(); }
 
 Runtime& Runtime::instance() {
     static Runtime r;

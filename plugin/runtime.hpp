@@ -1,12 +1,18 @@
-// runtime.hpp — process-wide state of the daemon: the current configuration
-// and the log sinks (syslog, standard error, the JSON audit file).
+// runtime.hpp — process-wide state of the daemon: the current configuration,
+// the log sinks (syslog, standard error, the JSON audit file) and the count
+// of open MTA connections.
 //
 // Promises: current() hands out the config as an immutable shared_ptr, so a
 // SIGUSR1 reload swaps it for new connections while open ones keep theirs.
 // Logging never throws and never splits a line: each event is written with
-// one write(2) to the audit file and one syslog(3) call.
+// one write(2) to the audit file and one syslog(3) call.  Every MTA
+// connection that reached a callback is counted from its first callback to
+// its close, so the daemon's stop can wait for them.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,7 +31,11 @@ public:
     std::string configure(const Config& c);
     void log(LogLevel level, const std::string& line) noexcept;
     void audit(const std::string& json) noexcept;
-    bool enabled(LogLevel level) const noexcept;
+    // A message about the start (an error that keeps the daemon from
+    // running, a warning): on standard error always (whoever started it is
+    // looking there) and in syslog when it is on (an init script's standard
+    // error is often lost), whatever log_stderr and log_level say.
+    void startup(LogLevel level, const std::string& text) noexcept;
 
 private:
     struct AuditFile {
@@ -40,12 +50,39 @@ private:
     std::shared_ptr<AuditFile> audit_;
 };
 
+// The MTA connections the filter is serving.
+class SessionGauge {
+public:
+    void opened() noexcept;
+    void closed() noexcept;
+    std::size_t open() const noexcept;
+    // Waits until no connection is open or `deadline` passes; returns how
+    // many are still open.
+    std::size_t waitIdle(std::chrono::steady_clock::time_point deadline) const noexcept;
+
+private:
+    mutable std::mutex mu_;
+    mutable std::condition_variable idle_;
+    std::size_t open_ = 0;
+};
+
+// Counts one MTA connection for as long as it lives: the connection's
+// context holds one, from the first callback to xxfi_close.
+class OpenSession {
+public:
+    OpenSession() noexcept;
+    ~OpenSession();
+    OpenSession(const OpenSession&) = delete;
+    OpenSession& operator=(const OpenSession&) = delete;
+};
+
 class Runtime {
 public:
     static Runtime& instance();
     std::shared_ptr<const Config> current() const;
     void replace(std::shared_ptr<const Config> c);
     Logger& logger() noexcept { return logger_; }
+    SessionGauge& sessions() noexcept { return sessions_; }
     const std::shared_ptr<WarningLimiter>& limiter() const noexcept { return limiter_; }
     // Where the config was read from and the command-line overrides, for reload.
     std::string configPath;
@@ -56,6 +93,7 @@ private:
     mutable std::mutex mu_;
     std::shared_ptr<const Config> config_;
     Logger logger_;
+    SessionGauge sessions_;
     std::shared_ptr<WarningLimiter> limiter_ = std::make_shared<WarningLimiter>();
 };
 

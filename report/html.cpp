@@ -53,9 +53,11 @@ const char* tlsColour(int k) {
     static const char* c[] = {"#c0392b", "#6c3483", "#e67e22", "#f4d03f", "#2e86c1", "#27ae60", "#95a5a6"};
     return c[k];
 }
+// A colour per reason slot, "other" grey; a reason added to kReasons
+// takes the next colour.
 const char* reasonColour(int k) {
-    static const char* c[] = {"#95a5a6", "#c0392b", "#e67e22", "#f4d03f", "#7f8c8d"};
-    return c[k];
+    static const char* c[] = {"#c0392b", "#e67e22", "#f4d03f", "#8e44ad", "#16a085", "#2c3e50"};
+    return k == ROther ? "#7f8c8d" : c[(k - RNone - 1) % (sizeof c / sizeof c[0])];
 }
 
 void legend(std::ostream& out, const std::vector<std::pair<std::string, const char*>>& items) {
@@ -227,7 +229,7 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     for (const auto& [day, d] : a.days) {
         days.push_back(day);
         tlsParts.emplace_back(d.tls, d.tls + kTlsCount);
-        refusalParts.emplace_back(d.refused + RCleartext, d.refused + RCount);
+        refusalParts.emplace_back(d.refused + RNone + 1, d.refused + RCount);
     }
     std::vector<std::string> tlsLabels;
     std::vector<const char*> tlsColours;
@@ -252,8 +254,8 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     std::vector<std::string> reasonLabels;
     std::vector<const char*> reasonColours;
     std::vector<std::pair<std::string, const char*>> reasonLegend;
-    for (int k = RCleartext; k < RCount; ++k) {
-        reasonLabels.emplace_back(reasonName(static_cast<Reason>(k)));
+    for (int k = RNone + 1; k < RCount; ++k) {
+        reasonLabels.emplace_back(reasonLabel(k));
         reasonColours.push_back(reasonColour(k));
         reasonLegend.emplace_back(reasonLabels.back(), reasonColour(k));
     }
@@ -261,8 +263,8 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     dayBars(out, "refusals per day by reason", days, refusalParts, reasonLabels, reasonColours, false);
     out << "</section>\n";
 
-    // Tables in the order a postmaster acts on them: who must change a
-    // password, who a new policy would hit, then the detail.
+    // Tables in the order a postmaster acts on them: whose password was
+    // exposed, who a new policy would hit, then the detail.
     // A row per user of a busy MSP makes a page of hundreds of megabytes no
     // browser opens: unless --top says otherwise, the users and addresses
     // tables keep the busiest kHtmlRows.  The lists a postmaster acts on

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <ostream>
 
-#include "rfc8314/report.hpp"
+#include "engine/tables.hpp"
 
 namespace rfc8314::report {
 

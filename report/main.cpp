@@ -9,16 +9,18 @@
 //
 // Promises: no input line is fatal (foreign and damaged lines are counted
 // and reported); a file that cannot be read is named on stderr, the others
-// are still read, and the exit status is 1; a usage error exits 2.  Memory
+// are still read, and the exit status is 1; a usage error is one line
+// "rfc8314-report: WHY" and a pointer to --help, exit 64 (EX_USAGE), as
+// rfc8314-milter's: both read their command line with Boost.Program_options,
+// so both take --option VALUE and --option=VALUE alike.  Memory
 // grows with distinct users and client addresses, not with lines: input is
 // read in fixed blocks and every line is a view into the block.
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#include <algorithm>
+#include <boost/program_options.hpp>
 #include <cerrno>
-#include <iterator>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -28,37 +30,22 @@
 #include <vector>
 
 #include "html.hpp"
-#include "rfc8314/report.hpp"
+#include "engine/record.hpp"
+#include "engine/tables.hpp"
 
 using namespace rfc8314;
 using namespace rfc8314::report;
 
 namespace {
 
-const char kUsage[] =
-    "usage: rfc8314-report [options] [FILE ...]\n"
-    "  FILE               syslog, journalctl or JSON audit file, plain or .gz, any order;\n"
-    "                     '-' or none: standard input\n"
-    "  --json-input FILE  the milter's JSON audit file (plain or .gz); repeatable\n"
-    "  --year YYYY[-MM]   the year (and month) the log ends in, for dates without a year\n"
-    "                     (default: each file's modification time; standard input: now)\n"
-    "  --ident NAME       syslog tag of the milter (default rfc8314-milter)\n"
-    "  --require-tls      what-if: refuse cleartext transactions\n"
-    "  --min-tls VERSION  what-if: refuse authenticated TLS older than VERSION (e.g. TLSv1.2)\n"
-    "  --min-bits N       what-if: refuse authenticated TLS with fewer cipher bits than N\n"
-    "  --text             aligned text tables (the default)\n"
-    "  --csv              CSV tables\n"
-    "  --json             one JSON object\n"
-    "  --html FILE        also write a self-contained HTML page with charts to FILE\n"
-    "  --table NAME       only summary, days, ciphers, users, clients, cleartext or whatif\n"
-    "  --top N            only the N busiest users and client addresses\n"
-    "  -h, --help         this text\n"
-    "  (an option's value may also follow it as --option=VALUE; -- ends the options)\n"
-    "  --version          the version\n";
+namespace po = boost::program_options;
 
-int usage(const std::string& why) {
-    std::cerr << "rfc8314-report: " << why << "\n" << kUsage;
-    return 2;
+constexpr int kExitUsage = 64; // EX_USAGE, as rfc8314-milter
+
+int usageError(const std::string& why) {
+    std::cerr << "rfc8314-report: " << why << "\n"
+              << "try 'rfc8314-report --help'\n";
+    return kExitUsage;
 }
 
 YearRule ruleAt(std::time_t t) {
@@ -202,6 +189,43 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
 } // namespace
 
 int main(int argc, char** argv) {
+    po::options_description opts("Options");
+    opts.add_options()
+        ("json-input", po::value<std::string>()->value_name("FILE"),
+         "the milter's JSON audit file (plain or .gz); repeatable")
+        ("year", po::value<std::string>()->value_name("YYYY[-MM]"),
+         "the year (and month) the log ends in, for dates without a year (default: each "
+         "file's modification time; standard input: now)")
+        ("ident", po::value<std::string>()->value_name("NAME"), "syslog tag of the milter (default rfc8314-milter)")
+        ("require-tls", "what-if: refuse cleartext transactions")
+        ("min-tls", po::value<std::string>()->value_name("VERSION"),
+         "what-if: refuse authenticated TLS older than VERSION (e.g. TLSv1.2)")
+        ("min-bits", po::value<std::string>()->value_name("N"),
+         "what-if: refuse authenticated TLS with fewer cipher bits than N")
+        ("text", "aligned text tables (the default)")
+        ("csv", "CSV tables")
+        ("json", "one JSON object")
+        ("html", po::value<std::string>()->value_name("FILE"),
+         "also write a self-contained HTML page with charts to FILE")
+        ("table", po::value<std::string>()->value_name("NAME"),
+         "only summary, days, ciphers, users, clients, cleartext or whatif")
+        ("top", po::value<std::string>()->value_name("N"), "only the N busiest users and client addresses")
+        ("help,h", "this text")
+        ("version", "the version");
+    po::options_description hidden;
+    hidden.add_options()("input", po::value<std::string>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description positional;
+    positional.add("input", -1);
+
+    po::parsed_options parsed(&all);
+    try {
+        parsed = po::command_line_parser(argc, argv).options(all).positional(positional).run();
+    } catch (const std::exception& e) {
+        return usageError(e.what());
+    }
+
     std::vector<Input> inputs;
     WhatIfPolicy policy;
     OutputOptions out;
@@ -209,86 +233,61 @@ int main(int argc, char** argv) {
     bool yearGiven = false;
     std::string ident = "rfc8314-milter", htmlPath;
     enum { Text, Csv, Json, None } format = None;
-
-    // Options that take a value, which may also be given as --name=value.
-    static const std::string kWithValue[] = {"--json-input", "--year", "--ident", "--min-tls",
-                                             "--min-bits", "--html", "--table", "--top"};
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        std::string inlineValue;
-        bool hasInline = false;
-        if (a.size() > 3 && a.compare(0, 2, "--") == 0 && a.find('=') != std::string::npos) {
-            const auto eq = a.find('=');
-            if (std::find(std::begin(kWithValue), std::end(kWithValue), a.substr(0, eq)) == std::end(kWithValue))
-                return usage(a.substr(0, eq) + " takes no value");
-            inlineValue = a.substr(eq + 1);
-            a.resize(eq);
-            hasInline = true;
-        }
-        auto value = [&](std::string& v) {
-            if (hasInline) {
-                v = inlineValue;
-                return true;
-            }
-            if (i + 1 >= argc)
-                return false;
-            v = argv[++i];
-            return true;
-        };
-        std::string v;
+    // In command-line order (not through a variables_map): inputs are read
+    // in the order given, and a repeated option means what it did before.
+    for (const po::option& o : parsed.options) {
+        const std::string& a = o.string_key;
+        const std::string v = o.value.empty() ? std::string() : o.value.front();
         long long n = 0;
-        if (a == "-h" || a == "--help") {
-            std::cout << kUsage;
+        if (a == "help") {
+            std::cout << "usage: rfc8314-report [options] [FILE ...]\n"
+                         "  FILE: syslog, journalctl or JSON audit file, plain or .gz, in any order;\n"
+                         "  '-' or none: standard input; -- ends the options\n\n"
+                      << opts;
             return 0;
-        } else if (a == "--version") {
+        } else if (a == "version") {
             std::cout << "rfc8314-report " << RFC8314_VERSION << "\n";
             return 0;
-        } else if (a == "--json-input") {
-            if (!value(v))
-                return usage("--json-input needs a file");
+        } else if (a == "input") {
+            inputs.push_back({v, false});
+        } else if (a == "json-input") {
             inputs.push_back({v, true});
-        } else if (a == "--year") {
-            if (!value(v) || !parseYear(v, years))
-                return usage("--year wants YYYY or YYYY-MM");
+        } else if (a == "year") {
+            if (!parseYear(v, years))
+                return usageError("--year wants YYYY or YYYY-MM");
             yearGiven = true;
-        } else if (a == "--ident") {
-            if (!value(ident) || ident.empty())
-                return usage("--ident needs a name");
-        } else if (a == "--require-tls") {
+        } else if (a == "ident") {
+            if (v.empty())
+                return usageError("--ident needs a name");
+            ident = v;
+        } else if (a == "require-tls") {
             policy.requireTls = true;
-        } else if (a == "--min-tls") {
-            if (!value(v))
-                return usage("--min-tls needs a version");
+        } else if (a == "min-tls") {
             const auto t = parseTlsVersionSetting(v);
             if (!t)
-                return usage("--min-tls: unknown version '" + v + "' (want e.g. TLSv1.2)");
+                return usageError("--min-tls: unknown version '" + v + "' (want e.g. TLSv1.2)");
             policy.minTls = *t;
-        } else if (a == "--min-bits") {
-            if (!value(v) || !parseCount(v, 4096, n) || n < 1)
-                return usage("--min-bits wants a number of bits, e.g. 128");
+        } else if (a == "min-bits") {
+            if (!parseCount(v, 4096, n) || n < 1)
+                return usageError("--min-bits wants a number of bits, e.g. 128");
             policy.minBits = static_cast<int>(n);
-        } else if (a == "--text" || a == "--csv" || a == "--json") {
-            const auto f = a == "--text" ? Text : a == "--csv" ? Csv : Json;
+        } else if (a == "text" || a == "csv" || a == "json") {
+            const auto f = a == "text" ? Text : a == "csv" ? Csv : Json;
             if (format != None && format != f)
-                return usage("choose one of --text, --csv, --json");
+                return usageError("choose one of --text, --csv, --json");
             format = f;
-        } else if (a == "--html") {
-            if (!value(htmlPath) || htmlPath.empty())
-                return usage("--html needs a file");
-        } else if (a == "--table") {
-            if (!value(out.table) || !validTable(out.table))
-                return usage("--table wants summary, days, ciphers, users, clients, cleartext or whatif");
-        } else if (a == "--top") {
-            if (!value(v) || !parseCount(v, 1000000000, n) || n < 1)
-                return usage("--top wants a positive number");
+        } else if (a == "html") {
+            if (v.empty())
+                return usageError("--html needs a file");
+            htmlPath = v;
+        } else if (a == "table") {
+            if (!validTable(v))
+                return usageError("--table wants summary, days, ciphers, users, clients, cleartext or whatif");
+            out.table = v;
+        } else if (a == "top") {
+            if (!parseCount(v, 1000000000, n) || n < 1)
+                return usageError("--top wants a positive number");
             out.top = static_cast<std::size_t>(n);
-        } else if (a == "--") {
-            for (++i; i < argc; ++i)
-                inputs.push_back({argv[i], false});
-        } else if (a.size() > 1 && a[0] == '-') {
-            return usage("unknown option " + a);
-        } else {
-            inputs.push_back({a, false});
         }
     }
     if (inputs.empty())

@@ -169,6 +169,127 @@ BOOST_AUTO_TEST_CASE(every_error_reported_with_file_line_key) {
                                                << want[i] << "'");
 }
 
+// A comment after a value is refused where it stands, never folded into
+// the value: `socket = inet:8891@127.0.0.1 # local` would only fail at
+// start, `rollout_salt = abc # x` would silently move every user's bucket.
+BOOST_AUTO_TEST_CASE(comment_after_a_value_is_an_error) {
+    const std::string comment =
+        "comment after the value; a comment must be on a line of its own (write a value in "
+        "double quotes if it contains \" #\" or \" ;\")";
+    struct Case {
+        const char* line;
+        const char* key;   // the error's key, or "" for an accepted line
+        const char* value; // what an accepted line stores (rollout_salt / reply text)
+    };
+    const Case cases[] = {
+        {"socket = inet:8891@127.0.0.1 # local", "socket", ""},
+        {"rollout_salt = abc # x", "rollout_salt", ""},
+        {"rollout_salt = abc\t# x", "rollout_salt", ""},
+        {"rollout_salt = abc ; x", "rollout_salt", ""},
+        {"rollout_salt = # nothing", "rollout_salt", ""},
+        {"rollout_salt = \"abc\" # x", "rollout_salt", ""},
+        {"rollout_salt = abc#x", "", "abc#x"},
+        {"rollout_salt = abc;x", "", "abc;x"},
+        {"rollout_salt = \"abc # x\"", "", "abc # x"},
+        {"rollout_salt = \"a ; b\"", "", "a ; b"},
+    };
+    for (const auto& c : cases) {
+        auto r = parseConfig(std::string(c.line) + "\n", "c.conf");
+        if (*c.key) {
+            const std::string want = "c.conf:1: " + std::string(c.key) + ": " + comment;
+            BOOST_TEST(joinErrors(r) == want + "\n", c.line << ": got '" << joinErrors(r)
+                                                           << "', want '" << want << "'");
+        } else {
+            BOOST_REQUIRE_MESSAGE(r.config, c.line << ": " << joinErrors(r));
+            BOOST_TEST(r.config->rolloutSalt == c.value,
+                       c.line << ": got '" << r.config->rolloutSalt << "', want '" << c.value << "'");
+        }
+    }
+    // In a listener section, after a section header, and on a key that
+    // another check depends on (no second error for `group` then).
+    auto r = parseConfig("[listener a] # main\nport = 587\n"
+                         "[listener b]\nport = 465\nreply = 530 5.7.0 No #\n",
+                         "c.conf");
+    BOOST_TEST(joinErrors(r) ==
+                   "c.conf:1: comment after the section header; a comment must be on a line of "
+                   "its own (write a value in double quotes if it contains \" #\" or \" ;\")\n"
+                   "c.conf:5: reply: " + comment + "\n",
+               joinErrors(r));
+    auto g = parseConfig("user = nobody # x\ngroup = nogroup\n", "c.conf");
+    BOOST_TEST(joinErrors(g) == "c.conf:1: user: " + comment + "\n", joinErrors(g));
+    auto url = parseConfig("[listener b]\nport = 465\n"
+                           "reply = 530 5.7.0 See https://example.org/tls#faq\n",
+                           "c.conf");
+    BOOST_REQUIRE_MESSAGE(url.config, joinErrors(url));
+    BOOST_TEST(url.config->listeners[0].reply->text == "See https://example.org/tls#faq");
+}
+
+// What libmilter would refuse at start is refused by the parser already;
+// only whether a host name resolves is left to start-up (and -n).
+BOOST_AUTO_TEST_CASE(socket_values_libmilter_can_open) {
+    const std::string path106 = "/" + std::string(105, 'p');
+    struct Case {
+        std::string value;
+        std::string why; // "" = accepted
+    };
+    const Case cases[] = {
+        {"local:/run/m.sock", ""},
+        {"unix:/run/m.sock", ""},
+        {"local:" + path106, ""},
+        {"local:" + path106 + "x", "socket path longer than 106 bytes"},
+        {"local:run/m.sock", "a local socket needs an absolute path"},
+        {"inet:8891", ""},
+        {"inet:8891@127.0.0.1", ""},
+        {"inet:8891@localhost", ""},
+        {"inet:8891@[127.0.0.1]", ""},
+        {"inet6:8891@[::1]", ""},
+        {"inet6:8891@::1", ""},
+        {"inet:0@127.0.0.1", "bad port \"0\" (want 1 to 65535)"},
+        {"inet:65536@127.0.0.1", "bad port \"65536\" (want 1 to 65535)"},
+        {"inet:smtp@127.0.0.1", "bad port \"smtp\" (want 1 to 65535)"},
+        {"inet:8891@", "empty address after @"},
+        {"inet:8891@[::1]", "bad numeric address \"[::1]\" for inet"},
+        {"inet6:8891@[127.0.0.1]", "bad numeric address \"[127.0.0.1]\" for inet6"},
+        {"inet:8891@[127.0.0.1", "bad numeric address \"[127.0.0.1\" for inet"},
+        {"inet:8891@127.0.0.1 local", "bad host \"127.0.0.1 local\""},
+        {"inet:8891@host/x", "bad host \"host/x\""},
+        {"tcp:25", "unknown socket type \"tcp\""},
+        {"/run/m.sock", "want local:/path, inet:PORT@ADDR or inet6:PORT@ADDR, got \"/run/m.sock\""},
+    };
+    for (const auto& c : cases) {
+        std::string why;
+        const bool ok = parseSocketSpec(c.value, &why).has_value();
+        BOOST_TEST(ok == c.why.empty(), c.value << ": got " << (ok ? "accepted" : why));
+        if (!ok)
+            BOOST_TEST(why == c.why, c.value << ": got '" << why << "', want '" << c.why << "'");
+    }
+    auto s = parseSocketSpec("inet6:8891@[::1]");
+    BOOST_REQUIRE(s);
+    BOOST_TEST((s->kind == SocketSpec::Kind::Inet6));
+    BOOST_TEST(s->port == 8891);
+    BOOST_TEST(s->host == "[::1]");
+    auto l = parseSocketSpec("local:/run/m.sock");
+    BOOST_REQUIRE(l);
+    BOOST_TEST(l->path == "/run/m.sock");
+}
+
+// Errors found after parsing (start-up checks) point where the key was set.
+BOOST_AUTO_TEST_CASE(errors_after_parsing_point_at_the_key) {
+    auto r = parseConfig("syslog = no\n\nuser = nosuchuser\n", "/etc/m.conf",
+                         {{"socket", "inet:1@nowhere.invalid"}});
+    BOOST_REQUIRE_MESSAGE(r.config, joinErrors(r));
+    struct Case {
+        const char* key;
+        const char* want;
+    };
+    for (const auto& c : {Case{"user", "/etc/m.conf:3: user: x"},
+                          Case{"socket", "command line: socket: x"},
+                          Case{"pid_file", "/etc/m.conf: pid_file: x"}}) {
+        const auto got = r.config->errorAt(c.key, "x").str();
+        BOOST_TEST(got == c.want, c.key << ": got '" << got << "', want '" << c.want << "'");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(duplicates_and_overrides) {
     auto r = parseConfig("trace = tls\ntrace = off\n", "d.conf");
     BOOST_REQUIRE(r.errors.size() == 1u);

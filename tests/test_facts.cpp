@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(postfix_tls13_session) {
     BOOST_TEST((t.version == TlsVersion::TLSv1_3));
     BOOST_TEST(t.active());
     BOOST_TEST(t.bits.value_or(-1) == 256);
-    BOOST_TEST(t.clauseValue() == "TLS_AES_256_GCM_SHA384");
+    BOOST_TEST(t.clause == "TLS_AES_256_GCM_SHA384");
 }
 
 BOOST_AUTO_TEST_CASE(sendmail_tls12_session_openssl_name) {
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(sendmail_tls12_session_openssl_name) {
     m.set("{cert_issuer}", "");
     auto t = readTlsFacts(m);
     BOOST_TEST((t.version == TlsVersion::TLSv1_2));
-    BOOST_TEST(t.clauseValue() == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    BOOST_TEST(t.clause == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     BOOST_TEST(t.bits.value_or(-1) == 128);
 }
 
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(cleartext_and_malformed_tls) {
     MacroMap none;
     auto t = readTlsFacts(none);
     BOOST_TEST(!t.active());
-    BOOST_TEST(t.clauseValue().empty());
+    BOOST_TEST(t.clause.empty());
     BOOST_TEST(!t.bits.has_value());
 
     MacroMap odd;
@@ -122,9 +122,75 @@ BOOST_AUTO_TEST_CASE(cleartext_and_malformed_tls) {
     odd.set("{cipher_bits}", "lots");
     auto u = readTlsFacts(odd);
     BOOST_TEST((u.version == TlsVersion::Unknown), "a cipher without a version is still TLS");
-    BOOST_TEST(u.clauseValue().empty());
+    BOOST_TEST(u.clause.empty());
     BOOST_TEST(!u.bits.has_value());
     BOOST_TEST(u.cipherText == "NOT-A-CIPHER");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_version_and_bits_stay_unknown) {
+    struct Case {
+        const char* version;
+        const char* bits;
+        TlsVersion want;
+        std::optional<int> wantBits;
+    };
+    const Case table[] = {
+        // Sendmail against OpenSSL 1.0: SSL_CIPHER_get_version's text.
+        {"TLSv1/SSLv3", "256", TlsVersion::Unknown, 256},
+        {"TLSv1.4", "256", TlsVersion::Unknown, 256},
+        {"TLSv1.2", "", TlsVersion::TLSv1_2, std::nullopt},
+        {"TLSv1.2", "lots", TlsVersion::TLSv1_2, std::nullopt},
+        // NULL-SHA256: really 0 bits, which is not "unknown".
+        {"TLSv1.2", "0", TlsVersion::TLSv1_2, 0},
+    };
+    for (const auto& c : table) {
+        MacroMap m;
+        m.set("{tls_version}", c.version);
+        m.set("{cipher}", "NULL-SHA256");
+        m.set("{cipher_bits}", c.bits);
+        const auto t = readTlsFacts(m);
+        BOOST_TEST((t.version == c.want), c.version << ": got " << toString(t.version));
+        BOOST_TEST((t.bits == c.wantBits), c.version << "/" << c.bits << ": got "
+                                                     << (t.bits ? std::to_string(*t.bits) : "unknown"));
+        BOOST_TEST(t.versionText == c.version, "the raw text is kept for the log");
+        BOOST_TEST(t.clause == "TLS_RSA_WITH_NULL_SHA256");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(client_addresses_are_canonical) {
+    struct Case {
+        const char* in;
+        const char* want; // "" = not an address
+    };
+    const Case table[] = {
+        {"192.0.2.10", "192.0.2.10"},
+        // Postfix's {client_addr} for an IPv6 client.
+        {"IPv6:2001:db8::10", "2001:db8::10"},
+        {"ipv6:2001:DB8:0:0:0:0:0:10", "2001:db8::10"},
+        {"2001:0db8::0010", "2001:db8::10"},
+        {" ::1 ", "::1"},
+        {"IPv6:::ffff:192.0.2.7", "::ffff:192.0.2.7"},
+        {"IPv6:", ""},
+        {"IPv6:192.0.2.1x", ""},
+        {"unknown", ""},
+        {"", ""},
+        {"2001:db8::10%eth0", ""},
+    };
+    for (const auto& c : table) {
+        const auto got = canonicalAddress(c.in);
+        BOOST_TEST(got.value_or("") == c.want, "'" << c.in << "': got '" << got.value_or("(none)")
+                                                   << "', want '" << c.want << "'");
+    }
+    // Postfix and Sendmail spell the same client differently: one fact.
+    MacroMap postfix, sendmail;
+    postfix.set("{client_addr}", "IPv6:2001:db8::10");
+    sendmail.set("_", "laptop.example [IPv6:2001:DB8:0::10]");
+    BOOST_TEST(readClientFacts(postfix).addr == "2001:db8::10");
+    BOOST_TEST(readClientFacts(sendmail).addr == "2001:db8::10");
+    // Not an address: kept as sent (the log escapes it), never rewritten.
+    MacroMap odd;
+    odd.set("{client_addr}", "not an address");
+    BOOST_TEST(readClientFacts(odd).addr == "not an address");
 }
 
 BOOST_AUTO_TEST_CASE(auth_facts_both_mtas) {

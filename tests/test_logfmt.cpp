@@ -101,6 +101,10 @@ BOOST_AUTO_TEST_CASE(json_line) {
     j.add("user", "a\"b").add("bits", 128).add("cipher", "");
     BOOST_TEST(j.str() == "{\"user\":\"a\\\"b\",\"bits\":128,\"cipher\":\"\"}");
     BOOST_TEST(JsonLine().str() == "{}");
+    // An unknown number is null, never 0 (0 bits is a real NULL cipher).
+    JsonLine k;
+    k.add("bits", std::optional<int>()).add("zero", std::optional<int>(0));
+    BOOST_TEST(k.str() == "{\"bits\":null,\"zero\":0}");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -63,6 +63,21 @@ BOOST_AUTO_TEST_CASE(list_is_the_table_space_separated) {
                "{tls_version} {cipher} {cipher_bits} {tls_group}");
 }
 
+BOOST_AUTO_TEST_CASE(advice_for_an_mta_without_setsymlist_names_every_stage) {
+    // An MTA that does not offer smfi_setsymlist needs each stage's macros
+    // in its own lists.
+    const std::string got = symlistAdvice("{tls_group}");
+    for (MacroStage stage : kMacroStages) {
+        for (const auto& setting : {postfixMacroSetting(stage), sendmailMacroSetting(stage)}) {
+            const std::string want = std::string(setting) + " (" + stageMacroList(stage, "{tls_group}") + ")";
+            BOOST_TEST(got.find(want) != std::string::npos, "want '" << want << "' in '" << got << "'");
+        }
+    }
+    BOOST_TEST(got.find("{daemon_port}") != std::string::npos);
+    BOOST_TEST(postfixMacroSetting(MacroStage::Eom) == "milter_end_of_data_macros");
+    BOOST_TEST(sendmailMacroSetting(MacroStage::Mail) == "confMILTER_MACROS_ENVFROM");
+}
+
 // For each configuration, what a session reads at each stage, united over
 // the paths that read the most (nothing sent, so every fallback is tried;
 // and TLS from connect on, so the group macro is read wherever TLS facts

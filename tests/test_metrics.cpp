@@ -490,7 +490,7 @@ BOOST_AUTO_TEST_CASE(audit_summary_matches_the_line) {
                 events.push_back(e);
             const LogEvent* audit = nullptr;
             for (const auto& e : events)
-                if (e.audit)
+                if (!e.summary.verdict.empty())
                     audit = &e;
             BOOST_TEST_REQUIRE(audit != nullptr);
             BOOST_TEST(audit->summary.verdict == c.verdict);
@@ -503,9 +503,10 @@ BOOST_AUTO_TEST_CASE(audit_summary_matches_the_line) {
             BOOST_TEST(std::string(audit->summary.cipher ? audit->summary.cipher->iana : "") == c.cipherName);
             BOOST_TEST(audit->summary.cleartextAuth == c.cleartextAuth);
             // An internal error on the same transaction: its line's verdict.
-            const auto failed = s.internalErrorEvent("eom", "test", FailAction::Tempfail);
-            BOOST_TEST(failed.summary.verdict == "tempfail");
-            BOOST_TEST(failed.summary.reason == "internal-error");
+            const auto failed = s.onFailure(Stage::Eom, "test", clock.now);
+            BOOST_TEST_REQUIRE(failed.logs.size() == 2u);
+            BOOST_TEST(failed.logs[1].summary.verdict == "tempfail");
+            BOOST_TEST(failed.logs[1].summary.reason == "internal-error");
         }
     }
 }

@@ -1,6 +1,6 @@
 // test_rfc5322.cpp — the strict Time-stamp-line reader that the trace-field
-// tests rely on: it must accept what RFC 5321/5322/8314 allow and refuse
-// what they do not, or the other tests prove nothing.
+// tests rely on: it must accept what RFC 5321/5322 and RFC 8314 §4.3 allow
+// and refuse what they do not, or the other tests prove nothing.
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -32,7 +32,10 @@ BOOST_AUTO_TEST_CASE(time_stamp_lines) {
         {"from a.example by b.example via TCP with ESMTP id X for u@example.test" + date, true},
         {"from a.example by b.example id <abc@host.example>" + date, true},
         {"from a.example by b.example for <\"odd local\"@example.test>" + date, true},
-        {"from a.example by b.example x-clause \"quoted string\"" + date, true},
+        // RFC 8314 §4.3: dh-group allows "-"; a comment may sit between the clauses.
+        {"from a.example by b.example tls TLS_AES_128_GCM_SHA256 group secp256r1-x" + date, true},
+        {"from a.example by b.example tls 0xC02F (c) group ffdhe2048" + date, true},
+        {"from a.example by b.example TLS 0xC02F GROUP x25519" + date, true},
         {"from a.example by b.example tls TLS_AES_256_GCM_SHA384; 24 Nov 2026 09:05 -0000", true},
         {"from a.example by b.example" + date + " (CET)", true},
         {"from a.example by b.example" + date + "\r\n", true},
@@ -61,6 +64,16 @@ BOOST_AUTO_TEST_CASE(time_stamp_lines) {
         {"from a.example by b.example tls 1TLS" + date, false},
         {"from a.example by b.example tls TLS-AES" + date, false},
         {"from a.example by b.example group P-256" + date, false},
+        // group "not to be used except immediately after tls-cipher" (§4.3)
+        {"from a.example by b.example group x25519 tls TLS_AES_128_GCM_SHA256" + date, false},
+        {"from a.example by b.example tls 0xC02F group x25519 group x448" + date, false},
+        {"from a.example by b.example tls 0xC02F tls 0xC030" + date, false},
+        // only registered clauses (tls, group): nothing after them, nothing else
+        {"from a.example by b.example tls TLS_AES_128_GCM_SHA256 foo bar" + date, false},
+        {"from a.example by b.example x-clause \"quoted string\"" + date, false},
+        {"from a.example by b.example tls \"TLS_AES_128_GCM_SHA256\"" + date, false},
+        {"from a.example by b.example tls 0xC02F group -x" + date, false},
+        {"from a.example by b.example tls 0xC02F group" + date, false},
         {"from a.example by b.example for <not an address>" + date, false},
         {"from a.example\r\nby b.example" + date, false},
         {"from a.example\rby b.example" + date, false},
@@ -128,6 +141,7 @@ BOOST_AUTO_TEST_CASE(predicates) {
         {"0xC02F", true, false, false, true}, // a valid Domain too
         {"0xc02f", true, false, false, true},
         {"0xC02", true, false, false, false},
+        {"P-256", true, false, false, false}, // a dh-group, not a tls-cipher
         {"x25519", true, false, false, true},
     };
     for (const auto& c : cases) {
@@ -136,6 +150,9 @@ BOOST_AUTO_TEST_CASE(predicates) {
             BOOST_TEST(isValidAddressLiteral(c.s) == c.literal);
             BOOST_TEST(isValidMailbox(c.s) == c.mailbox);
             BOOST_TEST(isValidTlsCipherValue(c.s) == c.tls);
+            // Every tls-cipher-name is a dh-group too; dh-group adds "-".
+            if (c.tls && c.s.rfind("0x", 0) != 0)
+                BOOST_TEST(isValidDhGroup(c.s));
         }
     }
     BOOST_TEST(addressLiteral("127.0.0.1") == "[127.0.0.1]");

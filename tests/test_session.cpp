@@ -51,11 +51,30 @@ bool hasLogWith(const Decision& d, const std::string& needle) {
     return false;
 }
 
+// An audit line: the one line per transaction, with its verdict.
+bool isAudit(const LogEvent& e) { return e.line.find(", verdict=") != std::string::npos; }
+
 std::size_t auditCount(const Decision& d) {
     std::size_t n = 0;
     for (const auto& e : d.logs)
-        n += e.audit ? 1 : 0;
+        n += isAudit(e) ? 1 : 0;
     return n;
+}
+
+// The audit lines of a Decision, one per line, for messages.
+std::string auditLines(const Decision& d) {
+    std::string out;
+    for (const auto& e : d.logs)
+        if (isAudit(e))
+            out += e.line + "\n";
+    return out;
+}
+
+const LogEvent* firstAudit(const Decision& d) {
+    for (const auto& e : d.logs)
+        if (isAudit(e))
+            return &e;
+    return nullptr;
 }
 
 } // namespace
@@ -69,11 +88,11 @@ BOOST_AUTO_TEST_CASE(starttls_facts_arrive_at_second_helo) {
     BOOST_TEST(!s.tls().active());
     s.onHelo(kTls12, "laptop.example"); // after STARTTLS
     BOOST_TEST(s.tls().active());
-    BOOST_TEST(s.tls().clauseValue() == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    BOOST_TEST(s.tls().clause == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     // MAIL carries no TLS macros (Postfix): the facts stay.
     auto d = s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
     BOOST_TEST((d.verdict == Verdict::Continue));
-    BOOST_TEST(s.tls().clauseValue() == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    BOOST_TEST(s.tls().clause == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     s.onRcpt(kNone, "<bob@example.org>");
     // Postfix's cleanup sends its own {daemon_name} at EOM: the listener stays.
     auto eom = s.onEndOfMessage(macros({{"i", "4XyZ1"}, {"{daemon_name}", "mx.example"}}), fixedClock());
@@ -101,7 +120,7 @@ BOOST_AUTO_TEST_CASE(implicit_tls_at_connect) {
                          {"{cipher}", "TLS_AES_128_GCM_SHA256"}, {"{cipher_bits}", "128"}});
     s.onConnect(m, "[192.0.2.7]", "192.0.2.7");
     BOOST_TEST(s.listener().name == "submissions");
-    BOOST_TEST(s.tls().clauseValue() == "TLS_AES_128_GCM_SHA256");
+    BOOST_TEST(s.tls().clause == "TLS_AES_128_GCM_SHA256");
     s.onHelo(kNone, "x.example"); // Sendmail sends them first here; absent = keep
     BOOST_TEST(s.tls().active());
     BOOST_TEST(s.client().name.empty(), "an address literal is not a name");
@@ -250,7 +269,8 @@ BOOST_AUTO_TEST_CASE(group_sources_in_order) {
 BOOST_AUTO_TEST_CASE(unknown_cipher_warns_once_and_writes_no_tls_clause) {
     Session s(config());
     s.onConnect(kConnect587, "laptop.example", "192.0.2.10");
-    MacroMap weird = macros({{"{tls_version}", "TLSv1.3"}, {"{cipher}", "FUTURE-CIPHER-9000"}});
+    MacroMap weird = macros({{"{tls_version}", "TLSv1.3"}, {"{cipher}", "FUTURE-CIPHER-9000"},
+                             {"{cipher_bits}", "256"}});
     auto h1 = s.onHelo(weird, "laptop.example");
     BOOST_TEST(hasLogWith(h1, "cipher not understood"));
     BOOST_TEST(hasLogWith(h1, "cipher=FUTURE-CIPHER-9000"));
@@ -276,14 +296,24 @@ BOOST_AUTO_TEST_CASE(hostile_values_stay_escaped) {
         for (const auto& e : d->logs) {
             BOOST_TEST(e.line.find('\n') == std::string::npos);
             BOOST_TEST(e.json.find('\n') == std::string::npos);
-            BOOST_TEST(e.audit == !e.json.empty(), e.line);
         }
+    // The user's own ", verdict=" is inside one quoted value: one audit line.
+    BOOST_TEST(auditCount(eom) == 1u);
+    BOOST_TEST((firstAudit(eom) && !firstAudit(eom)->json.empty()), "the audit line has its JSON twin");
     BOOST_TEST(hasLogWith(eom, "user=\"eve, verdict=accept\\n\""));
     BOOST_TEST_REQUIRE(eom.inserts.size() == 1u);
-    BOOST_TEST(parseTimeStampLine(eom.inserts[0].value).ok, eom.inserts[0].value);
-    BOOST_TEST((eom.inserts[0].value.find("X-Injected") == std::string::npos ||
-                eom.inserts[0].value.find("(helo=") != std::string::npos));
-    BOOST_TEST(eom.inserts[0].value.find("Bcc") == std::string::npos);
+    const auto& v = eom.inserts[0].value;
+    BOOST_TEST(parseTimeStampLine(v).ok, v);
+    std::string flat = v;
+    for (std::size_t f = flat.find("\n\t"); f != std::string::npos; f = flat.find("\n\t"))
+        flat.replace(f, 2, " ");
+    // The HELO is shown once, escaped, in its own comment, and nowhere bare:
+    // CR and LF became "?", so no line of the field starts a new header.
+    BOOST_TEST(flat.find("from unknown (laptop.example [192.0.2.10]) (helo=evil??X-Injected: 1) by ") == 0u, v);
+    BOOST_TEST(v.find('\r') == std::string::npos, v);
+    for (std::size_t nl = v.find('\n'); nl != std::string::npos; nl = v.find('\n', nl + 1))
+        BOOST_TEST((nl + 1 < v.size() && v[nl + 1] == '\t'), "every line end is a fold: " << v);
+    BOOST_TEST(v.find("Bcc") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(audit_json_only_when_an_audit_file_wants_it) {
@@ -307,52 +337,350 @@ BOOST_AUTO_TEST_CASE(audit_json_only_when_an_audit_file_wants_it) {
         const auto eom = s.onEndOfMessage(macros({{"i", "Q1"}}), fixedClock());
         BOOST_TEST_REQUIRE(auditCount(eom) == 1u, c.config);
         for (const auto& e : eom.logs)
-            if (e.audit)
+            if (isAudit(e))
                 BOOST_TEST(e.json.empty() == !c.wantJson,
                            c.config << " forced=" << c.forced << ": json '" << e.json << "'");
     }
 }
 
-BOOST_AUTO_TEST_CASE(internal_error_line_carries_the_facts) {
-    Session s(config());
-    s.onConnect(kConnect587, "client.example.test", "192.0.2.10");
-    s.onHelo(kTls13, "client.example.test");
-    s.onMailFrom(macros({{"i", "QID1"}, {"{auth_type}", "PLAIN"}, {"{auth_authen}", "al ice"}}),
-                 "<a@example.org>", fixedClock());
+// A failure in a step negotiated no-reply (connect, HELO, RCPT) cannot be
+// answered there: it is answered at the next step that can, and the audit
+// line says which stage failed and which step answered.
+BOOST_AUTO_TEST_CASE(a_failure_is_answered_where_an_answer_is_possible) {
+    enum class Next { Mail, Eom, None };
     struct Case {
-        FailAction action;
-        const char* what;
-        const char* want;
+        Stage failAt;
+        Next answeredAt; // where on_internal_error's answer comes
     };
     const Case table[] = {
-        {FailAction::Tempfail, "boom",
-         "QID1: user=\"al ice\", mech=PLAIN, tls=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, "
-         "client=laptop.example[192.0.2.10]:50123, listener=submission/587, "
-         "verdict=tempfail, reason=internal-error, stage=eom, error=boom"},
-        {FailAction::Accept, "bad\r\nline",
-         "QID1: user=\"al ice\", mech=PLAIN, tls=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, "
-         "client=laptop.example[192.0.2.10]:50123, listener=submission/587, "
-         "verdict=accept, reason=internal-error, stage=eom, error=\"bad\\r\\nline\""},
+        {Stage::Connect, Next::Mail}, {Stage::Helo, Next::Mail}, {Stage::Mail, Next::Mail},
+        {Stage::Rcpt, Next::Eom},     {Stage::Eom, Next::Eom},   {Stage::Abort, Next::None},
+        {Stage::Close, Next::None},
+    };
+    for (const char* action : {"tempfail", "accept"}) {
+        for (const auto& c : table) {
+            BOOST_TEST_CONTEXT("on_internal_error = " << action << ", failure at "
+                                                      << toString(c.failAt)) {
+                Session s(config(std::string("hostname = mx.example.test\non_internal_error = ") +
+                                 action + "\n"));
+                s.setAuditJson(true);
+                const Verdict failed =
+                    std::string(action) == "accept" ? Verdict::Accept : Verdict::Tempfail;
+                std::vector<Decision> ds; // every Decision of the session, in order
+                auto fail = [&] {
+                    ds.push_back(s.onFailure(c.failAt, "boom", fixedClock().now));
+                    return ds.back();
+                };
+                ds.push_back(s.onConnect(kConnect587, "laptop.example", "192.0.2.10"));
+                if (c.failAt == Stage::Connect)
+                    BOOST_TEST((fail().verdict == Verdict::Continue), "connect cannot answer");
+                ds.push_back(s.onHelo(kTls13, "laptop.example"));
+                if (c.failAt == Stage::Helo)
+                    BOOST_TEST((fail().verdict == Verdict::Continue), "HELO cannot answer");
+                // A failure after a step's work replaces its Decision: the
+                // daemon's guard never applies the one that was cut short.
+                Decision mail = s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+                if (c.failAt == Stage::Mail)
+                    mail = fail();
+                else
+                    ds.push_back(mail);
+                if (c.answeredAt == Next::Mail) {
+                    BOOST_TEST((mail.verdict == failed), "MAIL answers the failure");
+                    BOOST_TEST(!mail.reply.has_value(), "the MTA's own reply");
+                    BOOST_TEST(auditLines(mail) ==
+                                   "user=alice@example.org, mech=PLAIN, tls=TLSv1.3, "
+                                   "cipher=TLS_AES_256_GCM_SHA384, group=unknown, bits=256, "
+                                   "client=laptop.example[192.0.2.10]:50123, "
+                                   "listener=submission/587, verdict=" + std::string(action) +
+                                   ", reason=internal-error, stage=" +
+                                   std::string(toString(c.failAt)) + ", answered=mail, error=boom\n",
+                               auditLines(mail));
+                    BOOST_TEST((firstAudit(mail) && firstAudit(mail)->json.find(
+                                    "\"reason\":\"internal-error\"") != std::string::npos),
+                               "the JSON twin is there");
+                    continue;
+                }
+                BOOST_TEST((mail.verdict == Verdict::Continue));
+                ds.push_back(s.onRcpt(kNone, "<bob@example.org>"));
+                if (c.failAt == Stage::Rcpt)
+                    BOOST_TEST((fail().verdict == Verdict::Continue), "RCPT cannot answer");
+                Decision eom = s.onEndOfMessage(macros({{"i", "Q1"}}), fixedClock());
+                if (c.failAt == Stage::Eom)
+                    eom = fail();
+                else
+                    ds.push_back(eom);
+                if (c.answeredAt == Next::Eom) {
+                    BOOST_TEST((eom.verdict == failed), "end of message answers the failure");
+                    BOOST_TEST(eom.inserts.empty(), "no trace field on facts in doubt");
+                    BOOST_TEST(auditCount(eom) == 1u, auditLines(eom));
+                    BOOST_TEST(hasLogWith(eom, "Q1: user=alice@example.org,"));
+                    BOOST_TEST(hasLogWith(eom, ", verdict=" + std::string(action) +
+                                                   ", reason=internal-error, stage=" +
+                                                   std::string(toString(c.failAt)) +
+                                                   ", answered=eom, error=boom"));
+                } else {
+                    BOOST_TEST((eom.verdict == Verdict::Continue));
+                    BOOST_TEST(eom.inserts.size() == 1u);
+                    ds.push_back(c.failAt == Stage::Abort ? s.onAbort() : s.onClose());
+                    const Decision last = fail();
+                    BOOST_TEST((last.verdict == Verdict::Continue));
+                    BOOST_TEST(hasLogWith(last, "error=\"internal error\", stage=" +
+                                                    std::string(toString(c.failAt))));
+                }
+                // One audit line for the transaction in all, none a plain accept
+                // when the failure was answered.
+                std::size_t audits = 0;
+                for (const auto& d : ds)
+                    audits += auditCount(d);
+                BOOST_TEST(audits == 1u);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_connect_failure_holds_for_the_connection_a_helo_failure_until_a_good_helo) {
+    Session s(config());
+    s.onConnect(kConnect587, "laptop.example", "192.0.2.10");
+    s.onFailure(Stage::Connect, "boom", fixedClock().now);
+    s.onHelo(kTls13, "laptop.example");
+    for (int i = 0; i < 2; ++i) {
+        auto mail = s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+        BOOST_TEST((mail.verdict == Verdict::Tempfail), "transaction " << i);
+        BOOST_TEST(hasLogWith(mail, "stage=connect, answered=mail"));
+    }
+
+    Session h(config());
+    h.onConnect(kConnect587, "laptop.example", "192.0.2.10");
+    h.onHelo(kNone, "laptop.example");
+    h.onFailure(Stage::Helo, "boom", fixedClock().now); // e.g. the first EHLO
+    BOOST_TEST((h.onMailFrom(kNone, "<a@example.org>", fixedClock()).verdict == Verdict::Tempfail));
+    h.onHelo(kTls13, "laptop.example"); // the EHLO after STARTTLS runs through
+    auto mail = h.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+    BOOST_TEST((mail.verdict == Verdict::Continue), auditLines(mail));
+
+    // An RCPT failure belongs to its transaction: one that ends before its
+    // end of message (RSET) still gets its line, and the next is normal.
+    Session r(config());
+    r.onConnect(kConnect587, "laptop.example", "192.0.2.10");
+    r.onHelo(kTls13, "laptop.example");
+    r.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+    r.onFailure(Stage::Rcpt, "boom", fixedClock().now);
+    auto ab = r.onAbort();
+    BOOST_TEST(auditLines(ab).find("reason=internal-error, stage=rcpt, answered=none") !=
+                   std::string::npos,
+               auditLines(ab));
+    BOOST_TEST(auditCount(ab) == 1u);
+    r.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+    auto eom = r.onEndOfMessage(macros({{"i", "Q2"}}), fixedClock());
+    BOOST_TEST((eom.verdict == Verdict::Continue));
+    BOOST_TEST(eom.inserts.size() == 1u);
+}
+
+// A context made only after connect (its allocation failed then) has a
+// session that never saw the connect step: it must not run as a relay.
+BOOST_AUTO_TEST_CASE(a_session_without_its_connect_step_fails_closed) {
+    Session s(config("hostname = mx.example.test\non_internal_error = tempfail\n"));
+    s.onHelo(kNone, "laptop.example");
+    auto mail = s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+    BOOST_TEST((mail.verdict == Verdict::Tempfail));
+    BOOST_TEST(hasLogWith(mail, "reason=internal-error, stage=connect, answered=mail, "
+                                "error=\"the connect step did not complete\""),
+               auditLines(mail));
+}
+
+// RFC 8314 §4.3: the group "when applicable and known".  The listener's
+// declared group (and a group macro) is written only for a suite whose key
+// exchange uses a group of its family.
+BOOST_AUTO_TEST_CASE(group_only_for_a_key_exchange_that_uses_it) {
+    struct Case {
+        const char* version;
+        const char* cipher;
+        const char* declared; // key_exchange_group
+        const char* macro;    // {tls_group}, "" = not sent
+        const char* want;     // group clause, "" = none
+    };
+    const Case table[] = {
+        {"TLSv1.3", "TLS_AES_256_GCM_SHA384", "x25519", "", "x25519"},
+        {"TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "x25519", "", "x25519"},
+        {"TLSv1.2", "AES256-GCM-SHA384", "x25519", "", ""},          // RSA key transport
+        {"TLSv1.2", "DHE-RSA-AES256-GCM-SHA384", "x25519", "", ""},  // FFDHE, never x25519
+        {"TLSv1.2", "DHE-RSA-AES256-GCM-SHA384", "ffdhe2048", "", "ffdhe2048"},
+        {"TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "ffdhe2048", "", ""},
+        {"TLSv1.2", "NULL-SHA256", "x25519", "", ""},
+        {"TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "", "X25519", "x25519"},
+        {"TLSv1.2", "AES256-GCM-SHA384", "", "X25519", ""},
+        {"TLSv1.2", "DHE-RSA-AES256-GCM-SHA384", "", "X25519", ""},
+        {"TLSv1.2", "DHE-RSA-AES256-GCM-SHA384", "x448", "ffdhe3072", "ffdhe3072"},
+        // A macro group that does not fit falls back to the declared one.
+        {"TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", "x448", "ffdhe3072", "x448"},
+        {"TLSv1.3", "TLS_AES_128_GCM_SHA256", "", "", ""},
     };
     for (const auto& c : table) {
-        const auto e = s.internalErrorEvent("eom", c.what, c.action);
-        BOOST_TEST((e.level == LogLevel::Error));
-        BOOST_TEST(e.line == c.want, "got  " << e.line << "\nwant " << c.want);
-    }
-    // The guard's form also drops the accept line the transaction was
-    // waiting to write: it did not end in an accept.
-    // (No queue id at MAIL, as with Postfix: the accept line is pending.)
-    for (bool fail : {false, true}) {
-        Session p(config());
-        p.onConnect(kConnect587, "client.example.test", "192.0.2.10");
-        p.onHelo(kTls13, "client.example.test");
-        p.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
-        if (fail) {
-            const auto e = p.failTransaction("mail", "boom", FailAction::Tempfail);
-            BOOST_TEST(e.line.find("reason=internal-error") != std::string::npos);
+        BOOST_TEST_CONTEXT(c.cipher << " declared '" << c.declared << "' macro '" << c.macro << "'") {
+            std::string conf = "hostname = mx.example.test\ngroup_macro = {tls_group}\n";
+            if (*c.declared)
+                conf += std::string("[listener s]\nport = 587\nkey_exchange_group = ") + c.declared + "\n";
+            Session s(config(conf));
+            s.onConnect(kConnect587, "laptop.example", "192.0.2.10");
+            MacroMap helo = macros({{"{tls_version}", c.version}, {"{cipher}", c.cipher},
+                                    {"{cipher_bits}", "256"}});
+            if (*c.macro)
+                helo.set("{tls_group}", c.macro);
+            s.onHelo(helo, "laptop.example");
+            BOOST_TEST(s.group() == c.want);
+            s.onMailFrom(kNone, "<a@example.org>", fixedClock());
+            s.onRcpt(kNone, "<b@example.org>");
+            auto eom = s.onEndOfMessage(macros({{"i", "Q1"}}), fixedClock());
+            BOOST_TEST_REQUIRE(eom.inserts.size() == 1u);
+            const auto& v = eom.inserts[0].value;
+            BOOST_TEST((v.find("group") != std::string::npos) == (*c.want != '\0'), v);
+            if (*c.want)
+                BOOST_TEST(v.find(std::string("group ") + c.want + ";") != std::string::npos, v);
+            BOOST_TEST(parseTimeStampLine(v).ok, v);
         }
-        BOOST_TEST(auditCount(p.onClose()) == (fail ? 0u : 1u), "failed=" << fail);
     }
+}
+
+// Postfix hands an IPv6 client as {client_addr} = IPv6:2001:db8::10: the
+// trace field gets the address literal, the logs one canonical address.
+BOOST_AUTO_TEST_CASE(ipv6_client_as_postfix_and_sendmail_send_it) {
+    const MacroMap variants[] = {
+        macros({{"{daemon_port}", "587"}, {"{client_addr}", "IPv6:2001:db8::10"},
+                {"{client_name}", "laptop.example"}, {"{client_port}", "50123"}}),
+        macros({{"{daemon_port}", "587"}, {"_", "laptop.example [IPv6:2001:DB8:0::10]"},
+                {"{client_port}", "50123"}}),
+    };
+    for (const auto& connect : variants) {
+        Session s(config());
+        s.setAuditJson(true);
+        s.onConnect(connect, "laptop.example", "");
+        s.onHelo(kTls13, "laptop.example");
+        s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+        s.onRcpt(kNone, "<bob@example.org>");
+        auto eom = s.onEndOfMessage(macros({{"i", "Q6"}}), fixedClock());
+        BOOST_TEST_REQUIRE(eom.inserts.size() == 1u);
+        const auto& v = eom.inserts[0].value;
+        BOOST_TEST(v.find("from laptop.example (laptop.example [IPv6:2001:db8::10])") == 0u, v);
+        BOOST_TEST(parseTimeStampLine(v).ok, v);
+        BOOST_TEST(hasLogWith(eom, "client=laptop.example[2001:db8::10]:50123,"), auditLines(eom));
+        BOOST_TEST_REQUIRE(firstAudit(eom) != nullptr);
+        BOOST_TEST(firstAudit(eom)->json.find("\"client_addr\":\"2001:db8::10\"") != std::string::npos,
+                   firstAudit(eom)->json);
+    }
+}
+
+// bits: a number (0 is real), "unknown" under TLS without a number, "none"
+// on cleartext; JSON null for the last two.  An unparseable version is its
+// own reason, with the raw text in the log.
+BOOST_AUTO_TEST_CASE(unknown_is_not_zero_in_the_audit_line_and_json) {
+    struct Case {
+        const char* name;
+        std::vector<std::pair<const char*, const char*>> helo;
+        const char* line; // expected audit line
+        const char* jsonBits;
+    };
+    const Case table[] = {
+        {"NULL-SHA256: 0 bits, refused",
+         {{"{tls_version}", "TLSv1.2"}, {"{cipher}", "NULL-SHA256"}, {"{cipher_bits}", "0"}},
+         "user=alice@example.org, mech=PLAIN, tls=TLSv1.2, cipher=TLS_RSA_WITH_NULL_SHA256, "
+         "group=none, bits=0, client=laptop.example[192.0.2.10]:50123, listener=submission/587, "
+         "verdict=reject, reason=cipher-bits",
+         "\"bits\":0,"},
+        {"no {cipher_bits}: unknown, refused under a minimum",
+         {{"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_AES_256_GCM_SHA384"}},
+         "user=alice@example.org, mech=PLAIN, tls=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, "
+         "group=unknown, bits=unknown, client=laptop.example[192.0.2.10]:50123, "
+         "listener=submission/587, verdict=reject, reason=cipher-bits-unknown",
+         "\"bits\":null,"},
+        {"TLSv1/SSLv3: version unknown, refused, raw text logged",
+         {{"{tls_version}", "TLSv1/SSLv3"}, {"{cipher}", "ECDHE-RSA-AES256-SHA"},
+          {"{cipher_bits}", "256"}},
+         "user=alice@example.org, mech=PLAIN, tls=unknown, tls_raw=TLSv1/SSLv3, "
+         "cipher=TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, group=unknown, bits=256, "
+         "client=laptop.example[192.0.2.10]:50123, listener=submission/587, verdict=reject, "
+         "reason=tls-version-unknown",
+         "\"bits\":256,"},
+        {"cleartext: none", {},
+         "user=alice@example.org, mech=PLAIN, tls=none, cipher=none, group=none, bits=none, "
+         "client=laptop.example[192.0.2.10]:50123, listener=submission/587, verdict=reject, "
+         "reason=cleartext, cleartext_auth=yes",
+         "\"bits\":null,"},
+    };
+    for (const auto& c : table) {
+        BOOST_TEST_CONTEXT(c.name) {
+            Session s(config());
+            s.setAuditJson(true);
+            s.onConnect(kConnect587, "laptop.example", "192.0.2.10");
+            MacroMap helo;
+            for (const auto& [k, v] : c.helo)
+                helo.set(k, v);
+            s.onHelo(helo, "laptop.example");
+            auto mail = s.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock());
+            BOOST_TEST((mail.verdict == Verdict::Reject));
+            BOOST_TEST(auditLines(mail) == std::string(c.line) + "\n",
+                       "got  " << auditLines(mail) << "want " << c.line);
+            BOOST_TEST_REQUIRE(firstAudit(mail) != nullptr);
+            BOOST_TEST(firstAudit(mail)->json.find(c.jsonBits) != std::string::npos,
+                       firstAudit(mail)->json);
+        }
+    }
+}
+
+// No {daemon_port} (Postfix below milter_protocol 6, or an MTA whose lists
+// lack it) and no [listener] section matching: authentication is
+// submission, whatever the port; everything else is relay.
+BOOST_AUTO_TEST_CASE(unknown_listener_authenticated_gets_the_submission_policy) {
+    const MacroMap noPort = macros({{"{daemon_name}", "ORIGINATING"}, {"{client_addr}", "192.0.2.10"},
+                                    {"{client_name}", "laptop.example"}});
+    auto limiter = std::make_shared<WarningLimiter>();
+    struct Case {
+        bool tls;
+        bool auth;
+        Verdict want;
+    };
+    const Case table[] = {
+        {false, true, Verdict::Reject},   // cleartext AUTH: refused as on 587
+        {false, false, Verdict::Continue}, // unauthenticated cleartext: relay
+        {true, true, Verdict::Continue},
+        {true, false, Verdict::Continue},
+    };
+    int warnings = 0;
+    for (const auto& c : table) {
+        BOOST_TEST_CONTEXT("tls " << c.tls << " auth " << c.auth) {
+            // The packaged config's listeners match by port only.
+            Session s(config("hostname = mx.example.test\n[listener submission]\nport = 587\n"
+                             "action = report\n"),
+                      limiter);
+            s.onConnect(noPort, "laptop.example", "192.0.2.10");
+            BOOST_TEST(!s.listener().determined);
+            BOOST_TEST(s.listenerText() == "unknown");
+            s.onHelo(c.tls ? kTls13 : kNone, "laptop.example");
+            auto mail = s.onMailFrom(c.auth ? kAuthAlice : kNone, "<a@example.org>", fixedClock());
+            BOOST_TEST((mail.verdict == c.want), auditLines(mail));
+            if (c.want == Verdict::Reject) {
+                BOOST_TEST(hasLogWith(mail, "listener=unknown, verdict=reject, reason=cleartext"),
+                           auditLines(mail));
+                BOOST_TEST_REQUIRE(mail.reply.has_value());
+                BOOST_TEST(mail.reply->code == "530");
+            }
+            for (const auto& e : mail.logs)
+                if (e.line.find("passed no {daemon_port}") != std::string::npos) {
+                    ++warnings;
+                    BOOST_TEST(e.line.find("milter_connect_macros") != std::string::npos);
+                    BOOST_TEST(e.line.find("confMILTER_MACROS_CONNECT") != std::string::npos);
+                }
+        }
+    }
+    BOOST_TEST(warnings == 1, "one warning an hour, whatever the connections");
+    // A section that matches without the port determines the listener.
+    Session named(config("hostname = mx.example.test\n[listener orig]\ndaemon_name = ORIGINATING\n"
+                         "role = relay\n"));
+    named.onConnect(noPort, "laptop.example", "192.0.2.10");
+    BOOST_TEST(named.listener().determined);
+    named.onHelo(kNone, "laptop.example");
+    BOOST_TEST((named.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock()).verdict ==
+                Verdict::Continue),
+               "a relay named by the operator stays a relay");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "rfc8314/rfc5322.hpp"
 #include "rfc8314/tls_names.hpp"
 
 using namespace rfc8314;
@@ -271,21 +272,62 @@ BOOST_AUTO_TEST_CASE(every_group_name_is_clause_safe) {
         if (!name)
             continue;
         ++named;
-        BOOST_TEST(isValidGroupName(*name), *name);
+        BOOST_TEST(isValidDhGroup(*name), *name);
     }
     BOOST_TEST(named == reg.size());
     for (std::size_t i = 0; i < iana::kCipherSuiteCount; ++i)
-        BOOST_TEST(isValidGroupName(iana::kCipherSuites[i].name), iana::kCipherSuites[i].name);
+        BOOST_TEST(isValidTlsCipherValue(iana::kCipherSuites[i].name), iana::kCipherSuites[i].name);
 }
 
 BOOST_AUTO_TEST_CASE(group_clause_abnf) {
+    // RFC 8314 §4.3: dh-group = ALPHA *(ALPHA / DIGIT / "_" / "-").
     const std::vector<std::pair<std::string, bool>> cases = {
-        {"x25519", true}, {"X25519MLKEM768", true}, {"a_b", true}, {"A", true},
-        {"", false},      {"1abc", false},          {"_a", false}, {"P-256", false},
-        {"a b", false},   {"x25519\n", false},
+        {"x25519", true}, {"X25519MLKEM768", true}, {"a_b", true},  {"A", true},
+        {"P-256", true},  {"secp256r1-x", true},    {"", false},    {"1abc", false},
+        {"_a", false},    {"-a", false},            {"a b", false}, {"x25519\n", false},
+        {"a.b", false},
     };
     for (const auto& [s, ok] : cases)
-        BOOST_TEST(isValidGroupName(s) == ok, "'" << s << "'");
+        BOOST_TEST(isValidDhGroup(s) == ok, "'" << s << "'");
+}
+
+// RFC 8314 §4.3: the group "when applicable and known".  A suite's key
+// exchange decides which groups it can have used at all.
+BOOST_AUTO_TEST_CASE(group_fits_the_suites_key_exchange) {
+    struct Case {
+        const char* cipher; // as an MTA sends it
+        const char* group;
+        bool fits;
+    };
+    const Case table[] = {
+        {"TLS_AES_256_GCM_SHA384", "x25519", true},      // TLS 1.3: any named group
+        {"TLS_AES_128_GCM_SHA256", "ffdhe2048", true},
+        {"TLS_CHACHA20_POLY1305_SHA256", "X25519MLKEM768", true},
+        {"ECDHE-RSA-AES128-GCM-SHA256", "x25519", true}, // ECDHE: elliptic curves
+        {"ECDHE-ECDSA-AES256-GCM-SHA384", "secp384r1", true},
+        {"ECDHE-RSA-AES128-GCM-SHA256", "ffdhe2048", false},
+        {"ECDHE-RSA-AES128-GCM-SHA256", "X25519MLKEM768", false},
+        {"ECDHE-RSA-AES128-GCM-SHA256", "brainpoolP256r1tls13", false},
+        {"DHE-RSA-AES128-GCM-SHA256", "ffdhe2048", true}, // DHE: finite-field groups
+        {"DHE-RSA-AES128-GCM-SHA256", "x25519", false},
+        {"AES256-GCM-SHA384", "x25519", false}, // RSA key transport: no group
+        {"AES256-GCM-SHA384", "ffdhe2048", false},
+        {"NULL-SHA256", "x25519", false},
+        {"PSK-AES128-GCM-SHA256", "x25519", false},
+        {"ECDHE-PSK-AES128-CBC-SHA256", "secp256r1", true},
+        {"0xFFFE", "x25519", false}, // a code point without a name: not known
+    };
+    const auto& ciphers = CipherRegistry::instance();
+    const auto& groups = GroupRegistry::instance();
+    for (const auto& c : table) {
+        const auto cipher = ciphers.lookup(c.cipher);
+        const auto group = groups.code(c.group);
+        BOOST_TEST_REQUIRE(cipher.has_value(), c.cipher);
+        BOOST_TEST_REQUIRE(group.has_value(), c.group);
+        BOOST_TEST(groupFitsCipher(*cipher, *group) == c.fits,
+                   c.cipher << " (" << cipher->iana << ") with " << c.group << ": want "
+                            << (c.fits ? "fits" : "does not fit"));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(generated_tables_follow_the_registry) {

@@ -21,10 +21,14 @@
 #include "rfc8314/received.hpp"
 #include "text.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -71,6 +75,64 @@ std::string_view toString(LogLevel l) noexcept {
 }
 
 
+std::optional<SocketSpec> parseSocketSpec(std::string_view v, std::string* why) {
+    auto fail = [why](std::string text) -> std::optional<SocketSpec> {
+        if (why)
+            *why = std::move(text);
+        return std::nullopt;
+    };
+    const auto colon = v.find(':');
+    if (colon == std::string_view::npos)
+        return fail("want local:/path, inet:PORT@ADDR or inet6:PORT@ADDR, got \"" + std::string(v) +
+                    "\"");
+    const auto kind = text::lower(v.substr(0, colon));
+    const auto rest = v.substr(colon + 1);
+    SocketSpec s;
+    if (kind == "local" || kind == "unix") {
+        s.kind = SocketSpec::Kind::Local;
+        if (rest.empty() || rest.front() != '/')
+            return fail("a local socket needs an absolute path");
+        // libmilter refuses a path whose length plus its NUL fills
+        // sun_path (108 bytes on Linux), so 106 is the longest it binds.
+        if (rest.size() > 106)
+            return fail("socket path longer than 106 bytes");
+        s.path = std::string(rest);
+        return s;
+    }
+    if (kind != "inet" && kind != "inet6")
+        return fail("unknown socket type \"" + kind + "\"");
+    s.kind = kind == "inet" ? SocketSpec::Kind::Inet : SocketSpec::Kind::Inet6;
+    const auto at = rest.find('@');
+    const auto port = rest.substr(0, at);
+    const auto p = parsePort(port);
+    if (!p)
+        return fail("bad port \"" + std::string(port) + "\" (want 1 to 65535)");
+    s.port = *p;
+    if (at == std::string_view::npos)
+        return s; // libmilter: any address
+    const auto host = rest.substr(at + 1);
+    if (host.empty())
+        return fail("empty address after @");
+    const int family = s.kind == SocketSpec::Kind::Inet ? AF_INET : AF_INET6;
+    if (host.front() == '[') {
+        // libmilter takes [ADDR] as a numeric address of the socket's family.
+        unsigned char buf[sizeof(in6_addr)];
+        const std::string inner(host.substr(1, host.size() >= 2 ? host.size() - 2 : 0));
+        if (host.back() != ']' || host.size() < 2 || inet_pton(family, inner.c_str(), buf) != 1)
+            return fail("bad numeric address \"" + std::string(host) + "\" for " + kind);
+    } else {
+        // A host name or an address; whether it resolves is for start-up
+        // (and -n) to find out: a parser must not depend on DNS.
+        for (char c : host)
+            if (!text::isAlpha(c) && !text::isDigit(c) && c != '.' && c != '-' && c != '_' &&
+                c != ':')
+                return fail("bad host \"" + std::string(host) + "\"");
+    }
+    s.host = std::string(host);
+    return s;
+}
+
+
 namespace {
 
 using text::lower;
@@ -101,26 +163,9 @@ Error parseBool(std::string_view v, bool& out) {
 }
 
 Error parseSocket(std::string_view v, std::string& out) {
-    auto colon = v.find(':');
-    if (colon == std::string_view::npos)
-        return "want local:/path, inet:PORT@ADDR or inet6:PORT@ADDR, got " + quoted(v);
-    auto kind = lower(v.substr(0, colon));
-    auto rest = v.substr(colon + 1);
-    if (kind == "local" || kind == "unix") {
-        if (rest.empty() || rest.front() != '/')
-            return std::string("a local socket needs an absolute path");
-        if (rest.size() >= 108)
-            return std::string("socket path longer than 107 bytes");
-    } else if (kind == "inet" || kind == "inet6") {
-        auto at = rest.find('@');
-        auto port = rest.substr(0, at);
-        if (!parsePort(port))
-            return "bad port " + quoted(port);
-        if (at != std::string_view::npos && at + 1 == rest.size())
-            return std::string("empty address after @");
-    } else {
-        return "unknown socket type " + quoted(kind);
-    }
+    std::string why;
+    if (!parseSocketSpec(v, &why))
+        return why;
     out = std::string(v);
     return std::nullopt;
 }
@@ -572,6 +617,19 @@ public:
         }
     }
 
+    // A line whose value was refused before reaching the scope: the key
+    // counts as failed, so checks that depend on it stay quiet.
+    void refuse(const std::string& key) { failed_.insert(key); }
+
+    // Every key set here that was accepted, with its line.
+    std::vector<std::pair<std::string, int>> accepted() const {
+        std::vector<std::pair<std::string, int>> out;
+        for (const auto& [key, line] : first_)
+            if (!failed_.count(key) && desc_.find_nothrow(key, false))
+                out.emplace_back(key, line);
+        return out;
+    }
+
     bool has(const std::string& key) const { return first_.count(key) && !failed_.count(key); }
     bool failed(const std::string& key) const { return failed_.count(key) > 0; }
     int lineOf(const std::string& key) const {
@@ -600,6 +658,28 @@ struct Section {
     ListenerConfig listener;
     Scope scope;
 };
+
+// Why a comment after a value is refused rather than cut off: a file
+// written for a reader that kept `# note` in the value would otherwise
+// change meaning without a word (a rollout_salt, and with it every user's
+// bucket), and free-text values (reply, rollout_salt, daemon_name) may
+// need a '#' or ';' of their own.  A marker counts where it starts a word,
+// so `https://example.org/tls#faq` stays one value; a value that must hold
+// " #" is written in double quotes.
+std::string trailingComment(const char* after) {
+    return std::string("comment after the ") + after +
+           "; a comment must be on a line of its own (write a value in double quotes if it "
+           "contains \" #\" or \" ;\")";
+}
+
+bool hasTrailingComment(std::string_view v) {
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+        return false;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if ((v[i] == '#' || v[i] == ';') && (i == 0 || text::isBlank(v[i - 1])))
+            return true;
+    return false;
+}
 
 std::string unquote(std::string_view v) {
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
@@ -701,7 +781,11 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
             current = nullptr;
             ignoring = true;
             if (line.back() != ']') {
-                error(lineNo, "", "section header without closing ]");
+                const auto close = line.find(']');
+                error(lineNo, "",
+                      close != std::string_view::npos && hasTrailingComment(line.substr(close + 1))
+                          ? trailingComment("section header")
+                          : std::string("section header without closing ]"));
                 continue;
             }
             auto inner = trim(line.substr(1, line.size() - 2));
@@ -731,11 +815,20 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
         if (ignoring)
             continue;
         auto key = lower(trim(line.substr(0, eq)));
-        auto value = unquote(trim(line.substr(eq + 1)));
+        const auto rawValue = trim(line.substr(eq + 1));
         if (key.empty()) {
             error(lineNo, "", "empty key");
             continue;
         }
+        if (hasTrailingComment(rawValue)) {
+            error(lineNo, key, trailingComment("value"));
+            if (current)
+                current->scope.refuse(key);
+            else
+                global.refuse(key);
+            continue;
+        }
+        auto value = unquote(rawValue);
         (current ? current->scope : global).set(lineNo, key, value, r.errors);
     }
 
@@ -748,8 +841,13 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
         commandLine->set(0, lower(o.key), o.value, r.errors);
 
     global.commit();
-    if (commandLine)
+    for (const auto& [key, line] : global.accepted())
+        cfg->origins_[key] = {file, line};
+    if (commandLine) {
         commandLine->commit();
+        for (const auto& [key, line] : commandLine->accepted())
+            cfg->origins_[key] = {"command line", line};
+    }
     for (auto& s : sections)
         s->scope.commit();
 
@@ -774,7 +872,7 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                                  ": listener " + l.name +
                                  ": key_exchange_group has no effect with trace = off");
     }
-    if (!cfg->group.empty() && cfg->user.empty()) {
+    if (!cfg->group.empty() && cfg->user.empty() && !global.failed("user")) {
         const Scope& where = commandLine && commandLine->has("group") ? *commandLine : global;
         r.errors.push_back({where.source(), where.lineOf("group"), "group",
                             "group is set but user is not"});
@@ -882,6 +980,7 @@ Config::Listener Config::resolveListener(const ListenerFacts& facts) const {
     }
     out.name = std::string(toString(out.role));
     out.policy = defaultPolicy(out.role);
+    out.determined = facts.port.has_value();
     return out;
 }
 
@@ -899,11 +998,23 @@ std::vector<std::string> changedKeys(const Config& a, const Config& b) {
 }
 
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
-    std::vector<std::string> out;
-    for (const auto& k : keyTable())
-        if (k.same && k.spec.needsRestart && !k.same(a, b))
-            out.emplace_back(k.spec.name);
+    auto out = changedKeys(a, b);
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const std::string& name) {
+                                 for (const auto& k : keyTable())
+                                     if (k.spec.name == name)
+                                         return !k.spec.needsRestart;
+                                 return true;
+                             }),
+              out.end());
     return out;
+}
+
+ConfigError Config::errorAt(std::string_view key, std::string message) const {
+    auto it = origins_.find(key);
+    if (it == origins_.end())
+        return {file, 0, std::string(key), std::move(message)};
+    return {it->second.source, it->second.line, std::string(key), std::move(message)};
 }
 
 } // namespace rfc8314

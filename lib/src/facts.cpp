@@ -9,33 +9,18 @@
 #include <netinet/in.h>
 
 #include <cctype>
-#include <cstdio>
 
 namespace rfc8314 {
 
 namespace {
 
 using text::iequals;
+using text::parseDecimal;
 std::string_view trim(std::string_view s) noexcept { return text::trimBlanks(s); }
 
 std::string value(const MacroSource& m, std::string_view name) {
     auto v = m.get(name);
     return v ? std::string(trim(*v)) : std::string();
-}
-
-std::optional<std::uint64_t> parseDecimal(std::string_view text, std::uint64_t max) noexcept {
-    text = trim(text);
-    if (text.empty() || text.size() > 10)
-        return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (n > max)
-        return std::nullopt;
-    return n;
 }
 
 } // namespace
@@ -131,14 +116,22 @@ std::optional<int> parseSmallNumber(std::string_view text) noexcept {
     return static_cast<int>(*n);
 }
 
-std::string TlsFacts::clauseValue() const {
-    if (!cipher)
-        return {};
-    if (!cipher->iana.empty())
-        return std::string(cipher->iana);
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "0x%04X", static_cast<unsigned>(cipher->code));
-    return buf;
+std::optional<std::string> canonicalAddress(std::string_view text) {
+    text = trim(text);
+    if (text.size() > 5 && iequals(text.substr(0, 5), "IPv6:"))
+        text.remove_prefix(5);
+    char in[INET6_ADDRSTRLEN + 1] = {};
+    if (text.empty() || text.size() >= sizeof in)
+        return std::nullopt;
+    text.copy(in, text.size());
+    unsigned char bin[sizeof(struct in6_addr)];
+    char out[INET6_ADDRSTRLEN] = {};
+    const int family = inet_pton(AF_INET, in, bin) == 1    ? AF_INET
+                       : inet_pton(AF_INET6, in, bin) == 1 ? AF_INET6
+                                                           : 0;
+    if (family == 0 || !inet_ntop(family, bin, out, sizeof out))
+        return std::nullopt;
+    return std::string(out);
 }
 
 TlsFacts readTlsFacts(const MacroSource& m) {
@@ -151,6 +144,8 @@ TlsFacts readTlsFacts(const MacroSource& m) {
         t.version = TlsVersion::Unknown;
     if (!t.cipherText.empty())
         t.cipher = CipherRegistry::instance().lookup(t.cipherText);
+    if (t.cipher)
+        t.clause = tlsClauseValue(*t.cipher);
     t.bits = parseSmallNumber(value(m, "{cipher_bits}"));
     return t;
 }
@@ -184,12 +179,10 @@ std::pair<std::string, std::string> parseClientMacro(std::string_view v) {
     const auto close = open == std::string_view::npos ? open : v.find(']', open + 2);
     if (close == std::string_view::npos)
         return {};
-    std::string addr(v.substr(open + 2, close - open - 2));
-    if (addr.rfind("IPv6:", 0) == 0)
-        addr.erase(0, 5);
-    unsigned char buf[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, addr.c_str(), buf) != 1 && inet_pton(AF_INET6, addr.c_str(), buf) != 1)
+    auto canonical = canonicalAddress(v.substr(open + 2, close - open - 2));
+    if (!canonical)
         return {};
+    std::string addr = std::move(*canonical);
     // Sendmail marks a name whose forward lookup did not match: not a name.
     if (v.substr(close + 1).find("may be forged") != std::string_view::npos)
         return {std::string(), addr};
@@ -202,6 +195,8 @@ std::pair<std::string, std::string> parseClientMacro(std::string_view v) {
 ClientFacts readClientFacts(const MacroSource& m) {
     ClientFacts c;
     c.addr = value(m, "{client_addr}");
+    if (auto canonical = canonicalAddress(c.addr))
+        c.addr = std::move(*canonical);
     c.name = clientNameFromConnect(value(m, "{client_name}"));
     c.port = parsePort(value(m, "{client_port}"));
     // An MTA that ignores smfi_setsymlist may still pass `_` (both do by

@@ -144,4 +144,12 @@ JsonLine& JsonLine::add(std::string_view k, long long value) {
     return *this;
 }
 
+JsonLine& JsonLine::add(std::string_view k, std::optional<int> value) {
+    if (value)
+        return add(k, static_cast<long long>(*value));
+    key(k);
+    body_ += "null";
+    return *this;
+}
+
 } // namespace rfc8314

@@ -62,4 +62,41 @@ std::string stageMacroList(MacroStage stage, std::string_view groupMacro) {
     return out;
 }
 
+std::string_view postfixMacroSetting(MacroStage stage) noexcept {
+    switch (stage) {
+    case MacroStage::Connect: return "milter_connect_macros";
+    case MacroStage::Helo: return "milter_helo_macros";
+    case MacroStage::Mail: return "milter_mail_macros";
+    case MacroStage::Eom: return "milter_end_of_data_macros";
+    }
+    return "milter_connect_macros";
+}
+
+std::string_view sendmailMacroSetting(MacroStage stage) noexcept {
+    switch (stage) {
+    case MacroStage::Connect: return "confMILTER_MACROS_CONNECT";
+    case MacroStage::Helo: return "confMILTER_MACROS_HELO";
+    case MacroStage::Mail: return "confMILTER_MACROS_ENVFROM";
+    case MacroStage::Eom: return "confMILTER_MACROS_EOM";
+    }
+    return "confMILTER_MACROS_CONNECT";
+}
+
+std::string symlistAdvice(std::string_view groupMacro) {
+    // Postfix 3.7 offers smfi_setsymlist at every milter_protocol (measured),
+    // so the lists are the fix, not the protocol version.
+    std::string postfix = "Postfix: add to";
+    std::string sendmail = "Sendmail: add to";
+    for (auto stage : kMacroStages) {
+        const auto list = stageMacroList(stage, groupMacro);
+        postfix += ' ';
+        postfix += postfixMacroSetting(stage);
+        postfix += " (" + list + ")";
+        sendmail += ' ';
+        sendmail += sendmailMacroSetting(stage);
+        sendmail += " (" + list + ")";
+    }
+    return postfix + "; " + sendmail;
+}
+
 } // namespace rfc8314

@@ -37,6 +37,8 @@ std::string_view toString(PolicyReason r) noexcept {
     case PolicyReason::Cleartext: return "cleartext";
     case PolicyReason::TlsVersion: return "tls-version";
     case PolicyReason::CipherBits: return "cipher-bits";
+    case PolicyReason::TlsVersionUnknown: return "tls-version-unknown";
+    case PolicyReason::CipherBitsUnknown: return "cipher-bits-unknown";
     }
     return "none";
 }
@@ -314,8 +316,14 @@ PolicyResult evaluate(const ListenerPolicy& p, const PolicyInput& in) {
     } else {
         if (!auth)
             return r;
-        if (in.tls->version < p.minTlsVersion)
+        const TlsVersion v = in.tls->version;
+        const bool minVersion = p.minTlsVersion != TlsVersion::None;
+        if (minVersion && v == TlsVersion::Unknown)
+            r.reason = PolicyReason::TlsVersionUnknown;
+        else if (minVersion && v < p.minTlsVersion)
             r.reason = PolicyReason::TlsVersion;
+        else if (p.minCipherBits > 0 && !in.tls->bits)
+            r.reason = PolicyReason::CipherBitsUnknown;
         else if (in.tls->bits && *in.tls->bits < p.minCipherBits)
             r.reason = PolicyReason::CipherBits;
         else

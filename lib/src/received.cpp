@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "rfc8314/rfc5322.hpp"
-#include "rfc8314/tls_names.hpp"
 
 namespace rfc8314 {
 
@@ -167,112 +166,12 @@ std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
         tokens.push_back("for <" + in.forRcpt + ">");
     if (isValidTlsCipherValue(in.tls) && in.tls.size() <= 64) {
         tokens.push_back("tls " + in.tls);
-        if (isValidGroupName(in.group) && in.group.size() <= 64)
+        if (isValidDhGroup(in.group) && in.group.size() <= 64)
             tokens.push_back("group " + in.group);
     }
     tokens.back() += ';';
     tokens.push_back(formatDate(in.when, in.utcOffsetMinutes));
     return fold(tokens, eol);
-}
-
-std::optional<std::string> addTlsClauses(std::string_view value, std::string_view tls,
-                                         std::string_view group, std::string_view eol) {
-    if (tls.empty())
-        return std::string(value);
-    if (!isValidTlsCipherValue(tls) || tls.size() > 64)
-        return std::nullopt;
-
-    // Walk the value once, outside comments, quoted strings and angle
-    // addresses: remember the last ";" and whether a "tls" clause exists.
-    // Before the ";" the words pair up as clause keyword and value (from X,
-    // by Y, with Z, ..., tls T), so "tls" counts only in a keyword place: a
-    // HELO of "tls" ("from tls (...)") is a value, not a clause.
-    std::size_t semicolon = std::string_view::npos;
-    bool hasTls = false;
-    int depth = 0;
-    bool quoted = false, angle = false;
-    bool inWord = false;     // inside a top-level word (or quoted/angle token)
-    std::size_t words = 0;   // top-level words since the start or the last ";"
-    auto isBlank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const char c = value[i];
-        if (quoted) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                quoted = false;
-            continue;
-        }
-        if (depth > 0) {
-            if (c == '\\')
-                ++i;
-            else if (c == '(')
-                ++depth;
-            else if (c == ')')
-                --depth;
-            continue;
-        }
-        if (angle) {
-            // A quoted local part may hold '>' and ';' ("<\"a>b;c\"@x>").
-            if (c == '>')
-                angle = false;
-            else if (c == '"')
-                quoted = true;
-            continue;
-        }
-        if (isBlank(c) || c == '(' || c == ';') {
-            inWord = false;
-            if (c == '(')
-                depth = 1;
-            if (c == ';') {
-                semicolon = i;
-                words = 0;
-            }
-            continue;
-        }
-        if (!inWord) {
-            inWord = true;
-            // Even places (0, 2, 4, ...) hold clause keywords.
-            if (words % 2 == 0 && i + 3 <= value.size() && (value[i] | 0x20) == 't' &&
-                (value[i + 1] | 0x20) == 'l' && (value[i + 2] | 0x20) == 's' &&
-                (i + 3 == value.size() || isBlank(value[i + 3]) || value[i + 3] == '('))
-                hasTls = true;
-            ++words;
-        }
-        if (c == '"')
-            quoted = true;
-        else if (c == '<')
-            angle = true;
-    }
-    if (semicolon == std::string_view::npos)
-        return std::nullopt;
-    if (hasTls)
-        return std::string(value);
-
-    std::string clause = "tls " + std::string(tls);
-    if (isValidGroupName(group) && group.size() <= 64)
-        clause += " group " + std::string(group);
-
-    // Trailing white space before the ";" stays where it is; fold when the
-    // current line would grow past 78 octets.
-    std::size_t insertAt = semicolon;
-    while (insertAt > 0 && (value[insertAt - 1] == ' ' || value[insertAt - 1] == '\t'))
-        --insertAt;
-    const std::size_t lineStart = [&] {
-        auto nl = value.rfind('\n', insertAt == 0 ? 0 : insertAt - 1);
-        return nl == std::string_view::npos ? 0 : nl + 1;
-    }();
-    const std::size_t col = (lineStart == 0 ? sizeof("Received: ") - 1 : 0) + (insertAt - lineStart);
-    std::string out(value.substr(0, insertAt));
-    if (col + 1 + clause.size() > kFoldAt) {
-        out += eol;
-        out += '\t';
-    } else {
-        out += ' ';
-    }
-    out += clause;
-    out += value.substr(insertAt);
-    return out;
 }
 
 } // namespace rfc8314

@@ -253,30 +253,6 @@ public:
         return true;
     }
 
-    // Atom / Quoted-string.
-    bool string(std::string& out) {
-        if (peek() == '"') {
-            const std::size_t start = i_;
-            ++i_;
-            while (!atEnd() && s_[i_] != '"') {
-                if (s_[i_] == '\\')
-                    ++i_;
-                ++i_;
-            }
-            if (atEnd())
-                return fail("unterminated quoted string");
-            ++i_;
-            out = std::string(s_.substr(start, i_ - start));
-            if (!isQuotedString(out))
-                return fail("invalid quoted string");
-            return true;
-        }
-        out = std::string(takeWhile(isAtext));
-        if (out.empty())
-            return fail("expected an atom or quoted string");
-        return true;
-    }
-
     bool number(int minDigits, int maxDigits, int& value) {
         const std::size_t start = i_;
         while (!atEnd() && isDigit(s_[i_]) && static_cast<int>(i_ - start) < maxDigits)
@@ -370,11 +346,13 @@ bool isReservedClause(std::string_view w) noexcept {
            iequals(w, "id") || iequals(w, "for");
 }
 
-bool isGroupName(std::string_view s) noexcept {
+// ALPHA *(ALPHA / DIGIT / "_"), plus "-" when `hyphen`: tls-cipher-name
+// and dh-group differ only there.
+bool isClauseName(std::string_view s, bool hyphen) noexcept {
     if (s.empty() || !isAlpha(s.front()))
         return false;
     for (char c : s)
-        if (!isAlpha(c) && !isDigit(c) && c != '_')
+        if (!isAlpha(c) && !isDigit(c) && c != '_' && !(hyphen && c == '-'))
             return false;
     return true;
 }
@@ -476,8 +454,10 @@ bool isValidTlsCipherValue(std::string_view s) noexcept {
                 return false;
         return true;
     }
-    return isGroupName(s); // same shape: ALPHA *(ALPHA / DIGIT / "_")
+    return isClauseName(s, false);
 }
+
+bool isValidDhGroup(std::string_view s) noexcept { return isClauseName(s, true); }
 
 ParseResult parseTimeStampLine(std::string_view value) {
     ParseResult r;
@@ -528,15 +508,23 @@ ParseResult parseTimeStampLine(std::string_view value) {
         std::string word(rd.takeWhile(isAtext));
         if (word.empty())
             return done(rd.fail("expected a clause name"));
-        int wantRank = 5;
+        // via, with, id, for (RFC 5321), then tls and group (RFC 8314 §4.3).
+        int wantRank = 0;
         if (iequals(word, "via")) wantRank = 1;
         else if (iequals(word, "with")) wantRank = 2;
         else if (iequals(word, "id")) wantRank = 3;
         else if (iequals(word, "for")) wantRank = 4;
+        else if (iequals(word, "tls")) wantRank = 5;
+        else if (iequals(word, "group")) wantRank = 6;
         else if (isReservedClause(word))
             return done(rd.fail("'" + word + "' clause out of place"));
-        if (wantRank < rank || (wantRank == rank && wantRank != 5))
-            return done(rd.fail("'" + word + "' clause out of Opt-info order"));
+        else
+            return done(rd.fail("'" + word + "' is not a registered clause (only tls and group "
+                                "are, RFC 8314 §7.4)"));
+        if (wantRank == 6 && rank != 5)
+            return done(rd.fail("'group' not immediately after the tls clause (RFC 8314 §4.3)"));
+        if (wantRank <= rank)
+            return done(rd.fail("'" + word + "' clause out of Opt-info order or repeated"));
         rank = wantRank;
         if (!rd.fws(ok))
             return done(ok ? rd.fail("expected white space after '" + word + "'") : false);
@@ -566,11 +554,10 @@ ParseResult parseTimeStampLine(std::string_view value) {
             r.forPath = v;
             break;
         default:
-            if (!rd.string(v))
-                return done(false);
-            if (iequals(word, "tls") && !isValidTlsCipherValue(v))
+            v = std::string(rd.takeWhile(isAtext));
+            if (wantRank == 5 && !isValidTlsCipherValue(v))
                 return done(rd.fail("invalid tls clause value '" + v + "'"));
-            if (iequals(word, "group") && !isGroupName(v))
+            if (wantRank == 6 && !isValidDhGroup(v))
                 return done(rd.fail("invalid group clause value '" + v + "'"));
             r.extra.emplace_back(word, v);
         }

@@ -25,6 +25,14 @@ std::string macro(const MacroSource& m, std::string_view name) {
     return v ? std::string(*v) : std::string();
 }
 
+// bits= of the audit line: the number (0 is real: NULL ciphers), "unknown"
+// when TLS is in use without a {cipher_bits} number, "none" on cleartext.
+std::string bitsText(const TlsFacts& t) {
+    if (!t.active())
+        return "none";
+    return t.bits ? std::to_string(*t.bits) : std::string("unknown");
+}
+
 std::string isoTime(const Clock& clock) {
     std::time_t t = clock.now;
     std::tm tm{};
@@ -35,6 +43,30 @@ std::string isoTime(const Clock& clock) {
 }
 
 } // namespace
+
+std::string_view toString(Verdict v) noexcept {
+    switch (v) {
+    case Verdict::Continue: return "continue";
+    case Verdict::Accept: return "accept";
+    case Verdict::Reject: return "reject";
+    case Verdict::Tempfail: return "tempfail";
+    }
+    return "continue";
+}
+
+std::string_view toString(Stage s) noexcept {
+    switch (s) {
+    case Stage::Negotiate: return "negotiate";
+    case Stage::Connect: return "connect";
+    case Stage::Helo: return "helo";
+    case Stage::Mail: return "mail";
+    case Stage::Rcpt: return "rcpt";
+    case Stage::Eom: return "eom";
+    case Stage::Abort: return "abort";
+    case Stage::Close: return "close";
+    }
+    return "connect";
+}
 
 Clock Clock::system() {
     Clock c;
@@ -63,8 +95,13 @@ Session::Session(std::shared_ptr<const Config> config, std::shared_ptr<WarningLi
 
 Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
                             std::string_view addr) {
+    // Should anything below fail, connected_ stays false and every MAIL of
+    // the connection is answered as a failure (onMailFrom), whatever was
+    // read before it.
     listenerFacts_ = readListenerFacts(m);
     listener_ = config_->resolveListener(listenerFacts_);
+    if (!listener_.determined)
+        authPolicy_ = Config::defaultPolicy(Role::Submission);
     client_ = readClientFacts(m);
     if (client_.addr.empty())
         client_.addr = std::string(addr);
@@ -77,6 +114,7 @@ Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
         byHost_ = localHostName();
     // Implicit TLS: Postfix may already pass the TLS macros at connect.
     captureTls(m);
+    connected_ = true;
     return {};
 }
 
@@ -88,20 +126,32 @@ void Session::captureTls(const MacroSource& m) {
         return;
     tls_ = std::move(t);
     group_.clear();
-    if (!tls_.active())
+    if (!tls_.active() || !tls_.cipher)
         return;
+    // A group only where the suite's key exchange uses one of its family
+    // (RFC 8314 §4.3: "when applicable and known"): never for RSA key
+    // transport, never an elliptic curve for a DHE suite.
+    const auto& groups = GroupRegistry::instance();
+    auto pick = [&](std::string_view spelling) {
+        const auto code = groups.code(spelling);
+        const auto name = groups.ianaName(spelling);
+        if (code && name && groupFitsCipher(*tls_.cipher, *code))
+            group_ = std::string(*name);
+    };
     if (!config_->groupMacro.empty()) {
-        if (auto g = m.get(config_->groupMacro)) {
-            if (auto iana = GroupRegistry::instance().ianaName(*g))
-                group_ = std::string(*iana);
-        }
+        if (auto g = m.get(config_->groupMacro))
+            pick(*g);
     }
-    if (group_.empty())
-        group_ = listener_.keyExchangeGroup;
+    if (group_.empty() && !listener_.keyExchangeGroup.empty())
+        pick(listener_.keyExchangeGroup);
 }
 
 Decision Session::onHelo(const MacroSource& m, std::string_view helo) {
     Decision d;
+    // A HELO that runs through reads every fact a failed one may have
+    // missed (MTA-FACTS.md §1: the TLS facts come with each EHLO).
+    if (connectionFailure_ && connectionFailure_->stage == Stage::Helo)
+        connectionFailure_.reset();
     client_.helo = std::string(helo);
     captureTls(m);
     if (tls_.active() && !tls_.cipher && !warnedUnknownCipher_) {
@@ -118,9 +168,9 @@ Decision Session::onHelo(const MacroSource& m, std::string_view helo) {
             .add("client", clientText())
             .add("listener", listenerText())
             .add("tls", toString(tls_.version))
-            .add("cipher", tls_.clauseValue().empty() ? std::string("unknown") : tls_.clauseValue())
-            .add("group", group_.empty() ? std::string("unknown") : group_)
-            .add("bits", tls_.bits.value_or(0));
+            .add("cipher", tls_.clause.empty() ? std::string_view("unknown") : tls_.clause)
+            .add("group", group_.empty() ? std::string_view("unknown") : group_)
+            .add("bits", bitsText(tls_));
         d.logs.push_back({LogLevel::Debug, line.str(), {}});
     }
     return d;
@@ -132,35 +182,60 @@ void Session::captureQueueId(const MacroSource& m) {
         queueId_ = q;
 }
 
-LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
+LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Failure* failure,
+                             std::string_view answered) const {
     const bool authenticated = auth_.authenticated();
     const bool tls = tls_.active();
-    const std::string cipher = tls ? tls_.clauseValue() : std::string();
-    const std::string verdict(toString(p.verdict));
+    const bool rawVersion = tls_.version == TlsVersion::Unknown;
+    const std::string_view verdict =
+        failure ? toString(config_->onInternalError) : toString(p.verdict);
+    const std::string_view reason = failure ? std::string_view("internal-error") : toString(p.reason);
+    const std::string_view none = "none", unknown = "unknown";
+    // No group written: none when the suite uses none (RSA key transport),
+    // unknown when it does but nobody said which.
+    const std::string_view group = !tls                                        ? none
+                                   : !group_.empty()                           ? std::string_view(group_)
+                                   : tls_.cipher && !cipherUsesGroup(*tls_.cipher) ? none
+                                                                               : unknown;
     LogLine line(queueId_);
-    line.add("user", authenticated ? auth_.authen : std::string("none"))
-        .add("mech", authenticated ? auth_.type : std::string("none"))
-        .add("tls", toString(tls_.version))
-        .add("cipher", tls ? (cipher.empty() ? std::string("unknown") : cipher) : "none")
-        .add("group", tls ? (group_.empty() ? std::string("unknown") : group_) : "none")
-        .add("bits", tls ? tls_.bits.value_or(0) : 0)
+    line.add("user", authenticated ? std::string_view(auth_.authen) : none)
+        .add("mech", authenticated ? std::string_view(auth_.type) : none)
+        .add("tls", toString(tls_.version));
+    if (rawVersion)
+        line.add("tls_raw", tls_.versionText);
+    line.add("cipher", tls ? (tls_.clause.empty() ? unknown : std::string_view(tls_.clause)) : none)
+        .add("group", group)
+        .add("bits", bitsText(tls_))
         .add("client", clientText())
         .add("listener", listenerText())
         .add("verdict", verdict);
-    if (p.reason != PolicyReason::None)
-        line.add("reason", toString(p.reason));
-    if (p.bucket)
+    if (failure || p.reason != PolicyReason::None)
+        line.add("reason", reason);
+    if (failure)
+        line.add("stage", toString(failure->stage)).add("answered", answered).add("error", failure->what);
+    if (!failure && p.bucket)
         line.add("bucket", *p.bucket);
-    if (p.exception && p.exception->until)
+    if (!failure && p.exception && p.exception->until)
         line.add("exempt_until", p.exception->until->str());
     if (authenticated && !tls)
         line.add("cleartext_auth", "yes");
+    const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
 
-    const AuditSummary summary{toString(p.verdict),
-                               p.reason == PolicyReason::None ? std::string_view() : toString(p.reason),
-                               tls_.version, tls_.cipher, authenticated && !tls};
+    AuditSummary summary;
+    summary.verdict = verdict;
+    if (failure || p.reason != PolicyReason::None)
+        summary.reason = reason;
+    summary.listener = listenerName();
+    summary.tls = tls_.version;
+    if (tls)
+        summary.cipher = tls_.cipher;
+    summary.cleartextAuth = authenticated && !tls;
+    if (failure) {
+        summary.failedStage = failure->stage;
+        summary.answered = answered;
+    }
     if (!auditJson_)
-        return {LogLevel::Info, line.str(), {}, true, summary};
+        return {level, line.str(), {}, summary};
     Clock c;
     c.now = when;
     JsonLine json;
@@ -169,24 +244,44 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when) const {
         .add("event", authenticated ? "auth" : "unauthenticated")
         .add("user", auth_.authen)
         .add("mech", auth_.type)
-        .add("tls", toString(tls_.version))
-        .add("cipher", cipher)
-        .add("group", group_)
-        .add("bits", tls ? tls_.bits.value_or(0) : 0)
+        .add("tls", toString(tls_.version));
+    if (rawVersion)
+        json.add("tls_raw", tls_.versionText);
+    json.add("cipher", tls ? std::string_view(tls_.clause) : std::string_view())
+        .add("group", tls ? std::string_view(group_) : std::string_view())
+        .add("bits", tls ? tls_.bits : std::nullopt)
         .add("client_name", client_.name)
         .add("client_addr", client_.addr)
         .add("client_port", client_.port.value_or(0))
-        .add("listener", listener_.name)
-        .add("listener_port", listenerFacts_.port.value_or(0))
+        .add("listener", listenerName())
+        .add("listener_port", listenerFacts_.port ? std::optional<int>(*listenerFacts_.port) : std::nullopt)
         .add("verdict", verdict)
-        .add("reason", toString(p.reason))
-        .add("bucket", p.bucket.value_or(-1))
-        .add("exempt_until", p.exception && p.exception->until ? p.exception->until->str() : "")
+        .add("reason", reason)
+        .add("bucket", failure ? -1 : p.bucket.value_or(-1))
+        .add("exempt_until",
+             !failure && p.exception && p.exception->until ? p.exception->until->str() : "")
         .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
-    return {LogLevel::Info, line.str(), json.str(), true, summary};
+    if (failure)
+        json.add("stage", toString(failure->stage)).add("answered", answered).add("error", failure->what);
+    return {level, line.str(), json.str(), summary};
+}
+
+void Session::answerFailure(Decision& d, const Failure& f, Stage at) const {
+    d.logs.push_back(auditEvent(PolicyResult{}, f.when, &f, toString(at)));
+    d.verdict = config_->onInternalError == FailAction::Accept ? Verdict::Accept : Verdict::Tempfail;
+    d.reply.reset();
+    d.inserts.clear();
 }
 
 void Session::flushAudit(Decision& d) {
+    if (transactionFailure_) {
+        // The transaction ended (abort, close, a new MAIL) before the end
+        // of message could answer the failure: nothing was delivered.
+        d.logs.push_back(auditEvent(PolicyResult{}, transactionFailure_->when, &*transactionFailure_,
+                                    "none"));
+        transactionFailure_.reset();
+        pendingAudit_.reset();
+    }
     if (!pendingAudit_)
         return;
     d.logs.push_back(auditEvent(*pendingAudit_, pendingTime_));
@@ -207,15 +302,41 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     captureQueueId(m);
     auth_ = readAuthFacts(m);
 
+    // A session that never finished its connect step (its context was
+    // made only now, or the step failed) knows neither listener nor client.
+    if (!connected_ && !connectionFailure_)
+        connectionFailure_ = Failure{Stage::Connect, "the connect step did not complete", clock.now};
+    if (connectionFailure_) {
+        answerFailure(d, *connectionFailure_, Stage::Mail);
+        return d;
+    }
+
+    const bool authenticated = auth_.authenticated();
+    // No listener known: authentication is submission, whatever the port;
+    // anything else is relay.  Say once an hour what the MTA must pass.
+    if (!listener_.determined && !warnedUnknownListener_) {
+        warnedUnknownListener_ = true;
+        if (!limiter_ || limiter_->allow("listener-unknown", clock.now, 3600)) {
+            LogLine warn;
+            warn.add("warning", "the MTA passed no {daemon_port} and no [listener] section matched: "
+                                "listener unknown; authenticated transactions get the submission "
+                                "policy, others are treated as relay")
+                .add("fix", "add {daemon_port} to the MTA's connect macros (Postfix "
+                            "milter_connect_macros, Sendmail confMILTER_MACROS_CONNECT), or name "
+                            "the listener by daemon_name or address in a [listener] section")
+                .add("client", clientText());
+            d.logs.push_back({LogLevel::Warning, warn.str(), {}});
+        }
+    }
     PolicyInput in;
     in.tls = &tls_;
     in.auth = &auth_;
     in.today = Day::fromTime(clock.now);
     in.salt = config_->rolloutSalt;
     in.exceptions = config_->exceptions.get();
-    const PolicyResult p = evaluate(listener_.policy, in);
+    const PolicyResult p =
+        evaluate(!listener_.determined && authenticated ? authPolicy_ : listener_.policy, in);
 
-    const bool authenticated = auth_.authenticated();
     const bool refused = p.verdict == PolicyVerdict::Reject || p.verdict == PolicyVerdict::Tempfail;
     // One audit line per authenticated transaction and per decision that is
     // not a plain accept.  A refusal is written now (there is no queue id
@@ -282,7 +403,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
         in.forRcpt = r;
     }
     if (tls) {
-        in.tls = tls_.clauseValue();
+        in.tls = tls_.clause;
         if (!in.tls.empty())
             in.group = group_;
     }
@@ -294,12 +415,22 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
 Decision Session::onEndOfMessage(const MacroSource& m, const Clock& clock) {
     Decision d;
     captureQueueId(m);
+    const Failure* failed = transactionFailure_    ? &*transactionFailure_
+                            : connectionFailure_ ? &*connectionFailure_
+                                                 : nullptr;
+    if (failed) {
+        // No trace field: the facts it would state are in doubt.
+        pendingAudit_.reset();
+        answerFailure(d, *failed, Stage::Eom);
+        transactionFailure_.reset();
+        return d;
+    }
     flushAudit(d);
     if (auto value = receivedValue(clock, "\n")) {
         d.inserts.push_back({0, "Received", *value});
         if (config_->logLevel >= LogLevel::Debug) {
             LogLine line(queueId_);
-            line.add("event", "trace").add("tls", tls_.clauseValue()).add("group", group_);
+            line.add("event", "trace").add("tls", tls_.clause).add("group", group_);
             d.logs.push_back({LogLevel::Debug, line.str(), {}});
         }
     }
@@ -321,33 +452,44 @@ Decision Session::onClose() {
     return d;
 }
 
-LogEvent Session::failTransaction(std::string_view stage, std::string_view what,
-                                  FailAction action) {
-    // This line replaces the audit line the transaction was waiting for: it
-    // will not end the way that line would have said.
-    pendingAudit_.reset();
-    return internalErrorEvent(stage, what, action);
-}
-
-LogEvent Session::internalErrorEvent(std::string_view stage, std::string_view what,
-                                     FailAction action) const {
-    const bool tls = tls_.active();
-    const std::string cipher = tls ? tls_.clauseValue() : std::string();
-    const std::string verdict(toString(action));
+Decision Session::onFailure(Stage stage, std::string_view what, std::time_t now) {
+    Decision d;
     LogLine line(queueId_);
-    line.add("user", auth_.authenticated() ? auth_.authen : std::string("none"))
-        .add("mech", auth_.authenticated() ? auth_.type : std::string("none"))
-        .add("tls", toString(tls_.version))
-        .add("cipher", tls ? (cipher.empty() ? std::string("unknown") : cipher) : "none")
-        .add("client", clientText())
-        .add("listener", listenerText())
-        .add("verdict", verdict)
-        .add("reason", "internal-error")
-        .add("stage", stage)
-        .add("error", what);
-    return {LogLevel::Error, line.str(), {}, false,
-            {toString(action), "internal-error", tls_.version, tls_.cipher,
-             auth_.authenticated() && !tls}};
+    line.add("error", "internal error").add("stage", toString(stage)).add("what", what);
+    Failure f{stage, std::string(what), now};
+    switch (stage) {
+    case Stage::Connect:
+    case Stage::Helo:
+        line.add("answer_at", "mail");
+        d.logs.push_back({LogLevel::Error, line.str(), {}});
+        connectionFailure_ = std::move(f);
+        break;
+    case Stage::Rcpt:
+        line.add("answer_at", "eom");
+        d.logs.push_back({LogLevel::Error, line.str(), {}});
+        // Its line replaces the accept line the transaction was waiting
+        // to write: it will not end the way that line would say.
+        pendingAudit_.reset();
+        transactionFailure_ = std::move(f);
+        break;
+    case Stage::Mail:
+    case Stage::Eom:
+        d.logs.push_back({LogLevel::Error, line.str(), {}});
+        pendingAudit_.reset();
+        transactionFailure_.reset();
+        answerFailure(d, f, stage);
+        break;
+    case Stage::Negotiate:
+    case Stage::Abort:
+    case Stage::Close:
+        // Nothing to answer; what the transaction was waiting to write
+        // is still true of it.
+        d.logs.push_back({LogLevel::Error, line.str(), {}});
+        if (stage != Stage::Negotiate)
+            flushAudit(d);
+        break;
+    }
+    return d;
 }
 
 std::string Session::clientText() const {
@@ -362,8 +504,12 @@ std::string Session::clientText() const {
     return out;
 }
 
+std::string_view Session::listenerName() const noexcept {
+    return listener_.determined ? std::string_view(listener_.name) : std::string_view("unknown");
+}
+
 std::string Session::listenerText() const {
-    std::string out = listener_.name;
+    std::string out(listenerName());
     if (listenerFacts_.port) {
         out += '/';
         out += std::to_string(*listenerFacts_.port);

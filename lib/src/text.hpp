@@ -1,9 +1,12 @@
-// text.hpp — ASCII helpers shared by the lib/ units (internal, not
-// installed).  Locale-free on purpose: mail protocol tokens are ASCII, and a
-// process locale must never change how a cipher or user name compares.
+// text.hpp — ASCII helpers shared by the lib/ units and the daemon's
+// --doctor (internal, never installed: the Makefile puts lib/src on the
+// include path of plugin/doctor/ only).  Locale-free on purpose: mail
+// protocol tokens are ASCII, and a process locale must never change how a
+// cipher or user name compares.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +51,23 @@ inline std::string lower(std::string_view s) {
     for (auto& c : out)
         c = toLower(c);
     return out;
+}
+
+// A decimal number of at most 10 digits and at most `max`, blanks around it
+// allowed; nullopt for anything else (sign, other characters, empty).
+inline std::optional<std::uint64_t> parseDecimal(std::string_view s, std::uint64_t max) noexcept {
+    s = trimBlanks(s);
+    if (s.empty() || s.size() > 10)
+        return std::nullopt;
+    std::uint64_t n = 0;
+    for (char c : s) {
+        if (!isDigit(c))
+            return std::nullopt;
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (n > max)
+        return std::nullopt;
+    return n;
 }
 
 inline std::string upper(std::string_view s) {

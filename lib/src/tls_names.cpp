@@ -9,6 +9,7 @@
 // OpenSSL call.
 #include "rfc8314/tls_names.hpp"
 
+#include "rfc8314/rfc5322.hpp"
 #include "text.hpp"
 
 #include <openssl/err.h>
@@ -24,7 +25,6 @@ namespace {
 
 constexpr std::size_t kMaxSpelling = 96;
 
-using text::isAlpha;
 using text::isDigit;
 std::string_view trim(std::string_view s) noexcept { return text::trimBlanks(s); }
 
@@ -94,7 +94,7 @@ template <typename Vec> void sortUnique(Vec& v) {
 }
 
 bool looksIana(std::string_view name) noexcept {
-    return name.size() > 4 && name.substr(0, 4) == "TLS_" && isValidGroupName(name);
+    return name.size() > 4 && name.substr(0, 4) == "TLS_" && isValidTlsCipherValue(name);
 }
 
 bool endsWith(std::string_view s, std::string_view tail) noexcept {
@@ -183,13 +183,38 @@ std::string tlsClauseValue(const CipherInfo& c) {
     return c.iana.empty() ? cipherCodeText(c.code) : std::string(c.iana);
 }
 
-bool isValidGroupName(std::string_view name) noexcept {
-    if (name.empty() || !isAlpha(name.front()))
-        return false;
-    for (char c : name)
-        if (!isAlpha(c) && !isDigit(c) && c != '_')
-            return false;
-    return true;
+namespace {
+
+// Which groups a suite's key exchange draws from, by its IANA name.
+enum class GroupFamily { None, Elliptic, FiniteField, Any };
+
+GroupFamily groupFamily(const CipherInfo& c) noexcept {
+    const std::string_view n = c.iana;
+    if (isTls13Style(n))
+        return GroupFamily::Any;
+    if (n.substr(0, 10) == "TLS_ECDHE_")
+        return GroupFamily::Elliptic;
+    if (n.substr(0, 8) == "TLS_DHE_")
+        return GroupFamily::FiniteField;
+    return GroupFamily::None;
+}
+
+} // namespace
+
+bool groupFitsCipher(const CipherInfo& cipher, std::uint16_t group) noexcept {
+    const bool explicitCurve = group == 0xFF01 || group == 0xFF02;
+    switch (groupFamily(cipher)) {
+    case GroupFamily::Any: return !explicitCurve;
+    case GroupFamily::Elliptic:
+        return (group >= 1 && group <= 0xFF && !(group >= 31 && group <= 33)) || explicitCurve;
+    case GroupFamily::FiniteField: return group >= 0x100 && group <= 0x1FF;
+    case GroupFamily::None: return false;
+    }
+    return false;
+}
+
+bool cipherUsesGroup(const CipherInfo& cipher) noexcept {
+    return groupFamily(cipher) != GroupFamily::None;
 }
 
 void CipherRegistry::index(std::string_view spelling, std::uint16_t code) {
@@ -383,7 +408,7 @@ std::optional<std::string_view> GroupRegistry::ianaName(std::string_view spellin
     if (!c)
         return std::nullopt;
     auto it = names_.find(*c);
-    if (it == names_.end() || !isValidGroupName(it->second))
+    if (it == names_.end() || !isValidDhGroup(it->second))
         return std::nullopt;
     return std::string_view(it->second);
 }

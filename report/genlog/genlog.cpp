@@ -29,7 +29,8 @@
 #include <string>
 
 #include "rfc8314/logfmt.hpp"
-#include "rfc8314/report.hpp"
+#include "engine/aggregate.hpp"
+#include "engine/record.hpp"
 
 using namespace rfc8314;
 
@@ -92,6 +93,8 @@ Address address(std::uint64_t key, bool cgnat) {
                       static_cast<unsigned long long>((key >> 8) & 0xffff),
                       static_cast<unsigned long long>((key >> 24) & 0xffff),
                       static_cast<unsigned long long>((key >> 40) & 0xfff));
+        // As the milter writes it (inet_ntop): a zero field folds into "::".
+        std::snprintf(a.addr, sizeof a.addr, "%s", report::canonicalAddress(a.addr).c_str());
     } else {
         const unsigned long long h = (key >> 8) % 131072;
         std::snprintf(a.name, sizeof a.name, "%s", (key >> 4) % 3 ? "dsl.example.net" : "unknown");

@@ -5,7 +5,7 @@
 // every NUL-separated part, so a seed can carry several spellings).
 //
 // Properties: no crash or sanitizer report; a returned group name satisfies
-// isValidGroupName; every tlsClauseValue of a looked-up cipher satisfies
+// isValidDhGroup; every tlsClauseValue of a looked-up cipher satisfies
 // isValidTlsCipherValue; a registered code point gives the same suite back
 // by code, and looking up the returned IANA name finds the same code point.
 #include <string>
@@ -41,11 +41,11 @@ void one(std::string_view s) {
                       codeText);
     }
     if (auto g = groups.ianaName(s)) {
-        fuzz::require(isValidGroupName(*g), "GroupRegistry::ianaName gives a valid group name", *g);
+        fuzz::require(isValidDhGroup(*g), "GroupRegistry::ianaName gives a valid group name", *g);
         fuzz::require(groups.code(s).has_value(), "a named group has a code point", s);
     }
     (void)groups.code(s);
-    (void)isValidGroupName(s);
+    (void)isValidDhGroup(s);
     (void)isValidTlsCipherValue(s);
 }
 

@@ -4,9 +4,13 @@
 #
 # What it proves, on the delivered messages and the milter's own log:
 # exactly one milter trace field, above the MTA's own, with the IANA name of
-# the cipher the MTA itself says it negotiated; valid RFC 5321 syntax; no tls
-# clause on cleartext; client-supplied Received fields untouched; one audit
-# line per authenticated transaction with user, mech, IANA cipher, verdict.
+# the cipher the MTA itself says it negotiated; a group clause exactly when
+# that suite's key exchange uses a group (none for RSA key transport); valid
+# RFC 5321 syntax; no tls clause on cleartext; client-supplied Received
+# fields untouched; an IPv6 client over ::1 as the address literal
+# [IPv6:::1] and one canonical address in the logs; one audit line per
+# authenticated transaction with user, mech, IANA cipher, bits, verdict.
+# run_cases needs the adapter's MTA_IPV6=yes (the suites set it).
 
 MILTER_PORT=${MILTER_PORT:-12025}
 CHECK_RECEIVED="$BUILD_ABS/check-received"
@@ -46,6 +50,8 @@ write_milter_conf() {
 
 # start_milter [SUBMISSION LISTENER LINES...] — the built milter on
 # loopback, logging to $WORK/milter.log, audit JSON to $WORK/audit.jsonl.
+# MILTER_ENV (optional): NAME=VALUE words for the milter's environment
+# (the test build's hooks).
 start_milter() {
     MILTER_LOG="$WORK/milter.log"
     MILTER_AUDIT="$WORK/audit.jsonl"
@@ -53,7 +59,8 @@ start_milter() {
     : > "$MILTER_LOG"
     write_milter_conf "$@"
     "$MILTER_BIN" -n -c "$MILTER_CONF" || return 1
-    "$MILTER_BIN" -f -c "$MILTER_CONF" 2>>"$MILTER_LOG" &
+    # shellcheck disable=SC2086
+    env ${MILTER_ENV:-} "$MILTER_BIN" -f -c "$MILTER_CONF" 2>>"$MILTER_LOG" &
     MILTER_PID=$!
     track_pid "$MILTER_PID"
     if ! wait_port "$MILTER_PORT" 10; then
@@ -129,10 +136,11 @@ check_mta_group() {
     done
 }
 
-# send NAME SWAKS-ARGS... — one swaks session; transcript in $WORK/NAME.swaks
+# send NAME SWAKS-ARGS... — one swaks session; transcript in $WORK/NAME.swaks.
+# SEND_SERVER (default 127.0.0.1) is the address to connect to.
 send() {
     local name=$1; shift
-    swaks --server 127.0.0.1 --to "$RCPT" --from sender@example.test \
+    swaks --server "${SEND_SERVER:-127.0.0.1}" --to "$RCPT" --from sender@example.test \
         --helo client.example.test --timeout 30 \
         --header "Subject: $name" --header "X-Case: $name" "$@" \
         > "$WORK/$name.swaks" 2>&1
@@ -188,8 +196,21 @@ check_trace() {
         *" tls $want"*) pass "$name: tls clause is IANA $want (MTA negotiated $own_cipher)" ;;
         *) fail "$name: want 'tls $want' (MTA negotiated $own_cipher) in: $first" ;;
     esac
-    # The group clause: exactly the one group the MTA offers, or none.
-    if [ -n "${MTA_GROUP:-}" ]; then
+    # The group clause: exactly the one group the MTA offers, for a suite
+    # whose key exchange uses a group (TLS 1.3, ECDHE); none otherwise
+    # (RFC 8314 §4.3: "when applicable and known").
+    local uses_group=no
+    case "$want" in
+        TLS_ECDHE_*) uses_group=yes ;;
+        *_WITH_*) ;;
+        TLS_*) uses_group=yes ;;
+    esac
+    if [ "$uses_group" = no ]; then
+        case "$first" in
+            *" group "*) fail "$name: a group clause for $want, whose key exchange uses none: $first" ;;
+            *) pass "$name: no group clause for $want (no group in its key exchange)" ;;
+        esac
+    elif [ -n "${MTA_GROUP:-}" ]; then
         case "$first" in
             *" group $MTA_GROUP;"*) pass "$name: group clause is $MTA_GROUP" ;;
             *) fail "$name: want 'group $MTA_GROUP' in: $first" ;;
@@ -269,8 +290,37 @@ run_cases() {
         --helo 'evil(helo)"quoted"\back'
     n=$((n + 1)); check_trace hostile_helo "$n"
 
-    # 7. The milter wrote one audit JSON line per authenticated transaction.
+    # 7. An IPv6 client (over ::1): the trace field carries the RFC 5321
+    # address literal, the audit line and the JSON one canonical address.
+    if [ "${MTA_IPV6:-}" = yes ]; then
+        SEND_SERVER=::1 send ipv6_auth --port "$PORT_SUB" --tls --auth PLAIN \
+            --auth-user "$SASL_USER" --auth-password "$SASL_PASS"
+        expect_grep "ipv6_auth: connected over ::1" '^=== Connected to ::1' "$WORK/ipv6_auth.swaks"
+        n=$((n + 1)); check_trace ipv6_auth "$n"
+        if f=$(message_for ipv6_auth); then
+            case "$(received_fields "$f" | sed -n 1p)" in
+                *"[IPv6:::1])"*) pass "ipv6_auth: the milter's field names the client [IPv6:::1]" ;;
+                *) fail "ipv6_auth: no [IPv6:::1] in the milter's field: $(received_fields "$f" | sed -n 1p)" ;;
+            esac
+        fi
+        expect_grep "ipv6_auth: audit line with the canonical address" \
+            "user=$SASL_USER[^,]*, mech=PLAIN, tls=TLSv1\\.[23], .*client=[^,]*\\[::1\\]:[0-9]+, listener=submission/[0-9]+, verdict=accept" "$MILTER_LOG"
+        expect_no_grep "ipv6_auth: no IPv6: prefix in any log line" 'client=[^,]*\[IPv6:' "$MILTER_LOG"
+        expect_grep "ipv6_auth: JSON client_addr ::1" '"client_addr":"::1"' "$MILTER_AUDIT"
+    else
+        fail "ipv6_auth: the suite needs the adapter's MTA_IPV6=yes"
+    fi
+
+    # 8. RSA key transport (TLS 1.2, static RSA): the suite's key exchange
+    # has no group, so no group clause although the listener declares one.
+    send rsa_kx --port "$PORT_SUB" --tls --tls-protocol tlsv1_2 --tls-cipher AES128-GCM-SHA256 \
+        --auth PLAIN --auth-user "$SASL_USER" --auth-password "$SASL_PASS"
+    n=$((n + 1)); check_trace rsa_kx "$n"
+    expect_grep "rsa_kx: audit line says group=none" \
+        "mech=PLAIN, tls=TLSv1\\.2, cipher=TLS_RSA_WITH_AES_128_GCM_SHA256, group=none, bits=128,.*verdict=accept" "$MILTER_LOG"
+
+    # 9. The milter wrote one audit JSON line per authenticated transaction.
     expect_eq "audit file: one JSON line per authenticated transaction" \
-        "$(grep -c '"event":"auth"' "$MILTER_AUDIT" 2>/dev/null || echo 0)" 5
+        "$(grep -c '"event":"auth"' "$MILTER_AUDIT" 2>/dev/null || echo 0)" 7
     expect_no_grep "milter log: no internal errors" 'internal error' "$MILTER_LOG"
 }

@@ -97,9 +97,12 @@ expect_grep() {
     fi
 }
 
-# expect_no_grep NAME PATTERN FILE
+# expect_no_grep NAME PATTERN FILE — no line of FILE matches; a FILE that
+# does not exist or cannot be read fails (it proves nothing).
 expect_no_grep() {
-    if grep -Eq -- "$2" "$3" 2>/dev/null; then
+    if [ ! -r "$3" ] || [ -d "$3" ]; then
+        fail "$1: $3 is missing or unreadable, nothing to search"
+    elif grep -Eq -- "$2" "$3" 2>/dev/null; then
         fail "$1: did not want /$2/ in $3, got:"; grep -En -- "$2" "$3" | sed 's/^/    | /'
     else pass "$1"; fi
 }

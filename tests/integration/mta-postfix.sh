@@ -25,7 +25,16 @@
 # mta_clear_mail, mta_own_cipher FILE, mta_own_group FILE.
 # Knobs (environment): PORT_* (before sourcing), MTA_MILTER_DEFAULT_ACTION
 # (default tempfail), MTA_SUBMISSION_OPTS (extra "-o k=v" words for the
-# submission service only).
+# submission service only), MTA_SUBMISSIONS_OPTS and MTA_RELAY_OPTS (the same
+# for the submissions and the relay service; all three default to none),
+# MTA_IPV6=yes (also listen on [::1], with inet_protocols = all, so a client
+# can come over IPv6; needs ::1 on lo),
+# MTA_MILTERS_BEFORE and MTA_MILTERS_AFTER (other milters in smtpd_milters,
+# before and after this one: space-separated NAME=PORT words, NAME only
+# for the reader; read by mta_setup and mta_reload, a value set then wins,
+# otherwise the last one stays; default none, smtpd_milters as in
+# conf/postfix-main.cf).
+# After mta_setup, MTA_CERT is the server certificate (PEM) clients can trust.
 
 MTA_NAME=postfix
 : "${PORT_SMTP:=10025}"
@@ -48,13 +57,15 @@ RCPT=user@example.test
 # Measured with openssl s_client -starttls smtp against this configuration
 # (OpenSSL 3.0.19, Postfix 3.7.11): "Server Temp Key: X25519, 253 bits" for
 # -tls1_3, for -tls1_2 and for -tls1 (with -cipher DEFAULT:@SECLEVEL=0);
-# "-tls1_3 -groups P-256" and "-tls1_2 -cipher DHE-RSA-...:AES128-SHA" both
-# end in a handshake-failure alert.  tls_eecdh_auto_curves restricts the
-# ECDHE groups of every version; the finite-field DHE suites (whose group it
-# does not govern) and the static-RSA suites (no group at all) are left out
-# of the cipher list.  So no TLS session with this Postfix uses anything but
-# X25519, and a milter listener may declare key_exchange_group = x25519
-# truthfully.  Postfix itself writes "key-exchange X25519" into its Received
+# "-tls1_3 -groups P-256" and "-tls1_2 -cipher DHE-RSA-..." both end in a
+# handshake-failure alert.  tls_eecdh_auto_curves restricts the ECDHE groups
+# of every version; the finite-field DHE suites (whose group it does not
+# govern) are left out of the cipher list.  The static-RSA suites (RSA key
+# transport: no group at all) stay in, so the suites can prove that no group
+# clause is written for them; with them come the NULL-encryption suites
+# (NULL-SHA256: 0 bits), which only a client that names them gets.  So no TLS session with this Postfix uses a
+# group other than X25519, and a milter listener may declare
+# key_exchange_group = x25519 truthfully.  Postfix itself writes "key-exchange X25519" into its Received
 # field only for TLS 1.3; for 1.2 and older it records no group.
 MTA_GROUP=x25519
 
@@ -68,6 +79,8 @@ MAILDIR=
 mta_setup() {
     local milter_port=$1; shift
     local d="$WORK/postfix" line
+    PF_MILTER_PORT=$milter_port
+    unset PF_MILTERS_BEFORE PF_MILTERS_AFTER PF_CHAIN_SET
     local c="$d/etc"
     PF_DIR=$d
     PF_CONF=$c
@@ -89,6 +102,7 @@ mta_setup() {
     chmod 0755 "$d/mail"
 
     gen_cert "$c/tls" || { log "postfix: gen_cert failed"; return 1; }
+    MTA_CERT="$c/tls/cert.pem"
     # smtpd loads the key as root before it drops privileges; group postfix
     # may read it too, so nothing depends on that ordering.
     chgrp postfix "$c/tls/key.pem"
@@ -111,6 +125,12 @@ EOF
     # The one mailbox; the trailing slash makes virtual(8) write a Maildir.
     printf '%s example.test/user/\n' "$RCPT" > "$c/vmailbox"
 
+    local interfaces=127.0.0.1 protocols=ipv4 networks=127.0.0.0/8
+    if [ "${MTA_IPV6:-}" = yes ]; then
+        ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128' ||
+            { log "postfix: MTA_IPV6=yes but lo has no ::1"; return 1; }
+        interfaces='127.0.0.1, [::1]' protocols=all networks='127.0.0.0/8, [::1]/128'
+    fi
     cat > "$c/main.cf" <<EOF
 # Private test instance written by tests/integration/mta-postfix.sh.
 compatibility_level = 3.6
@@ -122,9 +142,9 @@ myhostname = mx.example.test
 mydomain = example.test
 myorigin = \$mydomain
 mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
+inet_interfaces = $interfaces
+inet_protocols = $protocols
+mynetworks = $networks
 relayhost =
 smtputf8_enable = no
 biff = no
@@ -185,13 +205,14 @@ smtpd_tls_mandatory_protocols = >=TLSv1
 smtpd_tls_ciphers = low
 smtpd_tls_mandatory_ciphers = low
 # Exactly one group (MTA_GROUP).  The curve list covers ECDHE in every
-# version; kECDHE leaves out finite-field DHE (whose group this knob does not
-# govern) and static RSA (no group at all).  TLS 1.3 suites are unaffected.
+# version; the lists leave out finite-field DHE (whose group this knob does
+# not govern) but keep static RSA (no group at all), which clients only get
+# when they ask for it.  TLS 1.3 suites are unaffected.
 tls_eecdh_auto_curves = X25519
 smtpd_tls_eecdh_grade = auto
-tls_low_cipherlist = kECDHE:@SECLEVEL=0
-tls_medium_cipherlist = kECDHE:@SECLEVEL=0
-tls_high_cipherlist = kECDHE:@SECLEVEL=0
+tls_low_cipherlist = kECDHE:kRSA:@SECLEVEL=0
+tls_medium_cipherlist = kECDHE:kRSA:@SECLEVEL=0
+tls_high_cipherlist = kECDHE:kRSA:@SECLEVEL=0
 EOF
     # The milter, on every smtpd service; nothing for locally submitted
     # mail.  These lines are the README's recipe, conf/postfix-main.cf, with
@@ -206,6 +227,7 @@ EOF
     # Extra settings from the caller replace ours in place (postconf -e), so
     # that e.g. 'smtpd_tls_auth_only = yes' wins without Postfix warning
     # about a duplicate entry; new names are appended.
+    _pf_chain || return 1
     for line in "$@"; do
         postconf -c "$c" -e "$line" || { log "postfix: bad main.cf line: $line"; return 1; }
     done
@@ -213,9 +235,9 @@ EOF
     # Every service unchrooted (the private paths do not exist in a chroot).
     cat > "$c/master.cf" <<EOF
 # service  type  private unpriv chroot wakeup maxproc command + args
-$PORT_SMTP inet  n       -      n      -      -       smtpd
+$PORT_SMTP inet  n       -      n      -      -       smtpd${MTA_RELAY_OPTS:+ $MTA_RELAY_OPTS}
 $PORT_SUB inet  n       -      n      -      -       smtpd -o smtpd_sasl_auth_enable=yes ${MTA_SUBMISSION_OPTS:-}
-$PORT_SUBS inet  n       -      n      -      -       smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes
+$PORT_SUBS inet  n       -      n      -      -       smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes${MTA_SUBMISSIONS_OPTS:+ $MTA_SUBMISSIONS_OPTS}
 pickup     unix  n       -      n      60     1       pickup
 cleanup    unix  n       -      n      -      0       cleanup
 qmgr       unix  n       -      n      300    1       qmgr
@@ -327,8 +349,27 @@ mta_stop() {
 }
 
 # mta_reload — re-read main.cf/master.cf (change them first, e.g. with
-# postconf -c "$PF_CONF" -e 'name = value').
-mta_reload() { postfix -c "$PF_CONF" reload > /dev/null 2>&1; }
+# postconf -c "$PF_CONF" -e 'name = value'; the MTA_MILTERS_* knobs are
+# applied here).
+mta_reload() { _pf_chain && postfix -c "$PF_CONF" reload > /dev/null 2>&1; }
+
+# _pf_chain — smtpd_milters from the MTA_MILTERS_* knobs, when any was ever
+# set (otherwise main.cf keeps the recipe's line untouched).
+_pf_chain() {
+    PF_MILTERS_BEFORE=${MTA_MILTERS_BEFORE-${PF_MILTERS_BEFORE-}}
+    PF_MILTERS_AFTER=${MTA_MILTERS_AFTER-${PF_MILTERS_AFTER-}}
+    [ -n "${MTA_MILTERS_BEFORE+x}${MTA_MILTERS_AFTER+x}${PF_CHAIN_SET:-}" ] || return 0
+    PF_CHAIN_SET=1
+    local w list=()
+    for w in $PF_MILTERS_BEFORE "rfc8314=$PF_MILTER_PORT" $PF_MILTERS_AFTER; do
+        case "$w" in
+            [A-Za-z]*=[0-9]*) list+=("inet:127.0.0.1:${w#*=}") ;;
+            *) log "postfix: bad milter word '$w' (want NAME=PORT)"; return 1 ;;
+        esac
+    done
+    local IFS=,
+    postconf -c "$PF_CONF" -e "smtpd_milters = ${list[*]}"
+}
 
 # mta_messages — delivered message files, oldest first (by mtime, with
 # sub-second resolution; ls -t would not break ties within a second).

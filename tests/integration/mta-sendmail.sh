@@ -28,6 +28,14 @@
 #                      is unreachable; empty: carry on without it)
 #   MTA_AUTH_OPTIONS   confAUTH_OPTIONS (default empty: PLAIN/LOGIN are
 #                      offered and accepted over cleartext too; "p" forbids)
+#   MTA_IPV6           yes: the MSA also listens on [::1]:$PORT_SUB (Name=MSA6),
+#                      so a client can come over IPv6 (needs ::1 on lo)
+#   MTA_MILTERS_BEFORE, MTA_MILTERS_AFTER
+#                      other milters in the chain, before and after this one:
+#                      space-separated NAME=MILTER words (MILTER as above),
+#                      each an INPUT_MAIL_FILTER with F=T and this one's
+#                      timeouts, in the order given (default: none)
+# After mta_setup, MTA_CERT is the server certificate (PEM) clients can trust.
 
 MTA_NAME=sendmail
 : "${PORT_SMTP:=11025}"
@@ -94,6 +102,18 @@ _sm_milter_port() {
     esac
 }
 
+# _sm_other_milters "NAME=MILTER ..." — one INPUT_MAIL_FILTER line per word.
+_sm_other_milters() {
+    local w
+    for w in $1; do
+        case "$w" in
+            [A-Za-z]*=?*) ;;
+            *) log "sendmail: bad milter word '$w' (want NAME=MILTER)"; return 1 ;;
+        esac
+        echo "INPUT_MAIL_FILTER(\`${w%%=*}', \`S=inet:$(_sm_milter_port "${w#*=}")@127.0.0.1, F=T, T=S:30s;R:30s;E:1m')dnl"
+    done
+}
+
 # _sm_write_cf — (re)generate sendmail.mc and sendmail.cf from the current
 # environment knobs.
 _sm_write_cf() {
@@ -101,6 +121,15 @@ _sm_write_cf() {
     # so "MTA_MILTER_FLAGS= mta_setup" survives a later mta_reload.
     SM_MILTER_FLAGS=${MTA_MILTER_FLAGS-${SM_MILTER_FLAGS-T}}
     SM_AUTH_OPTIONS=${MTA_AUTH_OPTIONS-${SM_AUTH_OPTIONS-}}
+    SM_IPV6_DAEMON=
+    if [ "${MTA_IPV6:-}" = yes ]; then
+        ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128' ||
+            { log "sendmail: MTA_IPV6=yes but lo has no ::1"; return 1; }
+        SM_IPV6_DAEMON="DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=::1, Family=inet6, Name=MSA6, M=E')dnl
+"
+    fi
+    SM_MILTERS_BEFORE=${MTA_MILTERS_BEFORE-${SM_MILTERS_BEFORE-}}
+    SM_MILTERS_AFTER=${MTA_MILTERS_AFTER-${SM_MILTERS_AFTER-}}
     local fopt=""
     [ -n "$SM_MILTER_FLAGS" ] && fopt="F=$SM_MILTER_FLAGS, "
     cat > "$SM_DIR/sendmail.mc" <<EOF
@@ -115,7 +144,7 @@ DAEMON_OPTIONS(\`Port=$PORT_SMTP, Addr=127.0.0.1, Family=inet, Name=MTA')dnl
 dnl No M=a here on purpose: unauthenticated MAIL must reach the milter.
 DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=127.0.0.1, Family=inet, Name=MSA, M=E')dnl
 DAEMON_OPTIONS(\`Port=$PORT_SUBS, Addr=127.0.0.1, Family=inet, Name=SMTPS, M=s')dnl
-define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
+${SM_IPV6_DAEMON}define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
 LOCAL_DOMAIN(\`example.test')dnl
 dnl Everything the daemon reads or writes lives under \$WORK.
 define(\`confPID_FILE', \`$SM_DIR/sendmail.pid')dnl
@@ -131,6 +160,10 @@ FEATURE(\`accept_unresolvable_domains')dnl
 define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
 define(\`confTO_IDENT', \`0')dnl
 define(\`confLOG_LEVEL', \`13')dnl
+dnl A busy test machine must not make Sendmail refuse or delay connections.
+define(\`confREFUSE_LA', \`999')dnl
+define(\`confQUEUE_LA', \`999')dnl
+define(\`confDELAY_LA', \`999')dnl
 dnl Let a syntactically hostile HELO through (Sendmail answers 501 itself
 dnl otherwise): the tests want the milter to face it, as with Postfix.
 define(\`confALLOW_BOGUS_HELO', \`true')dnl
@@ -150,9 +183,13 @@ EOF
     if [ -n "$SM_AUTH_OPTIONS" ]; then
         echo "define(\`confAUTH_OPTIONS', \`$SM_AUTH_OPTIONS')dnl" >> "$SM_DIR/sendmail.mc"
     fi
+    _sm_other_milters "$SM_MILTERS_BEFORE" >> "$SM_DIR/sendmail.mc" || return 1
     cat >> "$SM_DIR/sendmail.mc" <<EOF
 dnl The milter asks for its macros itself (smfi_setsymlist).
 INPUT_MAIL_FILTER(\`rfc8314', \`S=inet:$SM_MILTER_PORT@127.0.0.1, ${fopt}T=S:30s;R:30s;E:1m')dnl
+EOF
+    _sm_other_milters "$SM_MILTERS_AFTER" >> "$SM_DIR/sendmail.mc" || return 1
+    cat >> "$SM_DIR/sendmail.mc" <<EOF
 dnl Local delivery: our script, no passwd lookup of the user, no aliases.
 define(\`LOCAL_MAILER_PATH', \`$SM_DIR/deliver')dnl
 define(\`LOCAL_MAILER_ARGS', \`deliver \$u')dnl
@@ -172,7 +209,7 @@ EOF
 # mta_setup MILTER — unpack Sendmail and write its private configuration.
 mta_setup() {
     SM_MILTER_PORT=$(_sm_milter_port "$1")
-    unset SM_MILTER_FLAGS SM_AUTH_OPTIONS
+    unset SM_MILTER_FLAGS SM_AUTH_OPTIONS SM_MILTERS_BEFORE SM_MILTERS_AFTER
     SM_DIR="$WORK/sendmail"
     SM_PIDFILE="$SM_DIR/sendmail.pid"
     SM_LOG="$SM_DIR/maillog"
@@ -187,6 +224,7 @@ mta_setup() {
     chmod 1777 "$MAILDIR/tmp" "$MAILDIR/new"
     : > "$SM_LOG"
     gen_cert "$SM_DIR/tls" || { log "sendmail: gen_cert failed"; return 1; }
+    MTA_CERT="$SM_DIR/tls/cert.pem"
 
     # Private, empty alias and help files keep Sendmail away from
     # /etc/mail; the local mailer has no A flag, so aliases are never used.

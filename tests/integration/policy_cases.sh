@@ -262,3 +262,85 @@ run_policy_cases() {
 
     expect_no_grep "milter log: no internal errors" 'internal error' "$MILTER_LOG"
 }
+
+# run_unknown_listener_cases — an MTA that passes no {daemon_port}: its own
+# macro lists (Postfix's default connect list lacks it) and no
+# smfi_setsymlist.  Postfix 3.7 honours smfi_setsymlist at every
+# milter_protocol, so the milter is restarted as the test build acting as
+# if it were not offered (RFC8314_MILTER_TEST_NO_SETSYMLIST=1); the macros
+# that arrive are then Postfix's own.  The suite's [listener] sections match
+# by port, so no listener can be told.  Authentication is submission
+# whatever the port: a cleartext AUTH is still refused; an unauthenticated
+# cleartext session is relay and passes.  The milter says at negotiation
+# which macros to add and warns (once) that the listener is unknown.
+run_unknown_listener_cases() {
+    local want="530 5.7.0 Encryption required: enable SSL/TLS (or STARTTLS) with TLS 1.2 or newer in your mail program"
+    local f before
+    stop_milter
+    MILTER_BIN="$BUILD_ABS/rfc8314-milter-test" MILTER_ENV=RFC8314_MILTER_TEST_NO_SETSYMLIST=1 start_milter ||
+        { fail "unknown listener: the test build of the milter did not start"; return; }
+    before=$(mta_messages | grep -c .)
+
+    send u_clear_auth --port "$PORT_SUB" $(auth_args "$SASL_USER" "$SASL_PASS")
+    expect_eq "unknown listener: cleartext AUTH still refused" "$(mail_reply u_clear_auth)" "$want"
+    expect_audit "unknown listener: audit line names it and the reason" "$SASL_USER" \
+        "*listener=unknown, verdict=reject, reason=cleartext*"
+
+    send u_clear_noauth --port "$PORT_SUB"
+    expect_grep "unknown listener: unauthenticated cleartext is relay, accepted" \
+        '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/u_clear_noauth.swaks"
+
+    send u_tls_auth --port "$PORT_SUB" --tls $(auth_args "$SASL_USER" "$SASL_PASS")
+    expect_grep "unknown listener: AUTH over TLS accepted" \
+        '^<[-~] +250 .*(queued|accepted|OK|Ok)' "$WORK/u_tls_auth.swaks"
+    expect_audit "unknown listener: TLS audit verdict accept" "$SASL_USER" \
+        "*tls=TLSv1.[23],*listener=unknown, verdict=accept*"
+
+    expect_grep "unknown listener: negotiation names the macros per stage" \
+        'error="the MTA does not offer smfi_setsymlist.*Postfix: add to milter_connect_macros \(j \{daemon_name\} \{daemon_addr\} \{daemon_port\}' "$MILTER_LOG"
+    expect_eq "unknown listener: that error is rate-limited" \
+        "$(grep -c 'does not offer smfi_setsymlist' "$MILTER_LOG")" 1
+    expect_grep "unknown listener: a warning names the missing macro and the fix" \
+        'warning="the MTA passed no \{daemon_port\}.*fix="add \{daemon_port\} to the MTA.s connect macros \(Postfix milter_connect_macros' "$MILTER_LOG"
+    expect_eq "unknown listener: the warning is rate-limited" \
+        "$(grep -c 'passed no {daemon_port}' "$MILTER_LOG")" 1
+
+    mta_wait_delivery $((before + 2)) 30 || fail "unknown listener: fewer than 2 messages arrived"
+    check "unknown listener: delivered: u_clear_noauth" delivered u_clear_noauth
+    check "unknown listener: delivered: u_tls_auth" delivered u_tls_auth
+    if delivered u_clear_auth; then fail "unknown listener: the refused transaction was delivered"; else
+        pass "unknown listener: not delivered: u_clear_auth"; fi
+    if f=$(message_for u_tls_auth); then
+        expect_eq "unknown listener: the TLS message carries the milter's trace field" \
+            "$(received_fields "$f" | grep -c 'by milter\.example\.test')" 1
+    fi
+}
+
+# run_null_cipher_case — Postfix only (Sendmail's cipher list leaves NULL
+# suites out): a client that negotiates NULL-SHA256 has a cipher of 0 bits,
+# a real value, not an unknown one: refused under min_cipher_bits with
+# bits=0, and group=none (RSA key transport uses no group).  swaks gives up
+# on a 0-bit cipher, so openssl s_client carries the session.
+run_null_cipher_case() {
+    local want="530 5.7.0 Encryption required: enable SSL/TLS (or STARTTLS) with TLS 1.2 or newer in your mail program"
+    local plain out="$WORK/p_null.smtp"
+    plain=$(printf '\0%s\0%s' "$SASL_USER2" "$SASL_PASS2" | base64 -w0)
+    {
+        sleep 1
+        printf 'EHLO client.example.test\n'; sleep 0.5
+        printf 'AUTH PLAIN %s\n' "$plain"; sleep 0.5
+        printf 'MAIL FROM:<sender@example.test>\n'; sleep 1
+        printf 'QUIT\n'; sleep 0.5
+    } | timeout 20 openssl s_client -starttls smtp -connect "127.0.0.1:$PORT_SUB" -tls1_2 \
+        -cipher 'NULL-SHA256:@SECLEVEL=0' -crlf -quiet -ign_eof > "$out" 2>&1
+    if grep -q '^235 ' "$out"; then
+        if tr -d '\r' < "$out" | grep -qxF -- "$want"; then pass "NULL-SHA256 + AUTH: refused at MAIL"
+        else fail "NULL-SHA256 + AUTH: no '$want' in $out"; fi
+        expect_audit "NULL-SHA256: 0 bits is a value, the reason cipher-bits" "$SASL_USER2" \
+            "*tls=TLSv1.2, cipher=TLS_RSA_WITH_NULL_SHA256, group=none, bits=0, *verdict=reject, reason=cipher-bits"
+        expect_grep "NULL-SHA256: the MTA itself says 0 bits" \
+            'TLS connection established .* with cipher NULL-SHA256 \(0/0 bits\)' "$(mta_log)"
+    else
+        fail "NULL-SHA256: no AUTH over the NULL cipher:"; sed 's/^/    | /' "$out" | head -30
+    fi
+}

@@ -19,6 +19,17 @@
 #   5. 50 SIGUSR1 reloads during 2,000 transactions: every message delivered
 #      with the milter's trace field, 50 "event=reload, status=ok" lines, the
 #      milter's descriptor count unchanged.
+#   6. A failure inside each callback (connect, helo, mail, rcpt, eom, abort,
+#      close), under on_internal_error = tempfail and accept: the steps
+#      negotiated no-reply (connect, helo, rcpt) cannot answer, so the
+#      failure is answered at the next step that can (MAIL; end of message
+#      after RCPT); the client gets 4xx or the message passes without the
+#      milter's trace field; the audit line (and its JSON twin) says which
+#      stage failed and which step answered; abort and close fail without
+#      touching the next transaction.
+# The milter here is build/rfc8314-milter-test: the daemon with its test
+# hooks (RFC8314_MILTER_TEST_DELAY_MS, RFC8314_MILTER_TEST_THROW_AT), which
+# the shipped binary does not have.
 # Every process started here is tracked and stopped by its own pid.  Fails,
 # never skips, when Postfix or the milter cannot be started.
 . "$(dirname "$0")/common.sh"
@@ -27,6 +38,7 @@ PORT_SMTP=10225 PORT_SUB=10787 PORT_SUBS=10665
 . "$(dirname "$0")/cases.sh"
 
 new_workdir faults
+MILTER_BIN="$BUILD_ABS/rfc8314-milter-test"
 MILTER_PORT=12055
 MILTER_CONF="$WORK/milter.conf"
 MILTER_AUDIT="$WORK/audit.jsonl"
@@ -326,36 +338,97 @@ check "$c: milter still running" kill -0 "$MILTER_PID"
 
 milter_down
 
-# ---- 6. a failure inside a callback: the guard answers on_internal_error ------------
-# A test-only hook throws from inside the MAIL callback; the guard must log
-# the transaction's facts with reason=internal-error and answer what
-# on_internal_error says, and the filter must go on serving.
-for action in tempfail accept; do
-    c=throw_$action
-    MILTER_LOG="$WORK/milter-$c.log"
-    : > "$MILTER_LOG"
-    write_conf
-    sed -i "1i on_internal_error = $action" "$MILTER_CONF"   # a global key: before any section
-    milter_up RFC8314_MILTER_TEST_THROW_AT=mail || fail "$c: milter did not start"
-    before=$(mta_messages | grep -c .)
-    send "$c" --port "$PORT_SUB" --tls --auth PLAIN --auth-user "$SASL_USER" --auth-password "$SASL_PASS"
-    expect_grep "$c: the failure is logged with the transaction's facts" \
-        "user=$SASL_USER, mech=PLAIN, tls=TLSv1\\.[23], cipher=TLS_[A-Z0-9_]+, client=[^,]+, listener=submission/$PORT_SUB, verdict=$action, reason=internal-error, stage=mail" "$MILTER_LOG"
-    if [ "$action" = tempfail ]; then
-        expect_grep "$c: MAIL gets 4xx" '^<[-~*]+ +4[0-9][0-9] ' "$WORK/$c.swaks"
-        expect_no_grep "$c: never reached DATA" '^<[-~] +354 ' "$WORK/$c.swaks"
-    else
-        expect_grep "$c: accepted" '^<[-~] +250 .*(queued|Ok)' "$WORK/$c.swaks"
-        if mta_wait_delivery $((before + 1)) 20 && f=$(message_for "$c"); then
-            expect_eq "$c: delivered, without the milter's trace field" "$(milter_fields "$f")" 0
+# ---- 6. a failure inside each callback: answered where an answer is possible ------
+# A test-only hook throws from inside the stage's callback, after the
+# session's work.  connect, helo and rcpt are negotiated no-reply: libmilter
+# would turn any answer there into "no reply", so the failure is carried to
+# MAIL (connect, helo) or the end of the message (rcpt) and answered there
+# with on_internal_error.
+
+# rset_session NAME — on the relay port: one transaction ended by RSET (the
+# MTA sends the milter an abort), then a complete one.  Transcript in
+# $WORK/NAME.smtp; 0 when the second transaction got 250 after DATA.
+rset_session() {
+    SC_LOG="$WORK/$1.smtp"
+    : > "$SC_LOG"
+    exec {SC_FD}<>"/dev/tcp/127.0.0.1/$PORT_SMTP" || return 1
+    _sc_expect 220 || return 1
+    _sc_send "EHLO rset.example.test"; _sc_expect 250 || return 1
+    _sc_send "MAIL FROM:<sender@example.test>"; _sc_expect 250 || return 1
+    _sc_send "RCPT TO:<$RCPT>"; _sc_expect 250 || return 1
+    _sc_send "RSET"; _sc_expect 250 || return 1
+    _sc_send "MAIL FROM:<sender@example.test>"; _sc_expect 250 || return 1
+    _sc_send "RCPT TO:<$RCPT>"; _sc_expect 250 || return 1
+    _sc_send "DATA"; _sc_expect 354 || return 1
+    _sc_send "Subject: $1"
+    _sc_send "X-Case: $1"
+    _sc_send ""
+    _sc_send "The transaction before this one was reset."
+    slow_finish && [[ $SC_CODE == 250 ]]
+}
+
+# The 2,000 messages of case 5 would make every message_for/count_case
+# below grep them all.
+mta_clear_mail
+# Where each stage's failure is answered; "-" for none (nothing to answer).
+declare -A ANSWERED=([connect]=mail [helo]=mail [mail]=mail [rcpt]=eom [eom]=eom [abort]=- [close]=-)
+for stage in connect helo mail rcpt eom abort close; do
+    for action in tempfail accept; do
+        c=throw_${stage}_$action
+        MILTER_LOG="$WORK/milter-$c.log"
+        : > "$MILTER_LOG"
+        write_conf
+        sed -i "1i on_internal_error = $action" "$MILTER_CONF"   # a global key: before any section
+        milter_up RFC8314_MILTER_TEST_THROW_AT=$stage || fail "$c: milter did not start"
+        before=$(mta_messages | grep -c .)
+        answered=${ANSWERED[$stage]}
+        if [ "$stage" = abort ]; then
+            if rset_session "$c"; then pass "$c: the transaction after the reset is accepted"; else
+                fail "$c: the session with RSET failed:"; sed 's/^/    | /' "$WORK/$c.smtp"
+            fi
         else
-            fail "$c: not delivered"
+            send "$c" --port "$PORT_SUB" --tls --auth PLAIN --auth-user "$SASL_USER" --auth-password "$SASL_PASS"
         fi
-    fi
-    expect_eq "$c: no other audit line for the transaction" \
-        "$(grep "user=$SASL_USER, " "$MILTER_LOG" | grep -vc 'reason=internal-error')" 0
-    check "$c: milter still running" kill -0 "$MILTER_PID"
-    milter_down
+        expect_grep "$c: the failure is logged with its stage" \
+            "error=\"internal error\", stage=$stage, what=\"test: failure injected at $stage\"" "$MILTER_LOG"
+        if [ "$answered" = - ]; then
+            # Nothing left to answer: the mail is the filter's as usual.
+            if mta_wait_delivery $((before + 1)) 20 && f=$(message_for "$c"); then
+                expect_eq "$c: delivered with the milter's trace field" "$(milter_fields "$f")" 1
+            else
+                fail "$c: not delivered"
+            fi
+            expect_no_grep "$c: no transaction is answered as failed" 'reason=internal-error' "$MILTER_LOG"
+        else
+            expect_grep "$c: the audit line says what failed and where it was answered" \
+                "user=$SASL_USER, mech=PLAIN, tls=TLSv1\\.[23], cipher=TLS_[A-Z0-9_]+, group=[^,]+, bits=[0-9]+, client=[^,]+, listener=submission/$PORT_SUB, verdict=$action, reason=internal-error, stage=$stage, answered=$answered, " "$MILTER_LOG"
+            expect_grep "$c: and its JSON twin" \
+                "\"verdict\":\"$action\",\"reason\":\"internal-error\".*\"stage\":\"$stage\",\"answered\":\"$answered\"" "$MILTER_AUDIT"
+            expect_eq "$c: no other audit line for the transaction" \
+                "$(grep "user=$SASL_USER, " "$MILTER_LOG" | grep -vc 'reason=internal-error')" 0
+            if [ "$action" = tempfail ] && [ "$answered" = mail ]; then
+                expect_grep "$c: MAIL gets 4xx" '^<[-~*]+ +4[0-9][0-9] ' "$WORK/$c.swaks"
+                expect_no_grep "$c: never reached DATA" '^<[-~] +354 ' "$WORK/$c.swaks"
+            elif [ "$action" = tempfail ]; then
+                expect_grep "$c: DATA reached" '^<[-~] +354 ' "$WORK/$c.swaks"
+                expect_grep "$c: the end of DATA gets 4xx" '^<[-~*]+ +4[0-9][0-9] ' "$WORK/$c.swaks"
+                expect_no_grep "$c: no message accepted" '^<[-~] +250 .*queued' "$WORK/$c.swaks"
+            else
+                expect_grep "$c: accepted" '^<[-~] +250 .*(queued|Ok)' "$WORK/$c.swaks"
+                if mta_wait_delivery $((before + 1)) 20 && f=$(message_for "$c"); then
+                    expect_eq "$c: delivered, without the milter's trace field" "$(milter_fields "$f")" 0
+                else
+                    fail "$c: not delivered"
+                fi
+            fi
+        fi
+        check "$c: milter still running" kill -0 "$MILTER_PID"
+        milter_down
+        if [ "$action" = tempfail ] && [ "$answered" != - ]; then
+            sleep 0.5
+            expect_eq "$c: nothing delivered" "$(count_case "$c")" 0
+        fi
+    done
 done
 
 mta_stop

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_postfix_policy.sh — the submission-policy suite (policy_cases.sh)
-# against a real private Postfix on loopback with the built milter.
+# against a real private Postfix on loopback with the built milter; then a
+# NULL cipher (0 bits) and Postfix's own macro lists, without {daemon_port}.
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/mta-postfix.sh"
 . "$(dirname "$0")/cases.sh"
@@ -14,6 +15,8 @@ start_milter || { fail "milter did not start"; finish; exit 1; }
 mta_setup "$MILTER_PORT" || { fail "postfix setup"; finish; exit 1; }
 mta_start || { fail "postfix did not start"; finish; exit 1; }
 run_policy_cases
+run_null_cipher_case
+run_unknown_listener_cases
 mta_stop
 stop_milter
 finish

@@ -6,7 +6,7 @@
 # and JSON event are wrapped the way syslog, the milter's stderr and
 # journalctl -o cat deliver them: a rotated set across New Year (one file
 # gzipped, read in either order), foreign, damaged and non-audit lines
-# mixed in.  What it proves: the must-change-password list is exactly the
+# mixed in.  What it proves: the cleartext-password list is exactly the
 # users who authenticated over cleartext; counts, dates (Dec -> Jan),
 # what-if and the four formats agree with the fixture; file order and
 # compression do not change the result; bad input is counted, never fatal;
@@ -88,13 +88,14 @@ expect_grep "text: damaged line counted" "^damaged +1\$" "$W/text.out"
 expect_grep "text: non-audit milter line counted" "^other +1\$" "$W/text.out"
 expect_grep "text: period spans New Year" "^first +2025-12-30 09:00:01\$" "$W/text.out"
 expect_grep "text: period ends in January" "^last +2026-01-02 11:00:00\$" "$W/text.out"
-expect_grep "text: must-change-password heading" "^MUST CHANGE PASSWORD\$" "$W/text.out"
+expect_grep "text: cleartext heading" "^AUTHENTICATED OVER CLEARTEXT: password exposed, change advised\$" "$W/text.out"
+expect_no_grep "text: no MUST (RFC 8314 4.1 advises a change, if compromised)" "MUST" "$W/text.out"
 expect_grep "text: quoted user shown as the log writes it" '^"j doe" +1 ' "$W/text.out"
 expect_grep "text: carol twice over cleartext" '^carol +2 +2025-12-31 23:59:59 +2026-01-02 10:00:00$' "$W/text.out"
 expect_grep "text: what-if sentence" "^would refuse 5 of $AUDIT_LINES transactions \(55.6%\) of 4 users\$" "$W/text.out"
 expect_grep "text: dave refused for TLS version" '^dave +1 +1 +0 +1 +0$' "$W/text.out"
 
-# ---- CSV: the must-change-password list is exactly the cleartext users -------
+# ---- CSV: the cleartext-password list is exactly the cleartext users --------
 "$REPORT" --year 2026-01 --csv --table cleartext "$W/maillog.1" "$W/maillog.gz" > "$W/clear.csv"
 got=$(tail -n +2 "$W/clear.csv" | tr -d '\r' | cut -d, -f1 | sort)
 want=$(grep -h 'cleartext_auth=yes' "$W/maillog.1" "$W/maillog" | sed 's/.*user=\("[^"]*"\|[^,]*\),.*/\1/; s/"//g' | sort -u)
@@ -195,18 +196,30 @@ expect_grep "journalctl shapes: all audit lines dated" '"audit":9,.*"undated":0'
 expect_eq "missing file: exit 1" "$?" 1
 expect_grep "missing file: named" "no-such-file" "$W/missing.err"
 expect_grep "missing file: the others still read" "^audit +4\$" "$W/missing.out"
-"$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2>&1
-expect_eq "bad option: exit 2" "$?" 2
+"$REPORT" --min-tls TLSv9 "$W/maillog.1" > /dev/null 2> "$W/bad.err"
+expect_eq "bad option: exit 64 (EX_USAGE, as rfc8314-milter)" "$?" 64
+expect_eq "bad option: why, then where to look, as rfc8314-milter says it" "$(cat "$W/bad.err")" \
+    "rfc8314-report: --min-tls: unknown version 'TLSv9' (want e.g. TLSv1.2)
+try 'rfc8314-report --help'"
 "$REPORT" --year=2026-01 --json --require-tls --min-tls=TLSv1.2 "$W/maillog.gz" "$W/maillog.1" > "$W/eq.json"
 check "--option=value: same report as --option value" cmp -s "$W/a.json" "$W/eq.json"
 "$REPORT" --require-tls=yes "$W/maillog.1" > /dev/null 2> "$W/eq.err"
-expect_eq "--flag=value: exit 2" "$?" 2
-expect_grep "--flag=value: said so" 'require-tls takes no value' "$W/eq.err"
+expect_eq "--flag=value: exit 64" "$?" 64
+expect_grep "--flag=value: said so" "^rfc8314-report: .*'--require-tls' does not take any arguments" "$W/eq.err"
+"$REPORT" "$W/maillog.1" --min-tls > /dev/null 2> "$W/noval.err"
+expect_eq "option without its value: exit 64" "$?" 64
+expect_grep "option without its value: said so" "^rfc8314-report: .*'--min-tls' is missing" "$W/noval.err"
+expect_grep "option without its value: where to look" "^try 'rfc8314-report --help'\$" "$W/noval.err"
+"$REPORT" --help > "$W/help.out"
+expect_eq "--help: exit 0" "$?" 0
+for o in json-input year ident require-tls min-tls min-bits text csv json html table top version; do
+    expect_grep "--help lists --$o" "^  --$o( |$)" "$W/help.out"
+done
 cp "$W/maillog.1" "$W/-dash.log"
 (cd "$W" && "$REPORT" --table summary -- -dash.log) > "$W/dash.out" 2>&1
 expect_grep "--: a name after it is a file, even with a leading dash" "^audit +4\$" "$W/dash.out"
 (cd "$W" && "$REPORT" --table summary -dash.log) > /dev/null 2>&1
-expect_eq "without --: the same name is an unknown option" "$?" 2
+expect_eq "without --: the same name is an unknown option" "$?" 64
 head -c 3000000 /dev/urandom > "$W/noise.bin"
 "$REPORT" --table summary "$W/noise.bin" "$W/maillog.1" > "$W/noise.out" 2>&1
 expect_eq "binary garbage: not fatal" "$?" 0
@@ -223,6 +236,69 @@ expect_grep "truncated .gz: what it holds and the other file still read" "^audit
 head -c $((size - 20)) "$W/maillog.gz" | "$REPORT" --table summary > /dev/null 2> "$W/cut-stdin.err"
 expect_eq "truncated .gz on stdin: exit 1" "$?" 1
 expect_grep "truncated .gz on stdin: named" 'standard input: compressed data ends early' "$W/cut-stdin.err"
+
+# ---- the what-if is the milter's own decision ------------------------------------
+# The milter -t under its compiled-in policy (TLS for AUTH, TLSv1.2, 128 bits,
+# reject) on every kind of TLS: the report's what-if with the same policy
+# must refuse exactly the transactions the milter refused, for the same
+# reasons.  NULL-SHA256 (0 bits) is refused by the milter; the old what-if
+# ignored 0 bits and said "would refuse 0" (issue 12 item 4).
+: > "$W/policy.log"
+: > "$W/policy.json"
+n=0
+for c in "u13 TLSv1.3 TLS_AES_128_GCM_SHA256 128" "u12 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256" \
+         "u3des TLSv1.2 DES-CBC3-SHA 112" "unull TLSv1.2 NULL-SHA256 0" "u10 TLSv1 AES128-SHA 128" \
+         "u11 TLSv1.1 AES256-SHA 256" "uold TLSv1/SSLv3 AES256-SHA 256" "uclear none - 0"; do
+    set -- $c
+    n=$((n + 1))
+    milter_case "$1" "$2" "$3" "$4" "192.0.2.$((60 + n))" || { fail "milter -t gave no audit line for $c"; continue; }
+    printf 'Jan  3 10:00:%02d mx1 rfc8314-milter[812]: %s\n' "$n" "$(cat "$W/case.msg")" >> "$W/policy.log"
+    cat "$W/case.json" >> "$W/policy.json"
+done
+expect_grep "policy cases: the milter refused NULL-SHA256 for its 0 bits" \
+    'user=unull, .*bits=0, .*verdict=reject, reason=cipher-bits' "$W/policy.log"
+# user -> reason of each refusal, as the milter logged it.
+sed -n 's/.*user=\([^,]*\),.*verdict=reject, reason=\([^,]*\).*/\1 \2/p' "$W/policy.log" | sort > "$W/milter-refused.txt"
+[ -s "$W/milter-refused.txt" ] || fail "policy cases: the milter refused nothing"
+for form in syslog json; do
+    input=$W/policy.log
+    [ $form = json ] && input=--json-input=$W/policy.json
+    "$REPORT" --year 2026 --json --require-tls --min-tls TLSv1.2 --min-bits 128 "$input" > "$W/policy-report.json"
+    python3 - "$W/policy-report.json" > "$W/report-refused.txt" <<'EOF2'
+import json, sys
+w = json.load(open(sys.argv[1]))["whatif"]
+for u in w["users"]:
+    reasons = [k for k in u if k not in ("user", "refused", "transactions") and u[k]]
+    assert u["refused"] == 1 and len(reasons) == 1, u
+    print(u["user"], reasons[0].replace("_", "-"))
+EOF2
+    sort -o "$W/report-refused.txt" "$W/report-refused.txt"
+    check "what-if on the $form log: refuses what the milter refused, for its reasons" \
+        cmp -s "$W/milter-refused.txt" "$W/report-refused.txt"
+done
+sed 's/^/    milter: /' "$W/milter-refused.txt"
+"$REPORT" --year 2026 --min-bits 128 --table whatif "$W/policy.log" > "$W/null.out"
+expect_grep "what-if --min-bits 128: the NULL-SHA256 refusal counted" '^unull +1 +1 +0 +0 +1$' "$W/null.out"
+
+# ---- one client, one row ----------------------------------------------------------
+# The same IPv6 client as Postfix spells {client_addr} (IPv6:...), as
+# Sendmail does, and written out in full: the milter's lines, old or new,
+# must give one row with the canonical address (issue 12 item 5).
+: > "$W/v6.log"
+: > "$W/v6.json"
+n=0
+for addr in IPv6:2001:db8::10 2001:db8::10 2001:DB8:0:0:0:0:0:10; do
+    n=$((n + 1))
+    milter_case "v6user$n" "${T13[@]}" "$addr" || { fail "milter -t gave no audit line for $addr"; continue; }
+    printf 'Jan  4 10:00:%02d mx1 rfc8314-milter[812]: %s\n' "$n" "$(cat "$W/case.msg")" >> "$W/v6.log"
+    cat "$W/case.json" >> "$W/v6.json"
+done
+for form in syslog json; do
+    input=$W/v6.log
+    [ $form = json ] && input=--json-input=$W/v6.json
+    "$REPORT" --year 2026 --csv --table clients "$input" | tr -d '\r' | tail -n +2 | cut -d, -f1-3 > "$W/v6-$form.csv"
+    expect_eq "$form: three spellings of one IPv6 client, one row" "$(cat "$W/v6-$form.csv")" "2001:db8::10,3,3"
+done
 
 # ---- HTML in headless Chromium ---------------------------------------------------
 "$REPORT" --year 2026-01 --require-tls --min-tls TLSv1.2 --html "$W/report.html" "$W/maillog.1" "$W/maillog.gz" > "$W/html.out"

@@ -3,6 +3,8 @@
 # Sendmail on loopback, with the built milter.  Fails, never skips, when
 # Sendmail cannot be started.
 . "$(dirname "$0")/common.sh"
+# An IPv6 client over ::1 is one of the cases (inet_protocols = all for Postfix).
+MTA_IPV6=yes
 . "$(dirname "$0")/mta-sendmail.sh"
 . "$(dirname "$0")/cases.sh"
 

@@ -5,6 +5,9 @@
 # Promises (run as root, no systemd needed):
 #   - dpkg -i installs the package and creates the system user, adds postfix
 #     (if present) to its group, leaves a conffile and an exceptions file;
+#   - the installed daemon carries no test hook: no RFC8314_MILTER_TEST
+#     string (the fault-injection hooks exist only in the test build,
+#     build/rfc8314-milter-test);
 #   - tests/packages/smoke.sh passes against the installed files;
 #   - dpkg -r removes the binary but keeps the conffiles (Debian conffile
 #     behaviour), dpkg -P then removes the conffiles, /etc/rfc8314-milter,
@@ -36,6 +39,17 @@ got=$(stat -c '%U:%G %a' /etc/rfc8314-milter/exceptions 2>/dev/null)
 [ "$got" = "root:$PKG 640" ] && pass "exceptions file root:$PKG 0640" || fail "exceptions file: got '$got'"
 dpkg-query -W -f='${Conffiles}\n' "$PKG" | grep -q '/etc/rfc8314-milter/rfc8314-milter.conf' \
     && pass "config is a dpkg conffile" || fail "config is not a conffile"
+# The fault-injection hooks (RFC8314_MILTER_TEST_*) are compiled only into
+# the test build; the shipped daemon must not even contain their names.
+if ! command -v strings >/dev/null; then
+    fail "strings (binutils) is not installed"
+elif [ ! -x /usr/sbin/rfc8314-milter ]; then
+    fail "no /usr/sbin/rfc8314-milter to check for test hooks"
+elif hooks=$(strings /usr/sbin/rfc8314-milter | grep RFC8314_MILTER_TEST); then
+    fail "the installed daemon contains test hooks: $(echo $hooks)"
+else
+    pass "the installed daemon has no RFC8314_MILTER_TEST string"
+fi
 # Installing twice (as an upgrade does) must not fail on the existing user.
 if dpkg -i "$deb" >/dev/null; then pass "re-install (postinst idempotent)"; else fail "re-install"; fi
 

@@ -1,8 +1,10 @@
 // config.hpp — the milter's configuration: one typed table of keys, an INI
 // reader that remembers file and line, and the resolved per-listener view.
 //
-// File format: `key = value` lines, `#` or `;` comments, and sections
-// `[listener NAME]` for per-listener settings.  Every key is declared once,
+// File format: `key = value` lines, `#` or `;` comment lines, and sections
+// `[listener NAME]` for per-listener settings.  A comment after a value
+// (`key = value # note`) is an error, never part of the value: see
+// parseConfig().  Every key is declared once,
 // in the table in config.cpp: name, scope, type (its parser), default,
 // whether it needs a restart, and help.  From that table come the
 // Boost.Program_options descriptions (globalOptions(), listenerOptions())
@@ -18,6 +20,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +64,22 @@ const std::vector<KeySpec>& configKeys();
 
 struct Config;
 struct ListenerConfig;
+
+struct ConfigError;
+struct ConfigResult;
+struct ConfigOverride;
+
+// A `socket` value taken apart, as libmilter will read it.
+struct SocketSpec {
+    enum class Kind { Local, Inet, Inet6 };
+    Kind kind = Kind::Local;
+    std::string path;       // Local: the absolute path
+    std::uint16_t port = 0; // Inet, Inet6
+    std::string host;       // Inet, Inet6: a name, an address or "[address]"; empty = any
+};
+// Checks the syntax only (a host name is not looked up); nullopt with the
+// reason in *why when it is not a socket libmilter could open.
+std::optional<SocketSpec> parseSocketSpec(std::string_view v, std::string* why = nullptr);
 
 // The table as Boost.Program_options descriptions: one option per key, whose
 // value semantic parses and checks the key's type, carries its default and,
@@ -131,6 +151,12 @@ struct Config {
     // Loaded from exceptionsFile by loadConfig(); never null.
     std::shared_ptr<const ExceptionList> exceptions = std::make_shared<ExceptionList>();
 
+    // An error about a global key found after parsing (start-up checks:
+    // the user does not exist, the socket's host does not resolve), placed
+    // where the key was set: file and line, the command line, or the file
+    // alone for a key left at its default.
+    struct ConfigError errorAt(std::string_view key, std::string message) const;
+
     // What the daemon uses for one connection (filled by resolveListener).
     struct Listener {
         std::string name;          // section name, or the role name for built-ins
@@ -138,16 +164,30 @@ struct Config {
         TraceMode trace{};
         std::string keyExchangeGroup;
         ListenerPolicy policy;
+        // False when no [listener] section matched and the MTA passed no
+        // {daemon_port}: then this is the relay default, and the session
+        // gives an authenticated transaction the submission policy instead
+        // (authentication is submission, whatever the port).
+        bool determined = true;
     };
     // The compiled-in policy for a role, from the listener keys' table
     // defaults: on for submission and submissions (TLS for auth, TLS 1.2,
     // 128 bits, reject), off for relay.
     static ListenerPolicy defaultPolicy(Role role);
     // First [listener] section whose every given criterion matches; else the
-    // built-in by port: 587 submission, 465 submissions, anything else relay.
+    // built-in by port: 587 submission, 465 submissions, any other port
+    // relay; no port at all: relay, not determined.
     Listener resolveListener(const ListenerFacts& facts) const;
 
 private:
+    friend ConfigResult parseConfig(std::string_view, std::string_view,
+                                    const std::vector<ConfigOverride>&);
+    struct Origin {
+        std::string source; // the file, or "command line"
+        int line = 0;
+    };
+    std::map<std::string, Origin, std::less<>> origins_; // global keys set explicitly
+
     struct FromTable {};
     explicit Config(FromTable);     // stores the table defaults
     static const Config& builtin(); // made once, copied by Config()
@@ -187,8 +227,8 @@ ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverrid
 
 // Global keys whose values differ between two configs, in table order.
 std::vector<std::string> changedKeys(const Config& a, const Config& b);
-// The restart-only ones among them, for the reload warning ("socket
-// changed; takes effect at restart").
+// The restart-only ones among changedKeys(), for the reload warning
+// ("socket changed; takes effect at restart").
 std::vector<std::string> restartOnlyChanges(const Config& running, const Config& loaded);
 
 } // namespace rfc8314

@@ -22,9 +22,12 @@
 
 namespace rfc8314 {
 
-// Ordered: a comparison against a configured minimum is meaningful.
-// Unknown means "TLS is in use but the version string was not understood"
-// (e.g. a future "TLSv1.4"); it sorts above every known version.
+// Ordered: a comparison against a configured minimum is meaningful for the
+// known versions.  Unknown means "TLS is in use but the version string was
+// not understood" (Sendmail built against old OpenSSL says "TLSv1/SSLv3",
+// which may be anything up to TLS 1.2); it sorts last only so the values
+// stay stable, and must never be compared: the policy counts it as below
+// any configured minimum (policy.hpp).
 enum class TlsVersion : std::uint8_t { None, SSLv3, TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3, Unknown };
 
 // "TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"/"TLSv1.0", "SSLv3" (as OpenSSL
@@ -72,16 +75,28 @@ std::optional<std::uint16_t> parsePort(std::string_view text) noexcept;
 // A non-negative decimal number up to 1,000,000 (bits, SSF); nullopt otherwise.
 std::optional<int> parseSmallNumber(std::string_view text) noexcept;
 
+// One client address in its canonical text, as inet_ntop writes it
+// ("2001:db8::10", "192.0.2.10"), from any spelling an MTA sends: Postfix
+// prefixes IPv6 addresses with "IPv6:" in {client_addr}, and the case and
+// zero-compression of IPv6 text vary.  nullopt when it is no address.  The
+// audit line, the JSON and the report all use this form, so one client is
+// one address; the trace field writes its RFC 5321 literal (rfc5322.hpp).
+std::optional<std::string> canonicalAddress(std::string_view text);
+
 struct TlsFacts {
     TlsVersion version = TlsVersion::None;
     std::string versionText;          // as sent, for the log when not understood
     std::string cipherText;           // {cipher} as sent (OpenSSL spelling)
     std::optional<CipherInfo> cipher; // resolved by CipherRegistry
-    std::optional<int> bits;          // {cipher_bits}
+    // The RFC 8314 tls clause value of `cipher` (tlsClauseValue: IANA name
+    // or "0xC02F"), made once when the facts are read; empty when the
+    // cipher is not understood.
+    std::string clause;
+    // {cipher_bits}; nullopt when absent or not a number, which is not 0:
+    // a NULL cipher really has 0 bits.
+    std::optional<int> bits;
 
     bool active() const noexcept { return version != TlsVersion::None; }
-    // The RFC 8314 tls clause value: IANA name, "0xC02F", or empty.
-    std::string clauseValue() const;
 };
 
 struct AuthFacts {
@@ -98,7 +113,9 @@ struct ListenerFacts {
 };
 
 struct ClientFacts {
-    std::string addr;                 // textual address, "127.0.0.1" / "2001:db8::1"
+    // canonicalAddress() of what the MTA sent; the text as sent (trimmed)
+    // when that is no address, so the log still shows it (escaped).
+    std::string addr;
     std::string name;                 // verified reverse name; empty when unknown
     std::optional<std::uint16_t> port;
     std::string helo;                 // last HELO/EHLO argument: hostile

@@ -11,6 +11,7 @@
 // input; nothing here throws except std::bad_alloc.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,8 @@ public:
     JsonLine& add(std::string_view key, std::string_view value);
     JsonLine& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
     JsonLine& add(std::string_view key, long long value);
+    // A number when `value` holds one, else null: an unknown value is not 0.
+    JsonLine& add(std::string_view key, std::optional<int> value);
     // The object, "{...}", without a trailing newline.
     std::string str() const { return "{" + body_ + "}"; }
 

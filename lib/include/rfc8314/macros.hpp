@@ -32,4 +32,14 @@ std::vector<std::string> stageMacros(MacroStage stage, std::string_view groupMac
 // The same, space-separated, as smfi_setsymlist takes it.
 std::string stageMacroList(MacroStage stage, std::string_view groupMacro);
 
+// Where an MTA that ignores smfi_setsymlist keeps a stage's list:
+// "milter_connect_macros" (Postfix main.cf), "confMILTER_MACROS_CONNECT"
+// (Sendmail .mc).
+std::string_view postfixMacroSetting(MacroStage stage) noexcept;
+std::string_view sendmailMacroSetting(MacroStage stage) noexcept;
+
+// For the log when the MTA does not offer smfi_setsymlist: every stage's
+// setting with the macros to add, for both MTAs, on one line.
+std::string symlistAdvice(std::string_view groupMacro);
+
 } // namespace rfc8314

@@ -16,7 +16,9 @@
 // or valid.
 //
 // Promises: evaluate() is pure (facts, policy, date in; PolicyResult out),
-// never throws, and makes no system calls.
+// never throws, and makes no system calls.  It is the one implementation of
+// the policy: the milter calls it per transaction, the report's what-if
+// per audit record.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +34,12 @@ namespace rfc8314 {
 
 enum class PolicyAction { Report, Tempfail, Reject };
 enum class PolicyVerdict { Accept, Exempt, WouldReject, Tempfail, Reject };
-enum class PolicyReason { None, Cleartext, TlsVersion, CipherBits };
+// TlsVersionUnknown: TLS is in use but {tls_version} was not understood
+// (Sendmail with old OpenSSL says "TLSv1/SSLv3"): it counts as below any
+// configured minimum.  CipherBitsUnknown: TLS is in use, a minimum of bits
+// is configured and {cipher_bits} is missing or not a number: it counts as
+// below it.  Missing facts count against the client, never for it.
+enum class PolicyReason { None, Cleartext, TlsVersion, CipherBits, TlsVersionUnknown, CipherBitsUnknown };
 
 std::string_view toString(PolicyAction) noexcept;
 std::string_view toString(PolicyVerdict) noexcept;

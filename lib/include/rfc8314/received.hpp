@@ -1,5 +1,5 @@
 // received.hpp — the RFC 5321 §4.4 trace field for the submission hop, with
-// the RFC 8314 §4.3 `tls` clause and the `group` clause.
+// the `tls` and `group` clauses of RFC 8314 §4.3.
 //
 //   from HELO (NAME [ADDR]) by HOST with ESMTPSA id QID for <RCPT>
 //           tls TLS_AES_256_GCM_SHA384 group x25519; Tue, 24 Nov 2026 ...
@@ -13,7 +13,6 @@
 #pragma once
 
 #include <ctime>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,13 +48,5 @@ bool isValidByHost(std::string_view host) noexcept;
 
 // RFC 5322 date-time with a numeric zone: "Tue, 24 Nov 2026 09:05:01 +0100".
 std::string formatDate(std::time_t when, int utcOffsetMinutes);
-
-// Adds "tls CIPHER [group GROUP]" to an existing Received value, just before
-// its final ";" (ignoring ";" inside comments, quoted strings and angle
-// addresses).  Unchanged when a tls clause is already there or `tls` is
-// empty; nullopt when the value has no top-level ";" or `tls` is not a valid
-// clause value.  An invalid group is left out.
-std::optional<std::string> addTlsClauses(std::string_view value, std::string_view tls,
-                                         std::string_view group, std::string_view eol = "\r\n");
 
 } // namespace rfc8314

@@ -1,14 +1,20 @@
 // rfc5322.hpp — a small, strict reader for RFC 5321 §4.4 Time-stamp-line
 // values (the part of a Received field after "Received:"), with RFC 5322
-// comments, folding and date-time, and the RFC 8314 §7.4 clauses.
+// comments, folding and date-time, and the `tls` and `group` clauses of
+// RFC 8314 §4.3 (registered as Additional-registered-clauses in §7.4).
 //
 // Used by the tests and the check-received tool to prove that every trace
 // field the milter writes is valid, and by the syntax helpers that decide
 // whether a network-supplied name may appear bare in a field.
 //
 // Strict on purpose: no obsolete syntax, no 8-bit bytes, no bare CR or LF,
-// Opt-info clauses only in RFC 5321 order (via, with, id, for, then
-// additional registered clauses), `tls` and `group` values per their ABNF.
+// Opt-info clauses only in RFC 5321 order (via, with, id, for, then the
+// additional registered clauses).  The only registered ones are RFC 8314's:
+//   tls-cipher-clause   = CFWS "tls" FWS tls-cipher
+//   tls-dh-group-clause = CFWS "group" FWS dh-group
+//                         ; not to be used except immediately after tls-cipher
+// so any other clause name (RFC 5321: "SHOULD NOT use unregistered names"),
+// a second tls, or a group that does not follow the tls clause is refused.
 #pragma once
 
 #include <string>
@@ -42,7 +48,10 @@ std::string addressLiteral(std::string_view addr);
 bool isAtom(std::string_view s) noexcept;
 // RFC 5321 Mailbox: Local-part "@" ( Domain / address-literal ), ASCII only.
 bool isValidMailbox(std::string_view s) noexcept;
-// RFC 8314 tls clause value: ALPHA *(ALPHA / DIGIT / "_") or "0x" 4HEXDIG.
+// RFC 8314 §4.3 tls-cipher: tls-cipher-name = ALPHA *(ALPHA / DIGIT / "_"),
+// or tls-cipher-hex = "0x" 4HEXDIG.
 bool isValidTlsCipherValue(std::string_view s) noexcept;
+// RFC 8314 §4.3 dh-group = ALPHA *(ALPHA / DIGIT / "_" / "-").
+bool isValidDhGroup(std::string_view s) noexcept;
 
 } // namespace rfc8314

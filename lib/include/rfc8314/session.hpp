@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rfc8314/config.hpp"
@@ -29,7 +30,15 @@
 
 namespace rfc8314 {
 
+// What the daemon answers at a stage.  Accept lets the transaction through
+// with no further callbacks (the answer of on_internal_error = accept).
 enum class Verdict { Continue, Accept, Reject, Tempfail };
+std::string_view toString(Verdict) noexcept;
+
+// The milter steps, for failures and the audit line's stage= and answered=.
+enum class Stage { Negotiate, Connect, Helo, Mail, Rcpt, Eom, Abort, Close };
+// "negotiate", "connect", "helo", "mail", "rcpt", "eom", "abort", "close".
+std::string_view toString(Stage) noexcept;
 
 struct Reply {
     std::string code;  // "530"
@@ -43,21 +52,31 @@ struct HeaderInsert {
     std::string value; // folded with "\n\t" as libmilter wants
 };
 
-// What an audit event (or a transaction's internal-error line) says, as
-// values taken when the line is made, for the daemon's counters.
+// What one audit line says, as values rather than text: the one structured
+// record of an audit event (the daemon's counters read it).  Every view is
+// static text or points into the Session that made the event, so it is
+// valid while that session lives; never a user name or an address here.
 struct AuditSummary {
-    std::string_view verdict; // static text, as in the line; empty: not a transaction line
-    std::string_view reason;  // static text, as in the line; empty when none
+    std::string_view verdict;  // as in the line; empty: not an audit line
+    std::string_view reason;   // as in the line; empty when none
+    std::string_view listener; // the listener's name as in the line, "unknown" when undetermined
     TlsVersion tls = TlsVersion::None;
-    std::optional<CipherInfo> cipher; // its name points into the CipherRegistry
+    std::optional<CipherInfo> cipher; // nullopt on cleartext or when not understood
     bool cleartextAuth = false;       // authenticated on a cleartext connection
+    // A transaction the filter failed on (reason internal-error): the stage
+    // that failed and where it was answered ("mail", "eom", or "none" when
+    // the transaction ended first).
+    std::optional<Stage> failedStage;
+    std::string_view answered;
 };
 
 struct LogEvent {
     LogLevel level = LogLevel::Info;
-    std::string line;  // Postfix grammar, already escaped
-    std::string json;  // the same event as one JSON object, when the session makes JSON
-    bool audit = false; // one of the audit events (one per transaction or decision)
+    std::string line; // Postfix grammar, already escaped
+    // An audit line's JSON twin, when the session makes JSON (every audit
+    // line has one then, internal-error lines included); empty otherwise.
+    std::string json;
+    // An audit line's values (summary.verdict empty on every other line).
     AuditSummary summary{};
 };
 
@@ -105,13 +124,19 @@ public:
     // The connection ends: the pending audit line, if any.
     Decision onClose();
 
-    // The line for a transaction the filter itself failed on: what is known
-    // of it, verdict = the on_internal_error action, reason=internal-error.
-    LogEvent internalErrorEvent(std::string_view stage, std::string_view what,
-                                FailAction action) const;
-    // The same, for the daemon's guard: also drops the transaction's pending
-    // audit line, which this one replaces.
-    LogEvent failTransaction(std::string_view stage, std::string_view what, FailAction action);
+    // The filter itself failed in `stage` at `now` (the daemon's guard calls
+    // this for any exception; the action is the config's on_internal_error).
+    // MAIL and end of message can answer: the Decision carries the action
+    // as its verdict and the transaction's audit line, reason=internal-error,
+    // which replaces the line it was waiting to write.  Connect, HELO and
+    // RCPT are negotiated no-reply (libmilter would turn any answer into
+    // "no reply"), so the failure is remembered and answered at the next
+    // step that can: every MAIL of the connection after a connect failure;
+    // every MAIL until a HELO succeeds after a HELO failure; the end of
+    // this message after an RCPT failure.  Abort and close have nothing left
+    // to answer: their Decision only writes what was pending.  Always an
+    // error line naming the stage (and where the answer will come).
+    Decision onFailure(Stage stage, std::string_view what, std::time_t now);
 
     // Whether audit events also carry their JSON form.  Default: only when
     // the config has an audit_file (building it costs about a quarter of
@@ -129,30 +154,52 @@ public:
     const std::string& queueId() const noexcept { return queueId_; }
     // "client=name[addr]:port" value.
     std::string clientText() const;
-    // "listener=name/port" value.
+    // "listener=name/port" value; "unknown" when no listener could be
+    // determined (no {daemon_port}, no [listener] section matched).
     std::string listenerText() const;
 
     // The Received field value this session would insert now, if any.
     std::optional<std::string> receivedValue(const Clock& clock, std::string_view eol) const;
 
 private:
+    // A failure waiting for a step that can answer it.
+    struct Failure {
+        Stage stage = Stage::Connect;
+        std::string what;
+        std::time_t when = 0;
+    };
+
     void captureTls(const MacroSource& m);
     void captureQueueId(const MacroSource& m);
-    // The audit line for one transaction, with the queue id known now.
-    LogEvent auditEvent(const PolicyResult& p, std::time_t when) const;
-    // Moves the pending audit line, if any, into d.
+    // The audit line (and its JSON twin) for one transaction, with the
+    // queue id known now.  With `failure`: the line of a transaction the
+    // filter failed on, verdict = on_internal_error, answered at `answered`
+    // ("none" when the transaction ended before any step could answer).
+    LogEvent auditEvent(const PolicyResult& p, std::time_t when, const Failure* failure = nullptr,
+                        std::string_view answered = {}) const;
+    // Answers `f` at `at`: the audit line and on_internal_error's verdict.
+    void answerFailure(Decision& d, const Failure& f, Stage at) const;
+    // Moves the pending audit line (or unanswered failure), if any, into d.
     void flushAudit(Decision& d);
+    std::string_view listenerName() const noexcept;
 
     std::shared_ptr<const Config> config_;
     std::shared_ptr<WarningLimiter> limiter_;
     ListenerFacts listenerFacts_;
     Config::Listener listener_;
+    // For an authenticated transaction on an undetermined listener.
+    ListenerPolicy authPolicy_;
     ClientFacts client_;
     std::string byHost_;
     TlsFacts tls_;
     std::string group_;
+    bool connected_ = false; // onConnect ran to its end
     bool warnedUnknownCipher_ = false;
+    bool warnedUnknownListener_ = false;
     bool auditJson_ = false;
+    // A connect or HELO failure: answered at every MAIL (a HELO failure
+    // until the next HELO succeeds).
+    std::optional<Failure> connectionFailure_;
 
     // Per message.  An accepted transaction's audit line waits for the
     // queue id: Postfix assigns it only after the first valid RCPT (with
@@ -160,6 +207,8 @@ private:
     // written at end of message, or without the id at abort/close.
     std::optional<PolicyResult> pendingAudit_;
     std::time_t pendingTime_ = 0;
+    // An RCPT failure: answered at the end of this message.
+    std::optional<Failure> transactionFailure_;
     AuthFacts auth_;
     std::string queueId_;
     std::vector<std::string> rcpts_;

@@ -1,5 +1,6 @@
 // tls_names.hpp — exact IANA names for TLS cipher suites and key-exchange
-// groups (RFC 8314 §4.3 `tls` clause, §7.4 `group` clause).
+// groups (the `tls` and `group` clauses of RFC 8314 §4.3, registered in
+// §7.4), and which groups a suite's key exchange can use at all.
 //
 // The MTA hands {cipher} in OpenSSL spelling ("ECDHE-RSA-AES128-GCM-SHA256");
 // the trace field wants the IANA registered name
@@ -82,7 +83,7 @@ public:
     // The IANA Supported Groups name for any spelling ("X25519", "P-256",
     // "prime256v1", "secp256r1", "ECDHE (prime256v1)", "ffdhe2048",
     // "X25519MLKEM768", a decimal or 0x code point).  Only names matching the
-    // group clause ABNF (ALPHA *(ALPHA / DIGIT / "_")) are ever returned.
+    // group clause ABNF (isValidDhGroup, rfc5322.hpp) are ever returned.
     std::optional<std::string_view> ianaName(std::string_view spelling) const noexcept;
     std::optional<std::uint16_t> code(std::string_view spelling) const noexcept;
     std::size_t size() const noexcept { return names_.size(); }
@@ -93,9 +94,21 @@ private:
     std::vector<std::pair<std::string, std::uint16_t>> byName_;      // upper-cased alias -> code, sorted
 };
 
-// True when `name` matches ALPHA *(ALPHA / DIGIT / "_") (RFC 8314 §7.4 group
-// clause).
-bool isValidGroupName(std::string_view name) noexcept;
+// Whether a suite's key exchange uses a group of this code point, so that
+// the `group` clause may name it (RFC 8314 §4.3: the group "when applicable
+// and known"):
+//   - TLS 1.3 suites (named without a key exchange, "TLS_AES_128_GCM_SHA256"):
+//     any named group, elliptic, finite-field or hybrid;
+//   - TLS_ECDHE_* suites: the elliptic curves of TLS 1.2 and older
+//     (code points 1-255 except the TLS 1.3-only brainpool*tls13, and the
+//     two arbitrary_explicit_* curves);
+//   - TLS_DHE_* suites: the finite-field groups (256-511, ffdhe2048...);
+//   - every other suite (RSA key transport, static DH/ECDH, PSK, anonymous,
+//     a bare code point whose name is unknown): none.
+bool groupFitsCipher(const CipherInfo& cipher, std::uint16_t group) noexcept;
+// Whether the suite's key exchange uses a group at all (TLS 1.3, ECDHE,
+// DHE): when not, the audit line says group=none, not "unknown".
+bool cipherUsesGroup(const CipherInfo& cipher) noexcept;
 
 } // namespace rfc8314
 

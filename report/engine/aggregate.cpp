@@ -1,0 +1,404 @@
+// aggregate.cpp — records folded into per-user, per-client and per-day
+// summaries, and the what-if.  See aggregate.hpp.
+#include "aggregate.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <stdexcept>
+
+namespace rfc8314::report {
+
+namespace {
+
+TlsVersion tlsOf(std::string_view t) noexcept {
+    if (t == "none" || t.empty())
+        return TlsVersion::None;
+    // The milter's own spellings first (facts.cpp toString): one compare
+    // for almost every line instead of a case-blind search of them all.
+    if (t.size() == 7 && t.compare(0, 6, "TLSv1.") == 0) {
+        switch (t[6]) {
+        case '3': return TlsVersion::TLSv1_3;
+        case '2': return TlsVersion::TLSv1_2;
+        case '1': return TlsVersion::TLSv1_1;
+        case '0': return TlsVersion::TLSv1_0;
+        default: break;
+        }
+    }
+    return parseTlsVersion(t);
+}
+
+void seen(CivilTime& first, CivilTime& last, CivilTime t) noexcept {
+    if (t < 0)
+        return;
+    if (first < 0 || t < first)
+        first = t;
+    if (t > last)
+        last = t;
+}
+
+// The policy's spellings, looked up once: these run for every line.
+VerdictIdx verdictOf(std::string_view v) noexcept {
+    static const auto names = [] {
+        std::array<std::string_view, VOther> n;
+        for (int k = 0; k < VOther; ++k)
+            n[k] = verdictLabel(k);
+        return n;
+    }();
+    for (int k = 0; k < VOther; ++k)
+        if (v == names[k])
+            return static_cast<VerdictIdx>(k);
+    return VOther;
+}
+
+int reasonOf(std::string_view r) noexcept {
+    static const auto names = [] {
+        std::array<std::string_view, ROther> n;
+        for (int k = RNone; k < ROther; ++k)
+            n[k] = reasonLabel(k);
+        return n;
+    }();
+    if (r.empty())
+        return RNone;
+    for (int k = RNone; k < ROther; ++k)
+        if (r == names[k])
+            return k;
+    return ROther;
+}
+
+} // namespace
+
+// ---- what-if ----------------------------------------------------------------
+
+std::string WhatIfPolicy::str() const {
+    std::string s;
+    if (requireTls)
+        s += "--require-tls";
+    if (minTls != TlsVersion::None) {
+        s += s.empty() ? "" : " ";
+        s += "--min-tls ";
+        s += toString(minTls);
+    }
+    if (minBits > 0) {
+        s += s.empty() ? "" : " ";
+        s += "--min-bits " + std::to_string(minBits);
+    }
+    return s;
+}
+
+ListenerPolicy WhatIfPolicy::listenerPolicy() const {
+    ListenerPolicy p;
+    p.enabled = active();
+    p.requireTlsForAuth = requireTls;
+    p.minTlsVersion = minTls;
+    p.minCipherBits = minBits;
+    p.action = PolicyAction::Reject;
+    p.rolloutPercent = 100;
+    return p;
+}
+
+void factsOf(const Record& r, TlsFacts& tls, AuthFacts& auth) {
+    tls.version = tlsOf(r.tls);
+    tls.versionText.assign(r.tls.data(), r.tls.size());
+    tls.bits = tls.version == TlsVersion::None ? std::nullopt : r.bits;
+    if (r.authenticated) {
+        auth.type.assign(r.mech.data(), r.mech.size());
+        auth.authen.assign(r.user.data(), r.user.size());
+    } else {
+        auth.type.clear();
+        auth.authen.clear();
+    }
+}
+
+std::string_view verdictLabel(int v) noexcept {
+    return v >= 0 && v < VOther ? toString(kVerdicts[v]) : std::string_view("other");
+}
+
+int reasonIndex(PolicyReason r) noexcept {
+    if (r == PolicyReason::None)
+        return RNone;
+    for (int k = RNone + 1; k < ROther; ++k)
+        if (kReasons[k - 1] == r)
+            return k;
+    return ROther;
+}
+
+std::string_view reasonLabel(int r) noexcept {
+    if (r > RNone && r < ROther)
+        return toString(kReasons[r - 1]);
+    return r == RNone ? toString(PolicyReason::None) : std::string_view("other");
+}
+
+// ---- client addresses -------------------------------------------------------
+
+std::string canonicalAddress(std::string_view a) {
+    std::string_view bare = a;
+    while (!bare.empty() && (bare.front() == ' ' || bare.front() == '\t'))
+        bare.remove_prefix(1);
+    while (!bare.empty() && (bare.back() == ' ' || bare.back() == '\t'))
+        bare.remove_suffix(1);
+    if (bare.size() > 5 && (bare[0] | 0x20) == 'i' && (bare[1] | 0x20) == 'p' && (bare[2] | 0x20) == 'v' &&
+        bare[3] == '6' && bare[4] == ':')
+        bare.remove_prefix(5);
+    char in[INET6_ADDRSTRLEN + 1];
+    char out[INET6_ADDRSTRLEN];
+    if (bare.empty() || bare.size() >= sizeof in)
+        return std::string(a);
+    std::memcpy(in, bare.data(), bare.size());
+    in[bare.size()] = '\0';
+    unsigned char bin[16];
+    const int family = inet_pton(AF_INET, in, bin) == 1    ? AF_INET
+                       : inet_pton(AF_INET6, in, bin) == 1 ? AF_INET6
+                                                           : 0;
+    if (family == 0 || !inet_ntop(family, bin, out, sizeof out))
+        return std::string(a);
+    return out;
+}
+
+// ---- aggregation ------------------------------------------------------------
+
+namespace {
+// Eight bytes a step, then a final mix (splitmix64's): names are short, and
+// a byte-at-a-time hash was a visible share of the run.  Internal only, so
+// byte order does not matter.
+std::uint64_t hashOf(std::string_view s) noexcept {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    if (n) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+    }
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+}
+
+std::uint32_t entryLength(const char* e) noexcept {
+    std::uint32_t n;
+    std::memcpy(&n, e, 4);
+    return n;
+}
+} // namespace
+
+const char* Dict::store(std::string_view s) {
+    const std::size_t need = 4 + s.size();
+    if (chunkSize_ - chunkUsed_ < need) {
+        // 64 KiB chunks; a longer name gets a chunk of its own.
+        chunkSize_ = std::max<std::size_t>(need, 64 * 1024);
+        chunks_.push_back(std::make_unique<char[]>(chunkSize_));
+        chunkUsed_ = 0;
+    }
+    char* e = chunks_.back().get() + chunkUsed_;
+    const auto n = static_cast<std::uint32_t>(s.size());
+    std::memcpy(e, &n, 4);
+    if (!s.empty())
+        std::memcpy(e + 4, s.data(), s.size());
+    chunkUsed_ += need;
+    return e;
+}
+
+void Dict::grow() {
+    std::vector<Slot> next(slots_.empty() ? 64 : slots_.size() * 2);
+    const std::size_t mask = next.size() - 1;
+    for (const Slot& old : slots_) {
+        if (!old.id)
+            continue;
+        const std::uint64_t h = hashOf(views_[old.id - 1]);
+        std::size_t i = h & mask;
+        while (next[i].id)
+            i = (i + 1) & mask;
+        next[i] = old;
+    }
+    slots_.swap(next);
+}
+
+std::size_t Dict::probe(std::string_view s, std::uint64_t h) const noexcept {
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    while (slots_[i].id) {
+        const Slot& slot = slots_[i];
+        if (slot.tag == tag && entryLength(slot.entry) == s.size() &&
+            (s.empty() || std::memcmp(slot.entry + 4, s.data(), s.size()) == 0))
+            return i;
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+std::uint32_t Dict::find(std::string_view s) const noexcept {
+    if (slots_.empty())
+        return kMissing;
+    const Slot& slot = slots_[probe(s, hashOf(s))];
+    return slot.id ? slot.id - 1 : kMissing;
+}
+
+std::uint32_t Dict::id(std::string_view s) {
+    if ((views_.size() + 1) * 2 > slots_.size())
+        grow();
+    const std::uint64_t h = hashOf(s);
+    const std::size_t i = probe(s, h);
+    if (slots_[i].id)
+        return slots_[i].id - 1;
+    if (s.size() > 0xFFFFFFF0u) // not from a line of at most a block
+        throw std::length_error("rfc8314::report::Dict: name too long");
+    const char* e = store(s);
+    views_.emplace_back(e + 4, s.size());
+    const auto id = static_cast<std::uint32_t>(views_.size() - 1);
+    slots_[i] = {e, id + 1, static_cast<std::uint32_t>(h >> 32)};
+    return id;
+}
+
+void Tally::bump(std::uint32_t id) {
+    if (count0_ == 0) {
+        id0_ = id;
+        count0_ = 1;
+        return;
+    }
+    if (id0_ == id) {
+        ++count0_;
+        return;
+    }
+    if (!more_)
+        more_ = std::make_unique<Pairs>();
+    for (auto& p : *more_)
+        if (p.first == id) {
+            ++p.second;
+            return;
+        }
+    more_->emplace_back(id, 1);
+}
+
+Pairs Tally::pairs() const {
+    Pairs out;
+    if (count0_ == 0)
+        return out;
+    out.reserve(size());
+    out.emplace_back(id0_, count0_);
+    if (more_)
+        out.insert(out.end(), more_->begin(), more_->end());
+    return out;
+}
+
+void EntityTable::growTo(std::size_t n) {
+    while (chunks_.size() << kShift < n)
+        chunks_.push_back(std::make_unique<Entity[]>(kMask + 1));
+    size_ = std::max(size_, n);
+}
+
+Aggregator::Aggregator(WhatIfPolicy p) : policy_(p), listenerPolicy_(p.listenerPolicy()) {}
+
+int Aggregator::wouldRefuse(const Record& r) {
+    factsOf(r, tls_, auth_);
+    PolicyInput in;
+    in.tls = &tls_;
+    in.auth = &auth_;
+    const PolicyResult res = evaluate(listenerPolicy_, in);
+    return res.verdict == PolicyVerdict::Reject ? reasonIndex(res.reason) : RNone;
+}
+
+// One Dict lookup for a spelling seen before (the common case); the
+// conversion only for the first sight of each spelling.
+std::uint32_t Aggregator::clientId(std::string_view spelled) {
+    std::uint32_t id = clientNames.find(spelled);
+    if (id != Dict::kMissing)
+        return id;
+    id = clientSpellings_.find(spelled);
+    if (id != Dict::kMissing)
+        return clientOfSpelling_[id];
+    const std::string canonical = canonicalAddress(spelled);
+    if (canonical == spelled)
+        return clientNames.id(spelled);
+    const std::uint32_t target = clientNames.id(canonical);
+    clientSpellings_.id(spelled);
+    clientOfSpelling_.push_back(target);
+    return target;
+}
+
+void Aggregator::add(const Record& r) {
+    ++counts.audit;
+    if (r.when < 0)
+        ++counts.undated;
+    seen(first, last, r.when);
+    const VerdictIdx v = verdictOf(r.verdict);
+    const int tls = static_cast<int>(tlsOf(r.tls));
+    const std::uint32_t cipher = ciphers.id(r.cipher);
+    const std::uint32_t group = groups.id(r.group);
+    const std::uint32_t mech = mechs.id(r.mech);
+    const std::uint32_t listener = listeners.id(r.listener);
+    if (cipherTotals.size() < ciphers.size())
+        cipherTotals.resize(ciphers.size());
+    ++cipherTotals[cipher];
+    ++verdictTotals[v];
+    const int would = policy_.active() ? wouldRefuse(r) : RNone;
+    if (would != RNone)
+        ++whatIfTotal;
+
+    auto fold = [&](Entity& e) {
+        ++e.count;
+        seen(e.first, e.last, r.when);
+        ++e.verdicts[v];
+        ++e.tls[tls];
+        e.ciphers.bump(cipher);
+        e.groups.bump(group);
+        e.mechs.bump(mech);
+        e.listeners.bump(listener);
+        if (r.cleartextAuth) {
+            ++e.cleartext;
+            seen(e.cleartextFirst, e.cleartextLast, r.when);
+        }
+        if (would != RNone) {
+            ++e.whatIf[RNone];
+            ++e.whatIf[would];
+        }
+    };
+
+    std::uint32_t uid = 0;
+    if (r.authenticated) {
+        uid = userNames.id(r.user);
+        users.growTo(userNames.size());
+        fold(users[uid]);
+    } else {
+        ++counts.unauthenticated;
+        if (would != RNone) {
+            ++whatIfUnauth;
+            ++whatIfUnauthBy[would];
+        }
+    }
+    const std::uint32_t cid = clientId(r.client);
+    clients.growTo(clientNames.size());
+    Entity& c = clients[cid];
+    fold(c);
+    // Distinct users per address, capped: a NAT or webmail front end may
+    // carry thousands, and memory must stay bounded by users + clients.
+    if (r.authenticated && !c.peersCapped &&
+        std::find(c.peers.begin(), c.peers.end(), uid) == c.peers.end()) {
+        if (c.peers.size() < 16)
+            c.peers.push_back(uid);
+        else
+            c.peersCapped = true;
+    }
+
+    if (r.when >= 0) {
+        DayStats& d = days[civilDay(r.when)];
+        ++d.count;
+        ++d.verdicts[v];
+        ++d.tls[tls];
+        if (v == VTempfail || v == VReject)
+            ++d.refused[reasonOf(r.reason)];
+    }
+}
+
+} // namespace rfc8314::report

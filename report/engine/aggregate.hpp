@@ -1,0 +1,195 @@
+// aggregate.hpp — records folded into per-user, per-client and per-day
+// summaries, and a "what if" for a proposed policy.
+//
+// Promises: memory is bounded by the number of distinct users, client
+// addresses and attribute values, never by the number of lines: the
+// Aggregator copies a string only the first time it sees it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "record.hpp"
+#include "rfc8314/facts.hpp"
+#include "rfc8314/policy.hpp"
+
+namespace rfc8314::report {
+
+// A proposed policy for the what-if.  It is judged by the milter's own
+// policy function, rfc8314::evaluate(), on facts rebuilt from each record
+// (factsOf), as if the policy were enforced for everyone: no exceptions,
+// no rollout share, no report-only stage.
+struct WhatIfPolicy {
+    bool requireTls = false;
+    TlsVersion minTls = TlsVersion::None; // None: no minimum
+    int minBits = 0;                      // 0: no minimum
+    bool active() const noexcept { return requireTls || minTls != TlsVersion::None || minBits > 0; }
+    std::string str() const; // "--require-tls --min-tls TLSv1.2 --min-bits 128"
+    // The listener policy evaluate() is called with: enabled, reject.
+    ListenerPolicy listenerPolicy() const;
+};
+
+// The facts evaluate() needs, as the record states them: TLS version (an
+// unparseable one is TlsVersion::Unknown, with the text kept), cipher bits
+// (unknown stays unknown, 0 stays 0), and who authenticated with what.
+// Assigns into the given objects, so a caller that keeps them between
+// records allocates nothing per record.
+void factsOf(const Record& r, TlsFacts& tls, AuthFacts& auth);
+
+// Verdicts as the report counts them: one slot per PolicyVerdict, named
+// by the policy's toString, and VOther for a spelling the policy has not.
+constexpr PolicyVerdict kVerdicts[] = {PolicyVerdict::Accept, PolicyVerdict::Exempt, PolicyVerdict::WouldReject,
+                                       PolicyVerdict::Tempfail, PolicyVerdict::Reject};
+enum VerdictIdx { VAccept, VExempt, VWouldReject, VTempfail, VReject, VOther, VCount };
+static_assert(VOther == sizeof kVerdicts / sizeof kVerdicts[0], "a slot per verdict of the policy");
+std::string_view verdictLabel(int v) noexcept; // toString(kVerdicts[v]), or "other"
+
+// Refusal reasons as the report counts them.  Slot RNone holds no reason
+// (in a what-if count: the total), then one slot per reason evaluate() can
+// give, in column order, named by the policy's toString, then ROther for
+// a spelling the policy has not (internal-error, a newer milter's).  A
+// reason added to PolicyReason gets its columns by being listed here;
+// test_report.cpp fails while evaluate() gives one that is not.
+constexpr PolicyReason kReasons[] = {PolicyReason::Cleartext, PolicyReason::TlsVersion, PolicyReason::CipherBits};
+constexpr int RNone = 0;
+constexpr int ROther = 1 + static_cast<int>(sizeof kReasons / sizeof kReasons[0]);
+constexpr int RCount = ROther + 1;
+int reasonIndex(PolicyReason r) noexcept;       // RNone, a reason's slot, or ROther
+std::string_view reasonLabel(int r) noexcept;   // "none", toString(reason), "other"
+
+constexpr int kTlsCount = static_cast<int>(TlsVersion::Unknown) + 1;
+
+// (id, count) pairs.
+using Pairs = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+
+// How often each cipher (group, mechanism, listener) was used by one user
+// or address.  Most users have exactly one of each, so the first pair is
+// kept inline: a typical user costs no allocation per attribute, and a
+// count no cache miss outside the Entity.  More pairs go to a vector (a
+// handful at most: a vector beats a map).
+class Tally {
+public:
+    void bump(std::uint32_t id);
+    std::size_t size() const noexcept { return count0_ ? 1 + (more_ ? more_->size() : 0) : 0; }
+    Pairs pairs() const; // in first-seen order
+
+private:
+    std::uint32_t id0_ = 0;
+    std::uint64_t count0_ = 0;   // 0: empty
+    std::unique_ptr<Pairs> more_; // the second and later pairs, if any
+};
+
+struct Entity {
+    CivilTime first = -1, last = -1;
+    std::uint64_t count = 0;
+    std::uint64_t verdicts[VCount] = {};
+    std::uint64_t tls[kTlsCount] = {};
+    Tally ciphers, groups, mechs, listeners;
+    std::vector<std::uint32_t> peers; // clients: distinct user ids, capped
+    bool peersCapped = false;
+    std::uint64_t cleartext = 0;      // cleartext_auth=yes transactions
+    CivilTime cleartextFirst = -1, cleartextLast = -1;
+    std::uint64_t whatIf[RCount] = {}; // [RNone] = total would-be refusals
+};
+
+// Entities by id, in fixed-size chunks: growing never moves the ones
+// already there, so the peak is what the entities take, not twice that
+// while a vector reallocates (at 500,000 users, some 100 MB).
+class EntityTable {
+public:
+    std::size_t size() const noexcept { return size_; }
+    Entity& operator[](std::size_t i) noexcept { return chunks_[i >> kShift][i & kMask]; }
+    const Entity& operator[](std::size_t i) const noexcept { return chunks_[i >> kShift][i & kMask]; }
+    void growTo(std::size_t n); // size() becomes at least n
+
+private:
+    static constexpr std::size_t kShift = 10, kMask = (std::size_t{1} << kShift) - 1;
+    std::vector<std::unique_ptr<Entity[]>> chunks_;
+    std::size_t size_ = 0;
+};
+
+struct DayStats {
+    std::uint64_t count = 0;
+    std::uint64_t verdicts[VCount] = {};
+    std::uint64_t tls[kTlsCount] = {};
+    std::uint64_t refused[RCount] = {}; // actual tempfail/reject by reason
+};
+
+struct InputCounts {
+    std::uint64_t lines = 0, audit = 0, foreign = 0, other = 0, damaged = 0, undated = 0;
+    std::uint64_t unauthenticated = 0;
+};
+
+// Interned strings: stable storage, lookup by view without a copy.  Open
+// addressing over a flat slot array (not std::unordered_map's nodes): the
+// lookup of a user name and a client address per line is the report's
+// hottest path, and with hundreds of thousands of names almost every
+// lookup misses the cache.  A slot points straight at the name's bytes,
+// stored with their length in an arena, so a hit costs two misses (slot,
+// bytes) where a std::string behind an index costs three.
+class Dict {
+public:
+    static constexpr std::uint32_t kMissing = 0xFFFFFFFFu;
+    std::uint32_t id(std::string_view s);              // interned on first sight
+    std::uint32_t find(std::string_view s) const noexcept; // or kMissing
+    std::string_view name(std::uint32_t id) const noexcept { return views_[id]; }
+    std::size_t size() const noexcept { return views_.size(); }
+
+private:
+    struct Slot {
+        const char* entry = nullptr; // arena: 4-byte length, then the bytes
+        std::uint32_t id = 0;        // id + 1; 0 = empty
+        std::uint32_t tag = 0;       // high bits of the hash, to skip most compares
+    };
+    void grow();
+    std::size_t probe(std::string_view s, std::uint64_t hash) const noexcept; // its slot, or the empty one
+    const char* store(std::string_view s);
+    std::vector<std::unique_ptr<char[]>> chunks_; // never move: views stay valid
+    std::size_t chunkUsed_ = 0, chunkSize_ = 0;
+    std::vector<std::string_view> views_;
+    std::vector<Slot> slots_;
+};
+
+// The one spelling of a client address, so that one client is one row
+// whichever milter wrote the line: blanks around it and the RFC 5321 tag
+// "IPv6:" (Postfix's {client_addr}) dropped, an IPv4 or IPv6 address
+// re-printed as inet_ntop prints it (lower case, zeros compressed): the
+// form the milter itself now logs (FORMATS.md).  Anything that is not an
+// address is kept as written.
+std::string canonicalAddress(std::string_view spelled);
+
+class Aggregator {
+public:
+    explicit Aggregator(WhatIfPolicy p = {});
+    void add(const Record& r);
+
+    const WhatIfPolicy& policy() const noexcept { return policy_; }
+    InputCounts counts;
+    Dict userNames, clientNames, ciphers, groups, mechs, listeners;
+    EntityTable users, clients;          // indexed like userNames/clientNames
+    std::map<int, DayStats> days;        // yyyymmdd; undated events are not here
+    std::vector<std::uint64_t> cipherTotals; // by cipher id
+    std::uint64_t verdictTotals[VCount] = {};
+    std::uint64_t whatIfTotal = 0, whatIfUnauth = 0;
+    std::uint64_t whatIfUnauthBy[RCount] = {};
+    CivilTime first = -1, last = -1;
+
+private:
+    int wouldRefuse(const Record& r); // RNone, or the reason's slot
+    std::uint32_t clientId(std::string_view spelled);
+    WhatIfPolicy policy_;
+    ListenerPolicy listenerPolicy_;
+    TlsFacts tls_;   // reused for every record: no allocation once warm
+    AuthFacts auth_;
+    // clientNames holds canonical addresses only; other spellings seen
+    // (IPv6:..., upper case, zeros written out) map to theirs here.
+    Dict clientSpellings_;
+    std::vector<std::uint32_t> clientOfSpelling_;
+};
+
+} // namespace rfc8314::report

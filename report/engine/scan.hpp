@@ -1,0 +1,52 @@
+// scan.hpp — private to the report's engine: the byte-level helpers the
+// syslog and JSON line scanners and the civil-time code share.  Inline, as
+// they run for every byte of a timestamp.
+#pragma once
+
+#include <string_view>
+
+#include "record.hpp"
+
+namespace rfc8314::report::scan {
+
+inline bool isDigit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+inline int hexValue(char c) noexcept {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// n digits at s[i..i+n) as a number, or -1.
+inline int digits(std::string_view s, std::size_t i, std::size_t n) noexcept {
+    if (i + n > s.size())
+        return -1;
+    int v = 0;
+    for (std::size_t k = i; k < i + n; ++k) {
+        if (!isDigit(s[k]))
+            return -1;
+        v = v * 10 + (s[k] - '0');
+    }
+    return v;
+}
+
+inline int daysInMonth(int y, int m) noexcept {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return days[m - 1];
+}
+
+inline bool validClock(int h, int mi, int s) noexcept {
+    return h >= 0 && h < 24 && mi >= 0 && mi < 60 && s >= 0 && s < 61;
+}
+
+// "YYYY-MM-DDThh:mm:ss" at the start of s; the rest (fraction, zone) is
+// the caller's.  -1 when malformed.
+CivilTime isoPrefix(std::string_view s) noexcept;
+
+} // namespace rfc8314::report::scan

@@ -1,0 +1,357 @@
+// syslog_line.cpp — the milter's audit lines, as syslog, its standard error
+// and journalctl write them, back into records.  See record.hpp.
+//
+// The parser is a hand scanner over string_views: 10 million lines must go
+// through in seconds, so there is no regex, no per-line allocation once the
+// scratch buffers are warm, and a value is copied only when it was quoted
+// (its unescaped bytes need a home).
+#include <string>
+
+#include "record.hpp"
+#include "scan.hpp"
+
+namespace rfc8314::report {
+
+namespace {
+
+using scan::digits;
+using scan::hexValue;
+using scan::isDigit;
+using scan::isoPrefix;
+using scan::validClock;
+using scan::daysInMonth;
+
+bool startsWith(std::string_view s, std::string_view p) noexcept {
+    return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
+
+int monthNumber(std::string_view m) noexcept {
+    static constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; ++i)
+        if (m == names[i])
+            return i + 1;
+    return 0;
+}
+
+bool weekday(std::string_view w) noexcept {
+    for (std::string_view d : {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"})
+        if (w == d)
+            return true;
+    return false;
+}
+
+// After an optional ".digits" at s[i]: the index of what follows.
+std::size_t fractionEnd(std::string_view s, std::size_t i) noexcept {
+    if (i < s.size() && s[i] == '.')
+        for (++i; i < s.size() && isDigit(s[i]); ++i) {
+        }
+    return i;
+}
+
+// The unescaped value of a quoted or bare token, in `buf` when it had to
+// be unescaped; false when malformed.
+bool valueOf(std::string_view written, std::string& buf, std::string_view& out) {
+    if (written.empty() || written.front() != '"') {
+        out = written;
+        return true;
+    }
+    buf.clear();
+    if (!unescapeLogValue(written, buf))
+        return false;
+    out = buf;
+    return true;
+}
+
+// Audit keys as the milter writes them (session.cpp auditEvent).
+enum Key { KUser, KMech, KTls, KCipher, KGroup, KBits, KClient, KListener, KVerdict, KReason,
+           KBucket, KExempt, KCleartext, KUnknown };
+
+Key keyOf(std::string_view k) noexcept {
+    switch (k.size()) {
+    case 3: if (k == "tls") return KTls; break;
+    case 4:
+        if (k == "user") return KUser;
+        if (k == "mech") return KMech;
+        if (k == "bits") return KBits;
+        break;
+    case 5: if (k == "group") return KGroup; break;
+    case 6:
+        if (k == "cipher") return KCipher;
+        if (k == "client") return KClient;
+        if (k == "reason") return KReason;
+        if (k == "bucket") return KBucket;
+        break;
+    case 7: if (k == "verdict") return KVerdict; break;
+    case 8: if (k == "listener") return KListener; break;
+    case 12: if (k == "exempt_until") return KExempt; break;
+    case 14: if (k == "cleartext_auth") return KCleartext; break;
+    default: break;
+    }
+    return KUnknown;
+}
+
+// "name[addr]:port" -> "addr"; anything else is kept whole.
+std::string_view clientAddress(std::string_view c) noexcept {
+    const auto open = c.rfind('[');
+    if (open == std::string_view::npos)
+        return c;
+    const auto close = c.find(']', open);
+    if (close == std::string_view::npos)
+        return c;
+    return c.substr(open + 1, close - open - 1);
+}
+
+bool smallNumber(std::string_view s, int& out) noexcept {
+    if (s.empty() || s.size() > 9)
+        return false;
+    int v = 0;
+    for (char c : s) {
+        if (!isDigit(c))
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
+}
+
+} // namespace
+
+bool unescapeLogValue(std::string_view w, std::string& out) {
+    if (w.empty() || w.front() != '"') {
+        out.append(w);
+        return true;
+    }
+    if (w.size() < 2 || w.back() != '"')
+        return false;
+    w = w.substr(1, w.size() - 2);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        const char c = w[i];
+        if (c == '"')
+            return false; // a bare quote inside: not something we wrote
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i >= w.size())
+            return false;
+        switch (w[i]) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'x': {
+            if (i + 2 >= w.size())
+                return false;
+            const int hi = hexValue(w[i + 1]), lo = hexValue(w[i + 2]);
+            if (hi < 0 || lo < 0)
+                return false;
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+            break;
+        }
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+// ---- syslog -----------------------------------------------------------------
+
+LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    // No syslog line starts with a brace: this is the JSON audit file, given
+    // as a plain input (a rotated set named by one glob, say).
+    if (!line.empty() && line.front() == '{')
+        return parseJson(line, r);
+    CivilTime when = -1;
+    std::string_view rest;
+    bool dated = false;
+
+    // Traditional BSD timestamp: "Nov 24 11:22:39 " (day space-padded),
+    // also with a fraction, "Nov 24 11:22:39.123456 " (journalctl -o
+    // short-precise).
+    if (line.size() >= 16 && line[3] == ' ' && line[6] == ' ' && line[9] == ':' &&
+        line[12] == ':' && (line[15] == ' ' || line[15] == '.')) {
+        const int mo = monthNumber(line.substr(0, 3));
+        const int d = line[4] == ' ' ? digits(line, 5, 1) : digits(line, 4, 2);
+        const int h = digits(line, 7, 2), mi = digits(line, 10, 2), s = digits(line, 13, 2);
+        const std::size_t end = fractionEnd(line, 15);
+        if (mo && d >= 1 && validClock(h, mi, s) && end < line.size() && line[end] == ' ') {
+            const int y = years_.yearOf(mo);
+            if (d > daysInMonth(y, mo))
+                return LineKind::Foreign;
+            when = civilTime(y, mo, d, h, mi, s);
+            rest = line.substr(end + 1);
+            dated = true;
+        }
+    } else if (line.size() >= 20 && isDigit(line[0]) && line[4] == '-') {
+        // RFC 3339 (rsyslog's default on Debian 12, journalctl -o short-iso
+        // and short-iso-precise).
+        when = isoPrefix(line);
+        if (when >= 0) {
+            std::size_t i = fractionEnd(line, 19);
+            if (i < line.size() && line[i] == 'Z')
+                ++i;
+            else if (i < line.size() && (line[i] == '+' || line[i] == '-'))
+                for (++i; i < line.size() && (isDigit(line[i]) || line[i] == ':'); ++i) {
+                }
+            if (i < line.size() && line[i] == ' ') {
+                rest = line.substr(i + 1);
+                dated = true;
+            } else {
+                when = -1;
+            }
+        }
+    } else if (line.size() >= 26 && line[3] == ' ' && weekday(line.substr(0, 3)) && line[8] == '-') {
+        // journalctl -o short-full: "Sun 2024-11-24 11:22:39 CET host ...";
+        // the zone is a name or an offset, one word.
+        when = isoPrefix(line.substr(4));
+        const std::size_t zone = fractionEnd(line, 23) + 1;
+        const std::size_t sp = zone < line.size() ? line.find(' ', zone) : std::string_view::npos;
+        if (when >= 0 && line[zone - 1] == ' ' && sp != std::string_view::npos && sp > zone) {
+            rest = line.substr(sp + 1);
+            dated = true;
+        } else {
+            when = -1;
+        }
+    } else if (line.size() >= 12 && isDigit(line[0])) {
+        // journalctl -o short-unix: "1732443759.123456 host ...", seconds
+        // since the epoch, so the day is UTC's.  The fraction is required,
+        // as journalctl always writes it, so a line that merely starts with
+        // a number is not taken for a date.
+        std::size_t i = 0;
+        std::int64_t secs = 0;
+        for (; i < line.size() && i < 12 && isDigit(line[i]); ++i)
+            secs = secs * 10 + (line[i] - '0');
+        const std::size_t end = fractionEnd(line, i);
+        if (i >= 9 && i < line.size() && line[i] == '.' && end > i + 1 && end < line.size() &&
+            line[end] == ' ') {
+            when = secs;
+            rest = line.substr(end + 1);
+            dated = true;
+        }
+    }
+
+    // The tag: "ident[pid]: " or "ident: ", after the host name when dated.
+    auto tagged = [&](std::string_view s, std::string_view& msg) {
+        if (!startsWith(s, ident_))
+            return false;
+        std::size_t i = ident_.size();
+        if (i < s.size() && s[i] == '[') {
+            const auto close = s.find(']', i);
+            if (close == std::string_view::npos)
+                return false;
+            i = close + 1;
+        }
+        if (s.substr(i, 2) == ": ") { // i <= s.size() here
+            msg = s.substr(i + 2);
+            return true;
+        }
+        return false;
+    };
+    std::string_view msg;
+    if (dated) {
+        if (!tagged(rest, msg)) {
+            const auto sp = rest.find(' ');
+            if (sp == std::string_view::npos || !tagged(rest.substr(sp + 1), msg))
+                return LineKind::Foreign;
+        }
+    } else if (!tagged(line, msg)) {
+        // journalctl -o cat: the message alone, so only an audit line is ours.
+        const LineKind k = parseMessage(line, r);
+        return k == LineKind::Other ? LineKind::Foreign : k;
+    }
+    r.when = when;
+    const LineKind k = parseMessage(msg, r);
+    r.when = when;
+    return k;
+}
+
+LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
+    r = Record{};
+    // Optional queue id: "4XyZ1: user=..."; the id is written bare.
+    if (!startsWith(msg, "user=")) {
+        const auto colon = msg.find(": ");
+        if (colon == std::string_view::npos || colon == 0 || colon > 64)
+            return LineKind::Other;
+        const auto id = msg.substr(0, colon);
+        for (char c : id)
+            if (c == ' ' || c == '=' || c == ',' || c == '"')
+                return LineKind::Other;
+        if (!startsWith(msg.substr(colon + 2), "user="))
+            return LineKind::Other;
+        r.queueId = id;
+        msg.remove_prefix(colon + 2);
+    }
+    unsigned have = 0;
+    std::size_t i = 0;
+    while (true) {
+        const auto eq = msg.find('=', i);
+        if (eq == std::string_view::npos)
+            return LineKind::Damaged;
+        const Key key = keyOf(msg.substr(i, eq - i));
+        std::size_t j = eq + 1;
+        if (j < msg.size() && msg[j] == '"') {
+            for (++j; j < msg.size() && msg[j] != '"'; ++j)
+                if (msg[j] == '\\')
+                    ++j;
+            if (j >= msg.size())
+                return LineKind::Damaged; // unterminated: a truncated line
+            ++j;
+        } else {
+            while (j < msg.size() && msg[j] != ',' && msg[j] != ' ')
+                ++j;
+        }
+        const std::string_view written = msg.substr(eq + 1, j - eq - 1);
+        std::string_view v;
+        bool ok = true;
+        switch (key) {
+        case KUser: ok = valueOf(written, scratch_[FUser], r.user); break;
+        case KMech: ok = valueOf(written, scratch_[FMech], r.mech); break;
+        case KTls: ok = valueOf(written, scratch_[FTls], r.tls); break;
+        case KCipher: ok = valueOf(written, scratch_[FCipher], r.cipher); break;
+        case KGroup: ok = valueOf(written, scratch_[FGroup], r.group); break;
+        case KClient:
+            ok = valueOf(written, scratch_[FClient], v);
+            r.client = clientAddress(v);
+            break;
+        case KListener: ok = valueOf(written, scratch_[FListener], r.listener); break;
+        case KVerdict: ok = valueOf(written, scratch_[FVerdict], r.verdict); break;
+        case KReason: ok = valueOf(written, scratch_[FReason], r.reason); break;
+        case KExempt: ok = valueOf(written, scratch_[FExempt], r.exemptUntil); break;
+        case KBits:
+            // A number (0 is real: NULL ciphers), "unknown" under TLS when
+            // not known, "none" on cleartext (FORMATS.md).
+            if (written != "unknown" && written != "none") {
+                int b = 0;
+                ok = smallNumber(written, b);
+                r.bits = b;
+            }
+            break;
+        case KBucket: ok = smallNumber(written, r.bucket); break;
+        case KCleartext: r.cleartextAuth = written == "yes"; break;
+        case KUnknown: break; // a newer milter's key: skip, stay readable
+        }
+        if (!ok)
+            return LineKind::Damaged;
+        if (key < KReason)
+            have |= 1u << key;
+        if (j == msg.size())
+            break;
+        if (msg.compare(j, 2, ", ") != 0)
+            return LineKind::Damaged;
+        i = j + 2;
+    }
+    if (have != (1u << KReason) - 1)
+        return LineKind::Damaged;
+    r.authenticated = !(r.user == "none" && r.mech == "none");
+    if (r.tls == "none")
+        r.bits.reset(); // an old milter's bits=0 on cleartext: no cipher at all
+    return LineKind::Audit;
+}
+
+} // namespace rfc8314::report
