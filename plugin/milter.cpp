@@ -99,7 +99,7 @@ public:
     }
     ~StageTimer() {
         if (m_)
-            m_->observe(metrics::parseStage(toString(stage_)), std::chrono::steady_clock::now() - start_);
+            m_->observe(stage_, std::chrono::steady_clock::now() - start_);
     }
     StageTimer(const StageTimer&) = delete;
     StageTimer& operator=(const StageTimer&) = delete;
@@ -231,7 +231,7 @@ sfsistat guard(SMFICTX* ctx, Stage stage, unsigned long nrFlag, F&& body) noexce
     // the failure is answered, maybe at a later step) is counted as it is
     // emitted, with the verdict that answer applies.
     if (auto* m = daemonMetrics())
-        m->internalError(metrics::parseStage(toString(stage)));
+        m->internalError(stage);
     FailAction action = FailAction::Tempfail;
     try {
         if (auto* c = context(ctx); c && c->session)

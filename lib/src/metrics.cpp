@@ -199,22 +199,6 @@ std::string_view LabelValues::name(std::size_t i) const noexcept {
     return i < size() ? std::string_view(names_[i]) : std::string_view(overflow_);
 }
 
-// ---- stages ------------------------------------------------------------------------
-
-namespace {
-constexpr std::array<std::string_view, kStageCount> kStageNames = {
-    "negotiate", "connect", "helo", "mail", "rcpt", "eom", "abort", "close", "other"};
-} // namespace
-
-std::string_view toString(Stage s) noexcept { return kStageNames[static_cast<std::size_t>(s)]; }
-
-Stage parseStage(std::string_view name) noexcept {
-    for (std::size_t i = 0; i + 1 < kStageCount; ++i)
-        if (kStageNames[i] == name)
-            return static_cast<Stage>(i);
-    return Stage::Other;
-}
-
 } // namespace metrics
 
 // ---- the registry ----------------------------------------------------------------------
@@ -331,11 +315,11 @@ void Metrics::transaction(const TransactionSample& t) noexcept {
         cleartextAuth_.v[l].fetch_add(1, std::memory_order_relaxed);
 }
 
-void Metrics::internalError(metrics::Stage s) noexcept {
+void Metrics::internalError(Stage s) noexcept {
     internalErrors_[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed);
 }
 
-void Metrics::observe(metrics::Stage s, std::chrono::nanoseconds d) noexcept {
+void Metrics::observe(Stage s, std::chrono::nanoseconds d) noexcept {
     auto& h = durations_[static_cast<std::size_t>(s)];
     const auto ns = static_cast<std::uint64_t>(d.count() < 0 ? 0 : d.count());
     std::size_t b = 0;
@@ -399,12 +383,9 @@ std::string Metrics::render(Format f) const {
         out.family("rfc8314_internal_errors", "counter",
                    "Failures of the filter itself (answered with on_internal_error), by milter "
                    "stage.");
-        for (std::size_t s = 0; s < metrics::kStageCount; ++s) {
-            const auto n = internalErrors_[s].load(std::memory_order_relaxed);
-            if (static_cast<metrics::Stage>(s) != metrics::Stage::Other || n > 0)
-                out.sample(name, {{"stage", metrics::toString(static_cast<metrics::Stage>(s))}},
-                           num(n));
-        }
+        for (std::size_t s = 0; s < kStageCount; ++s)
+            out.sample(name, {{"stage", toString(static_cast<Stage>(s))}},
+                       num(internalErrors_[s].load(std::memory_order_relaxed)));
     }
     {
         const auto name = counterName("rfc8314_config_reloads");
@@ -430,7 +411,7 @@ std::string Metrics::render(Format f) const {
     {
         out.family("rfc8314_callback_duration_seconds", "histogram",
                    "Time the filter spends in each milter callback, by stage.");
-        for (std::size_t s = 0; s < metrics::kStageCount; ++s) {
+        for (std::size_t s = 0; s < kStageCount; ++s) {
             const auto& h = durations_[s];
             std::array<std::uint64_t, metrics::kDurationBuckets.size() + 1> counts{};
             std::uint64_t total = 0;
@@ -438,10 +419,7 @@ std::string Metrics::render(Format f) const {
                 counts[b] = h.buckets[b].load(std::memory_order_relaxed);
                 total += counts[b];
             }
-            const auto stage = static_cast<metrics::Stage>(s);
-            if (stage == metrics::Stage::Other && total == 0)
-                continue;
-            const auto label = metrics::toString(stage);
+            const auto label = toString(static_cast<Stage>(s));
             std::uint64_t cumulative = 0;
             for (std::size_t b = 0; b < counts.size(); ++b) {
                 cumulative += counts[b];

@@ -39,6 +39,8 @@
 #include <string>
 #include <string_view>
 
+#include "rfc8314/stage.hpp"
+
 namespace rfc8314 {
 
 // `metrics_listen = ADDR:PORT`: a numeric IPv4 address, or an IPv6 address in
@@ -91,12 +93,6 @@ private:
     std::mutex addMu_;
 };
 
-// The stages of a milter connection, as the callbacks name them.
-enum class Stage { Negotiate, Connect, Helo, Mail, Rcpt, Eom, Abort, Close, Other };
-constexpr std::size_t kStageCount = 9;
-std::string_view toString(Stage s) noexcept;
-Stage parseStage(std::string_view name) noexcept; // unknown -> Other
-
 // Upper bounds of the callback duration buckets, in seconds (+Inf implied).
 // A callback is a few microseconds of the filter's own work; the upper
 // buckets catch a stall (a slow resolver, a blocked log) well below the
@@ -133,8 +129,8 @@ public:
 
     // ---- per message: lock-free, noexcept ----
     void transaction(const TransactionSample& t) noexcept;
-    void internalError(metrics::Stage s) noexcept;
-    void observe(metrics::Stage s, std::chrono::nanoseconds d) noexcept;
+    void internalError(Stage s) noexcept;
+    void observe(Stage s, std::chrono::nanoseconds d) noexcept;
     void sessionOpened() noexcept { sessions_.fetch_add(1, std::memory_order_relaxed); }
     void sessionClosed() noexcept { sessions_.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -168,8 +164,8 @@ private:
     Counter transactions_;    // listener x verdict x reason
     Counter tls_;             // listener x tls_version x cipher
     Counter cleartextAuth_;   // listener
-    std::array<std::atomic<std::uint64_t>, metrics::kStageCount> internalErrors_{};
-    std::array<Histogram, metrics::kStageCount> durations_{};
+    std::array<std::atomic<std::uint64_t>, kStageCount> internalErrors_{};
+    std::array<Histogram, kStageCount> durations_{};
     std::atomic<std::uint64_t> reloadsOk_{0};
     std::atomic<std::uint64_t> reloadsFailed_{0};
     std::atomic<bool> lastReloadOk_{true};

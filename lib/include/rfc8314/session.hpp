@@ -27,6 +27,7 @@
 #include "rfc8314/config.hpp"
 #include "rfc8314/facts.hpp"
 #include "rfc8314/policy.hpp"
+#include "rfc8314/stage.hpp"
 
 namespace rfc8314 {
 
@@ -34,11 +35,6 @@ namespace rfc8314 {
 // with no further callbacks (the answer of on_internal_error = accept).
 enum class Verdict { Continue, Accept, Reject, Tempfail };
 std::string_view toString(Verdict) noexcept;
-
-// The milter steps, for failures and the audit line's stage= and answered=.
-enum class Stage { Negotiate, Connect, Helo, Mail, Rcpt, Eom, Abort, Close };
-// "negotiate", "connect", "helo", "mail", "rcpt", "eom", "abort", "close".
-std::string_view toString(Stage) noexcept;
 
 struct Reply {
     std::string code;  // "530"
