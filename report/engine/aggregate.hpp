@@ -55,7 +55,9 @@ std::string_view verdictLabel(int v) noexcept; // toString(kVerdicts[v]), or "ot
 // a spelling the policy has not (internal-error, a newer milter's).  A
 // reason added to PolicyReason gets its columns by being listed here;
 // test_report.cpp fails while evaluate() gives one that is not.
-constexpr PolicyReason kReasons[] = {PolicyReason::Cleartext, PolicyReason::TlsVersion, PolicyReason::CipherBits};
+constexpr PolicyReason kReasons[] = {PolicyReason::Cleartext, PolicyReason::TlsVersion,
+                                     PolicyReason::CipherBits, PolicyReason::TlsVersionUnknown,
+                                     PolicyReason::CipherBitsUnknown};
 constexpr int RNone = 0;
 constexpr int ROther = 1 + static_cast<int>(sizeof kReasons / sizeof kReasons[0]);
 constexpr int RCount = ROther + 1;
