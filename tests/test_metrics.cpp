@@ -501,4 +501,77 @@ BOOST_AUTO_TEST_CASE(audit_summary_matches_the_line) {
     }
 }
 
+// An internal error is counted as the transaction's one audit event, with
+// the verdict the answer applies, even when the step that failed (connect,
+// HELO, RCPT) could not answer and a later step does: the daemon counts
+// every event whose summary has a verdict (plugin/milter.cpp countEvent),
+// so a second summary, or one at the failed step, would count it twice.
+BOOST_AUTO_TEST_CASE(an_internal_error_is_counted_once_with_the_applied_verdict) {
+    struct Case {
+        Stage failAt;
+        const char* answeredAt; // the step whose Decision carries the answer
+    };
+    const Case table[] = {{Stage::Connect, "mail"}, {Stage::Helo, "mail"}, {Stage::Mail, "mail"},
+                          {Stage::Rcpt, "eom"},     {Stage::Eom, "eom"}};
+    auto macros = [](std::initializer_list<std::pair<const char*, const char*>> kv) {
+        MacroMap m;
+        for (const auto& [k, v] : kv)
+            m.set(k, v);
+        return m;
+    };
+    const MacroMap connect = macros({{"{daemon_port}", "587"}, {"{client_addr}", "192.0.2.10"},
+                                     {"{client_port}", "50123"}});
+    const MacroMap tls = macros({{"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_AES_256_GCM_SHA384"},
+                                 {"{cipher_bits}", "256"}});
+    const MacroMap auth = macros({{"{auth_type}", "PLAIN"}, {"{auth_authen}", "alice"}});
+    Clock clock;
+    clock.now = 1700000000;
+    for (const std::string action : {"tempfail", "accept"}) {
+        for (const auto& c : table) {
+            BOOST_TEST_CONTEXT("on_internal_error = " << action << ", failure at " << toString(c.failAt)) {
+                auto parsed = parseConfig("hostname = mx.example.test\non_internal_error = " + action + "\n",
+                                          "test.conf");
+                BOOST_TEST_REQUIRE(parsed.config != nullptr);
+                Session s(parsed.config);
+                std::vector<std::pair<std::string, Decision>> ds; // step, its applied Decision
+                auto step = [&](const char* name, Stage stage, Decision d) {
+                    ds.emplace_back(name, c.failAt == stage ? s.onFailure(stage, "boom", clock.now) : d);
+                };
+                step("connect", Stage::Connect, s.onConnect(connect, "laptop.example", "192.0.2.10"));
+                step("helo", Stage::Helo, s.onHelo(tls, "laptop.example"));
+                step("mail", Stage::Mail, s.onMailFrom(auth, "<a@example.org>", clock));
+                if (ds.back().second.verdict == Verdict::Continue) {
+                    step("rcpt", Stage::Rcpt, s.onRcpt(MacroMap{}, "<b@example.org>"));
+                    MacroMap eom;
+                    eom.set("i", "Q1");
+                    step("eom", Stage::Eom, s.onEndOfMessage(eom, clock));
+                }
+                Metrics m("v", "o", 0);
+                m.declareListener("submission");
+                std::vector<std::string> counted; // "step verdict"
+                for (const auto& [name, d] : ds)
+                    for (const auto& e : d.logs)
+                        if (!e.summary.verdict.empty()) {
+                            const auto& a = e.summary;
+                            m.transaction({a.listener, a.verdict, a.reason, toString(a.tls),
+                                           a.cipher ? std::string_view(a.cipher->iana) : "unknown",
+                                           a.cleartextAuth});
+                            counted.push_back(name + " " + std::string(a.verdict) + " / applied " +
+                                              std::string(toString(d.verdict)));
+                        }
+                std::string got;
+                for (const auto& x : counted)
+                    got += "[" + x + "]";
+                const std::string want =
+                    "[" + std::string(c.answeredAt) + " " + action + " / applied " + action + "]";
+                BOOST_TEST(got == want, "got " << got << ", want " << want);
+                const auto text = m.render(Format::Prometheus);
+                BOOST_TEST(sampleValue(text, "rfc8314_transactions_total{listener=\"submission\",verdict=\"" +
+                                                 action + "\",reason=\"internal-error\"}") == "1",
+                           text);
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
