@@ -658,7 +658,7 @@ BOOST_AUTO_TEST_CASE(address_spellings) {
         {std::string(200, '1'), std::string(200, '1')},
     };
     for (const auto& c : cases)
-        BOOST_TEST(rfc8314::report::canonicalAddress(c.spelled) == c.want, "'" << c.spelled << "'");
+        BOOST_TEST(rfc8314::canonicalAddress(c.spelled).value_or(c.spelled) == c.want, "'" << c.spelled << "'");
 }
 
 // Old and new milters' lines for the same clients give one row per client,

@@ -2,8 +2,6 @@
 // summaries, and the what-if.  See aggregate.hpp.
 #include "aggregate.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -129,32 +127,6 @@ std::string_view reasonLabel(int r) noexcept {
     if (r > RNone && r < ROther)
         return toString(kReasons[r - 1]);
     return r == RNone ? toString(PolicyReason::None) : std::string_view("other");
-}
-
-// ---- client addresses -------------------------------------------------------
-
-std::string canonicalAddress(std::string_view a) {
-    std::string_view bare = a;
-    while (!bare.empty() && (bare.front() == ' ' || bare.front() == '\t'))
-        bare.remove_prefix(1);
-    while (!bare.empty() && (bare.back() == ' ' || bare.back() == '\t'))
-        bare.remove_suffix(1);
-    if (bare.size() > 5 && (bare[0] | 0x20) == 'i' && (bare[1] | 0x20) == 'p' && (bare[2] | 0x20) == 'v' &&
-        bare[3] == '6' && bare[4] == ':')
-        bare.remove_prefix(5);
-    char in[INET6_ADDRSTRLEN + 1];
-    char out[INET6_ADDRSTRLEN];
-    if (bare.empty() || bare.size() >= sizeof in)
-        return std::string(a);
-    std::memcpy(in, bare.data(), bare.size());
-    in[bare.size()] = '\0';
-    unsigned char bin[16];
-    const int family = inet_pton(AF_INET, in, bin) == 1    ? AF_INET
-                       : inet_pton(AF_INET6, in, bin) == 1 ? AF_INET6
-                                                           : 0;
-    if (family == 0 || !inet_ntop(family, bin, out, sizeof out))
-        return std::string(a);
-    return out;
 }
 
 // ---- aggregation ------------------------------------------------------------
@@ -318,7 +290,7 @@ std::uint32_t Aggregator::clientId(std::string_view spelled) {
     id = clientSpellings_.find(spelled);
     if (id != Dict::kMissing)
         return clientOfSpelling_[id];
-    const std::string canonical = canonicalAddress(spelled);
+    const std::string canonical = rfc8314::canonicalAddress(spelled).value_or(std::string(spelled));
     if (canonical == spelled)
         return clientNames.id(spelled);
     const std::uint32_t target = clientNames.id(canonical);

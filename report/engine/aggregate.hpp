@@ -157,14 +157,6 @@ private:
     std::vector<Slot> slots_;
 };
 
-// The one spelling of a client address, so that one client is one row
-// whichever milter wrote the line: blanks around it and the RFC 5321 tag
-// "IPv6:" (Postfix's {client_addr}) dropped, an IPv4 or IPv6 address
-// re-printed as inet_ntop prints it (lower case, zeros compressed): the
-// form the milter itself now logs (FORMATS.md).  Anything that is not an
-// address is kept as written.
-std::string canonicalAddress(std::string_view spelled);
-
 class Aggregator {
 public:
     explicit Aggregator(WhatIfPolicy p = {});
@@ -188,8 +180,11 @@ private:
     ListenerPolicy listenerPolicy_;
     TlsFacts tls_;   // reused for every record: no allocation once warm
     AuthFacts auth_;
-    // clientNames holds canonical addresses only; other spellings seen
-    // (IPv6:..., upper case, zeros written out) map to theirs here.
+    // clientNames holds canonical addresses only (rfc8314::canonicalAddress,
+    // the milter's own: one client is one row whichever milter wrote the
+    // line; anything that is no address is kept as written); other
+    // spellings seen (IPv6:..., upper case, zeros written out) map to
+    // theirs here.
     Dict clientSpellings_;
     std::vector<std::uint32_t> clientOfSpelling_;
 };

@@ -23,14 +23,15 @@ W=$WORK
 # milter_case USER TLS CIPHER BITS ADDR [PORT] — the milter's audit line
 # (syslog message) to $W/case.msg and its JSON event, if any, to
 # $W/case.json (-t prints the JSON event of every audit event, refusals at
-# MAIL included).
+# MAIL included).  BITS "-": the MTA passes no {cipher_bits}.
 milter_case() {
     local user=$1 tls=$2 cipher=$3 bits=$4 addr=$5 port=${6:-587}
     local args=(-t --macro "{daemon_port}=$port" --macro '{auth_type}=PLAIN'
                 --macro "{auth_authen}=$user" --macro "{client_addr}=$addr"
                 --macro "i=Q$RANDOM" --helo client.example --rcpt rcpt@example.org)
     if [ "$tls" != none ]; then
-        args+=(--macro "{tls_version}=$tls" --macro "{cipher}=$cipher" --macro "{cipher_bits}=$bits")
+        args+=(--macro "{tls_version}=$tls" --macro "{cipher}=$cipher")
+        [ "$bits" != - ] && args+=(--macro "{cipher_bits}=$bits")
     fi
     "$MILTER_BIN" "${args[@]}" > "$W/case.out" 2>&1
     sed -n 's/^log info: \(.*user=.*verdict=.*\)$/\1/p' "$W/case.out" | head -1 > "$W/case.msg"
@@ -93,7 +94,9 @@ expect_no_grep "text: no MUST (RFC 8314 4.1 advises a change, if compromised)" "
 expect_grep "text: quoted user shown as the log writes it" '^"j doe" +1 ' "$W/text.out"
 expect_grep "text: carol twice over cleartext" '^carol +2 +2025-12-31 23:59:59 +2026-01-02 10:00:00$' "$W/text.out"
 expect_grep "text: what-if sentence" "^would refuse 5 of $AUDIT_LINES transactions \(55.6%\) of 4 users\$" "$W/text.out"
-expect_grep "text: dave refused for TLS version" '^dave +1 +1 +0 +1 +0$' "$W/text.out"
+# Columns: refused, transactions, cleartext, tls_version, cipher_bits,
+# tls_version_unknown, cipher_bits_unknown.
+expect_grep "text: dave refused for TLS version" '^dave +1 +1 +0 +1 +0 +0 +0$' "$W/text.out"
 
 # ---- CSV: the cleartext-password list is exactly the cleartext users --------
 "$REPORT" --year 2026-01 --csv --table cleartext "$W/maillog.1" "$W/maillog.gz" > "$W/clear.csv"
@@ -248,7 +251,8 @@ expect_grep "truncated .gz on stdin: named" 'standard input: compressed data end
 n=0
 for c in "u13 TLSv1.3 TLS_AES_128_GCM_SHA256 128" "u12 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256" \
          "u3des TLSv1.2 DES-CBC3-SHA 112" "unull TLSv1.2 NULL-SHA256 0" "u10 TLSv1 AES128-SHA 128" \
-         "u11 TLSv1.1 AES256-SHA 256" "uold TLSv1/SSLv3 AES256-SHA 256" "uclear none - 0"; do
+         "u11 TLSv1.1 AES256-SHA 256" "uold TLSv1/SSLv3 AES256-SHA 256" "uclear none - 0" \
+         "unobits TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 -"; do
     set -- $c
     n=$((n + 1))
     milter_case "$1" "$2" "$3" "$4" "192.0.2.$((60 + n))" || { fail "milter -t gave no audit line for $c"; continue; }
@@ -257,6 +261,12 @@ for c in "u13 TLSv1.3 TLS_AES_128_GCM_SHA256 128" "u12 TLSv1.2 ECDHE-RSA-AES256-
 done
 expect_grep "policy cases: the milter refused NULL-SHA256 for its 0 bits" \
     'user=unull, .*bits=0, .*verdict=reject, reason=cipher-bits' "$W/policy.log"
+# An MTA that passes no {cipher_bits}: the milter logs bits=unknown and
+# refuses (fail closed); the report must read that as unknown, not 0.
+expect_grep "policy cases: the milter refused TLS without {cipher_bits} as bits=unknown" \
+    'user=unobits, .*bits=unknown, .*verdict=reject, reason=cipher-bits-unknown' "$W/policy.log"
+expect_grep "policy cases: the milter refused TLSv1/SSLv3 as an unknown version" \
+    'user=uold, .*verdict=reject, reason=tls-version-unknown' "$W/policy.log"
 # user -> reason of each refusal, as the milter logged it.
 sed -n 's/.*user=\([^,]*\),.*verdict=reject, reason=\([^,]*\).*/\1 \2/p' "$W/policy.log" | sort > "$W/milter-refused.txt"
 [ -s "$W/milter-refused.txt" ] || fail "policy cases: the milter refused nothing"
@@ -278,7 +288,11 @@ EOF2
 done
 sed 's/^/    milter: /' "$W/milter-refused.txt"
 "$REPORT" --year 2026 --min-bits 128 --table whatif "$W/policy.log" > "$W/null.out"
-expect_grep "what-if --min-bits 128: the NULL-SHA256 refusal counted" '^unull +1 +1 +0 +0 +1$' "$W/null.out"
+# Columns: refused, transactions, cleartext, tls_version, cipher_bits,
+# tls_version_unknown, cipher_bits_unknown.
+expect_grep "what-if --min-bits 128: the NULL-SHA256 refusal counted" '^unull +1 +1 +0 +0 +1 +0 +0$' "$W/null.out"
+expect_grep "what-if --min-bits 128: the refusal without {cipher_bits} counted as cipher-bits-unknown" \
+    '^unobits +1 +1 +0 +0 +0 +0 +1$' "$W/null.out"
 
 # ---- one client, one row ----------------------------------------------------------
 # The same IPv6 client as Postfix spells {client_addr} (IPv6:...), as
