@@ -519,7 +519,9 @@ BOOST_AUTO_TEST_CASE(what_if_is_evaluate) {
         }
     }
     BOOST_TEST(refusals > 100); // the table does exercise refusals
-    const WhatIfPolicy shown{false, TlsVersion::TLSv1_2, 128};
+    WhatIfPolicy shown;
+    shown.minTls = TlsVersion::TLSv1_2;
+    shown.minBits = 128;
     BOOST_TEST(shown.str() == "--min-tls TLSv1.2 --min-bits 128");
 }
 
@@ -564,7 +566,10 @@ BOOST_AUTO_TEST_CASE(evaluate_reasons_have_columns) {
     std::set<int> seen;
     for (const TlsFacts& t : facts)
         for (const AuthFacts* auth : auths) {
-            const WhatIfPolicy p{true, TlsVersion::TLSv1_2, 128};
+            WhatIfPolicy p;
+            p.requireTls = true;
+            p.minTls = TlsVersion::TLSv1_2;
+            p.minBits = 128;
             PolicyInput in;
             in.tls = &t;
             in.auth = auth;
@@ -722,10 +727,14 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
     o.table = "users";
     writeCsv(a, o, users);
     const std::string u = users.str();
-    BOOST_TEST(u.rfind("user,transactions,first,last,tls,ciphers,groups,mechs,listeners,accept,exempt,"
-                       "would_reject,tempfail,reject,other,cleartext_auth,whatif_refused\r\n", 0) == 0u);
-    BOOST_TEST(u.find("alice,1,2024-11-24 11:22:39,2024-11-24 11:22:39,TLSv1.3,TLS_AES_128_GCM_SHA256,x25519,"
-                      "PLAIN,submission/587,1,0,0,0,0,0,0,0\r\n") != std::string::npos);
+    // The TLS mix (issue 16 item 4): a share per version, cleartext first.
+    BOOST_TEST(u.rfind("user,transactions,first,last,tls,pct_cleartext,pct_sslv3,pct_tls1_0,pct_tls1_1,"
+                       "pct_tls1_2,pct_tls1_3,pct_tls_unknown,ciphers,groups,mechs,listeners,accept,exempt,"
+                       "would_reject,tempfail,reject,other,cleartext_auth,whatif_refused\r\n", 0) == 0u, u);
+    BOOST_TEST(u.find("alice,1,2024-11-24 11:22:39,2024-11-24 11:22:39,TLSv1.3,0.0,0.0,0.0,0.0,0.0,100.0,0.0,"
+                      "TLS_AES_128_GCM_SHA256,x25519,PLAIN,submission/587,1,0,0,0,0,0,0,0\r\n") != std::string::npos, u);
+    BOOST_TEST(u.find("\"j, \"\"doe\"\"\",1,2024-11-24 11:22:39,2024-11-24 11:22:39,none,100.0,0.0,0.0,0.0,0.0,0.0,0.0,")
+               != std::string::npos, u);
 
     std::ostringstream all;
     writeCsv(a, OutputOptions{}, all);
@@ -739,7 +748,10 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
                             "\"cleartext\":", "\"whatif\":"})
         BOOST_TEST(j.find(key) != std::string::npos, key);
     BOOST_TEST(j.find("{\"user\":\"j, \\\"doe\\\"\",\"transactions\":1,") != std::string::npos);
-    BOOST_TEST(j.find("\"policy\":{\"require_tls\":true,\"min_tls\":null,\"min_bits\":null}") != std::string::npos);
+    BOOST_TEST(j.find("\"policy\":{\"require_tls\":true,\"min_tls\":null,\"min_bits\":null,\"exceptions\":null,"
+                      "\"as_of\":null,\"rollout_percent\":100,\"listeners\":[]}") != std::string::npos, j);
+    BOOST_TEST(j.find("\"pct_cleartext\":0.0,\"pct_sslv3\":0.0,\"pct_tls1_0\":0.0,\"pct_tls1_1\":0.0,"
+                      "\"pct_tls1_2\":0.0,\"pct_tls1_3\":100.0,\"pct_tls_unknown\":0.0") != std::string::npos, j);
     // Braces and brackets balance outside strings.
     int depth = 0;
     bool inString = false;

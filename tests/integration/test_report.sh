@@ -120,7 +120,9 @@ assert [x["day"] for x in d["days"]] == ["2025-12-30", "2025-12-31", "2026-01-01
 assert sorted(u["user"] for u in d["cleartext"]) == ["carol", "erin", "j doe"]
 assert {u["user"] for u in d["users"]} == {"alice", "bob", "carol", "dave", "erin", "j doe"}
 w = d["whatif"]
-assert w["refused"] == 5 and w["policy"] == {"require_tls": True, "min_tls": "TLSv1.2", "min_bits": None}, w
+assert w["refused"] == 5 and w["policy"] == {"require_tls": True, "min_tls": "TLSv1.2", "min_bits": None,
+                                             "exceptions": None, "as_of": None, "rollout_percent": 100,
+                                             "listeners": []}, w
 assert {u["user"]: u["refused"] for u in w["users"]} == {"carol": 2, "j doe": 1, "dave": 1, "erin": 1}, w
 alice = [u for u in d["users"] if u["user"] == "alice"][0]
 assert alice["listeners"] == {"submission/587": 1, "submissions/465": 1}, alice
@@ -351,7 +353,7 @@ else
         > "$W/shot.log" 2>&1
     timeout 120 "$CHROMIUM" "${opts[@]}" --enable-logging=stderr --v=0 --dump-dom \
         "file://$W/report.html" > "$W/dom.html" 2> "$W/console.log"
-    if python3 - "$W/report.png" <<'EOF'
+    cat > "$W/png_count.py" <<'EOF'
 # A PNG decoder in the standard library's terms: unfilter the scanlines and
 # count colours, so a blank (one-colour) page cannot pass.
 import struct, sys, zlib
@@ -371,7 +373,7 @@ while pos < len(data):
 raw = zlib.decompress(idat)
 stride = w * bpp
 prev = bytearray(stride)
-colours, ink = set(), 0
+colours, ink, counts = set(), 0, {}
 for y in range(h):
     f = raw[y * (stride + 1)]
     line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
@@ -390,18 +392,44 @@ for y in range(h):
         for x in range(0, stride, bpp * 2):
             px = bytes(line[x:x + 3])
             colours.add(px)
+            counts[px] = counts.get(px, 0) + 1
             ink += px != b"\xff\xff\xff"
     prev = line
 print("png %dx%d, %d colours, %d sampled non-white pixels" % (w, h, len(colours), ink))
-assert w == 1200 and len(colours) >= 8 and ink > 5000
+# PNG_COLOURS="rrggbb ...": each must be drawn (sampled at least 20 times);
+# without it, the whole page: many colours and much ink.
+import os
+want = os.environ.get("PNG_COLOURS", "").split()
+for c in want:
+    n = counts.get(bytes.fromhex(c), 0)
+    print("colour #%s: %d sampled pixels" % (c, n))
+    assert n >= 20, c
+assert w == 1200 and (want or (len(colours) >= 8 and ink > 5000))
 EOF
+    if python3 - "$W/report.png" < "$W/png_count.py"
     then pass "html: screenshot renders (not blank)"; else fail "html: screenshot"; sed 's/^/    | /' "$W/shot.log"; fi
     size=$(stat -c %s "$W/report.png" 2>/dev/null || echo 0)
     check "html: screenshot non-trivial ($size bytes)" test "$size" -gt 20000
     svgs=$(grep -o '<svg' "$W/dom.html" | wc -l)
     rects=$(grep -o '<rect' "$W/dom.html" | wc -l)
     check "html: charts in the DOM ($svgs svg, $rects rect)" test "$svgs" -ge 3 -a "$rects" -ge 20
-    for id in chart-tls chart-ciphers chart-refusals cleartext whatif users clients; do
+    # The TLS mix of the busiest users (issue 16 item 4): a bar of
+    # segments per user in the DOM, and drawn: the chart's section alone,
+    # with the page's style, shot again, shows every segment colour.
+    mixes=$(grep -o '<rect class="mix"' "$W/dom.html" | wc -l)
+    check "html: TLS-mix bars in the DOM ($mixes segments for 6 users)" test "$mixes" -ge 6
+    { sed -n '1,/<body>/p' "$W/report.html"; sed -n '/<section id="chart-users">/,/<\/section>/p' "$W/report.html"
+      echo '</body></html>'; } > "$W/mix.html"
+    grep -o '<rect class="mix"[^>]*fill="#[0-9a-f]*"' "$W/mix.html" | sed 's/.*fill="#//; s/"$//' | sort -u > "$W/mix.fills"
+    timeout 120 "$CHROMIUM" "${opts[@]}" --window-size=1200,800 --screenshot="$W/mix.png" "file://$W/mix.html" \
+        > "$W/mixshot.log" 2>&1
+    if [ -s "$W/mix.fills" ] && PNG_COLOURS="$(tr '\n' ' ' < "$W/mix.fills")" \
+        python3 - "$W/mix.png" < "$W/png_count.py"; then
+        pass "html: TLS-mix bars drawn in every segment colour ($(tr '\n' ' ' < "$W/mix.fills"))"
+    else
+        fail "html: TLS-mix bars not drawn"
+    fi
+    for id in chart-tls chart-ciphers chart-refusals chart-users cleartext whatif users clients; do
         expect_grep "html: section $id rendered" "id=\"$id\"" "$W/dom.html"
     done
     expect_no_grep "html: no console message or failed load" 'CONSOLE|Uncaught|net::ERR_|Refused to|Content Security Policy' "$W/console.log"
