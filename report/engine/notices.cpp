@@ -270,7 +270,8 @@ const std::vector<std::string_view>& noticeClientPlaceholders() {
 }
 
 const std::vector<std::string_view>& noticeConditions() {
-    static const std::vector<std::string_view> v = {"cleartext", "deadline", "more_clients", "min_tls", "min_bits"};
+    static const std::vector<std::string_view> v = {"cleartext", "deadline", "more_clients", "min_tls", "min_bits",
+                                                    "dated", "undated"};
     return v;
 }
 
@@ -541,7 +542,7 @@ void makeNotices(const Aggregator& a, const NoticeTemplate& t, const NoticeOptio
                 {"client_address", addr},
                 {"client_name", name},
                 {"client_tls", tlsList(c.tls)},
-                {"client_last_seen", formatTime(c.last)},
+                {"client_last_seen", c.last >= 0 ? formatTime(c.last) : std::string("an unknown day")},
                 {"client_transactions", std::to_string(c.count)},
             });
         }
@@ -555,6 +556,9 @@ void makeNotices(const Aggregator& a, const NoticeTemplate& t, const NoticeOptio
             v.conditions.push_back("min_tls");
         if (rule.minBits > 0)
             v.conditions.push_back("min_bits");
+        // A log without times (the milter's stderr, journalctl -o cat)
+        // gives no "between ... and ...": the template says it otherwise.
+        v.conditions.push_back(b.last >= 0 ? "dated" : "undated");
 
         std::string body;
         for (const auto& block : t.body) {
