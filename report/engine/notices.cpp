@@ -102,27 +102,22 @@ std::string cleanText(std::string_view raw) {
 namespace {
 
 // RFC 2047 encoded words ("=?UTF-8?Q?...?="), each at most 75 octets and
-// never splitting a character, joined by folding white space.
+// never splitting a character, one per line: the first after the field
+// name (`firstLineUsed` octets, its blank included) within 78, the others
+// on continuation lines of their own (" " and the word: at most 76).
 std::string encodedWords(std::string_view value, std::size_t firstLineUsed) {
     const std::string_view open = "=?UTF-8?Q?", close = "?=";
     std::string out, word;
-    std::size_t lineUsed = firstLineUsed;
+    auto room = [&] {
+        const std::size_t line = out.empty() ? (firstLineUsed < 78 ? 78 - firstLineUsed : 0) : 75;
+        return std::min<std::size_t>(75, line);
+    };
     auto flush = [&] {
         if (word.empty())
             return;
-        const std::size_t len = open.size() + word.size() + close.size();
-        if (!out.empty() || lineUsed > 0) {
-            // Fold before a word that would pass 78 octets on its line.
-            if (lineUsed + 1 + len > 78) {
-                out += "\n ";
-                lineUsed = 1;
-            } else if (!out.empty() || firstLineUsed > 0) {
-                out += ' ';
-                ++lineUsed;
-            }
-        }
+        if (!out.empty())
+            out += "\n ";
         out.append(open).append(word).append(close);
-        lineUsed += len;
         word.clear();
     };
     for (std::size_t i = 0; i < value.size();) {
@@ -138,7 +133,7 @@ std::string encodedWords(std::string_view value, std::size_t firstLineUsed) {
             if (c == ' ')
                 enc += '_';
             else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     std::strchr("!*+-/", c))
+                     (c != 0 && std::strchr("!*+-/", c)))
                 enc += static_cast<char>(c);
             else {
                 enc += '=';
@@ -146,7 +141,7 @@ std::string encodedWords(std::string_view value, std::size_t firstLineUsed) {
                 enc += kHex[c & 0xF];
             }
         }
-        if (open.size() + word.size() + enc.size() + close.size() > 75)
+        if (!word.empty() && open.size() + word.size() + enc.size() + close.size() > room())
             flush();
         word += enc;
         i += n;
