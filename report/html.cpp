@@ -184,8 +184,12 @@ void userMixBars(std::ostream& out, const Aggregator& a, const std::vector<std::
         const Entity& e = a.users[ids[i]];
         const double y = 5 + rowH * static_cast<double>(i);
         std::string name(a.userNames.name(ids[i]));
-        if (name.size() > 40) // a label, not the record: the table has the whole name
-            name = name.substr(0, 39) + "...";
+        if (name.size() > 40) { // a label, not the record: the table has the whole name
+            std::size_t cut = 39;
+            while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80)
+                --cut; // not inside a UTF-8 sequence
+            name = name.substr(0, cut) + "...";
+        }
         out << "<text x=\"" << left - 6 << "\" y=\"" << fmt(y + 15) << "\" text-anchor=\"end\">" << htmlText(name)
             << "</text>";
         double x = left;

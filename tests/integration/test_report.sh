@@ -217,9 +217,39 @@ expect_grep "option without its value: said so" "^rfc8314-report: .*'--min-tls' 
 expect_grep "option without its value: where to look" "^try 'rfc8314-report --help'\$" "$W/noval.err"
 "$REPORT" --help > "$W/help.out"
 expect_eq "--help: exit 0" "$?" 0
-for o in json-input year ident require-tls min-tls min-bits text csv json html table top version; do
+for o in json-input year ident require-tls min-tls min-bits exceptions as-of rollout-percent rollout-salt \
+         listener emit-exceptions until notices template from deadline domain text csv json html table top version; do
     expect_grep "--help lists --$o" "^  --$o( |$)" "$W/help.out"
 done
+# The deprecation modes' usage errors: each exit 64 with its reason, nothing read.
+while IFS='|' read -r why args; do
+    # shellcheck disable=SC2086
+    "$REPORT" $args "$W/maillog.1" > "$W/mode.out" 2> "$W/mode.err"
+    expect_eq "usage: $why: exit 64" "$?" 64
+    expect_grep "usage: $why: said so" "^rfc8314-report: $why" "$W/mode.err"
+done <<'EOF2'
+--emit-exceptions needs --until|--emit-exceptions
+--until goes with --emit-exceptions|--until 2030-01-01
+choose one of --emit-exceptions and --notices|--emit-exceptions --until 2030-01-01 --notices /nonexistent/x
+--emit-exceptions writes no tables|--emit-exceptions --until 2030-01-01 --csv
+--template, --from, --deadline and --domain go with --notices|--domain example.org
+--notices needs --from|--notices /nonexistent/x
+--rollout-salt goes with --rollout-percent|--min-tls TLSv1.2 --rollout-salt s
+--exceptions, --as-of, --rollout-percent and --listener need a rule|--listener submission
+--listener wants a listener name|--min-tls TLSv1.2 --listener submission/587
+--rollout-percent wants a number from 0 to 100|--min-tls TLSv1.2 --rollout-percent 101
+--until wants a date|--emit-exceptions --until 2030-13-01
+--from wants a mail address|--notices /nonexistent/x --from a\nb
+EOF2
+printf 'alice until 2030-01-01\nbad line here\n' > "$W/bad-exceptions"
+"$REPORT" --min-tls TLSv1.2 --exceptions "$W/bad-exceptions" "$W/maillog.1" > /dev/null 2> "$W/badexc.err"
+expect_eq "--exceptions the milter would refuse: exit 64" "$?" 64
+expect_grep "--exceptions the milter would refuse: its error, with file:line" \
+    "^rfc8314-report: $W/bad-exceptions:2: " "$W/badexc.err"
+mkdir -p "$W/notices-used" && : > "$W/notices-used/0001-old.eml"
+"$REPORT" --notices "$W/notices-used" --domain example.org "$W/maillog.1" > /dev/null 2> "$W/used.err"
+expect_eq "--notices into a directory with files: exit 1" "$?" 1
+expect_grep "--notices into a directory with files: refused, so no notice is sent twice" "not empty" "$W/used.err"
 cp "$W/maillog.1" "$W/-dash.log"
 (cd "$W" && "$REPORT" --table summary -- -dash.log) > "$W/dash.out" 2>&1
 expect_grep "--: a name after it is a file, even with a leading dash" "^audit +4\$" "$W/dash.out"
