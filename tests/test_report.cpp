@@ -1250,6 +1250,45 @@ BOOST_AUTO_TEST_CASE(notice_template_errors_name_the_line) {
     BOOST_TEST(!u->needsDeadline());
 }
 
+// The TLS mix in the text users table: a share per version, with SSLv3
+// and versions the milter did not understand only when some user has them.
+BOOST_AUTO_TEST_CASE(text_users_table_has_the_tls_mix) {
+    struct Case {
+        std::vector<std::string> log;
+        std::string wantRow;            // a row, blanks squeezed
+        bool sslv3, unknown;            // columns shown
+    };
+    const std::vector<Case> cases = {
+        {{audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+          audit("alice", "none", "none", 0, "reject", ", reason=cleartext"),
+          audit("alice", "TLSv1.1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+          audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept")},
+         "alice 4 ", false, false},
+        {{audit("bob", "TLSv1/SSLv3", "AES128-SHA", 128, "reject", ", reason=tls-version-unknown"),
+          audit("bob", "TLSv1.2", "AES128-SHA", 128, "accept")},
+         "bob 2 ", false, true},
+    };
+    for (const auto& c : cases) {
+        Aggregator a;
+        feed(a, c.log);
+        std::ostringstream out;
+        OutputOptions o;
+        o.table = "users";
+        writeText(a, o, out);
+        const std::string t = out.str();
+        BOOST_TEST((t.find("pct_cleartext") != std::string::npos && t.find("pct_tls1_3") != std::string::npos), t);
+        BOOST_TEST((t.find("pct_sslv3") != std::string::npos) == c.sslv3, t);
+        BOOST_TEST((t.find("pct_tls_unknown") != std::string::npos) == c.unknown, t);
+        // The shares in column order: cleartext, 1.0, 1.1, 1.2, 1.3 [, unknown].
+        std::string squeezed;
+        for (char ch : t)
+            if (ch != ' ' || (squeezed.size() && squeezed.back() != ' '))
+                squeezed += ch;
+        const std::string want = c.unknown ? " 0.0 0.0 0.0 50.0 0.0 50.0 " : " 25.0 0.0 25.0 0.0 50.0 ";
+        BOOST_TEST(squeezed.find(want) != std::string::npos, "want '" << want << "' in\n" << squeezed);
+    }
+}
+
 // Every placeholder and condition is in rfc8314-report(1).
 BOOST_AUTO_TEST_CASE(notice_placeholders_documented) {
     std::ifstream in("man/rfc8314-report.1");

@@ -278,7 +278,7 @@ void renderText(const Table& t, std::ostream& out) {
     t.forEachRow([&](const std::vector<std::string>& r) {
         for (std::size_t k = 0; k < t.cols.size(); ++k) {
             width[k] = std::max(width[k], r[k].size());
-            if (!keep[k] && r[k] != "0")
+            if (!keep[k] && r[k] != "0" && r[k] != "0.0") // a count, or a share (pct)
                 keep[k] = true;
         }
     });
