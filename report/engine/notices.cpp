@@ -237,6 +237,11 @@ std::string quotedPrintable(std::string_view text) {
 }
 
 std::string noticeAddress(std::string_view user, std::string_view domain) {
+    // "=?" is atext, but a reader of RFC 2047 (Python's email package,
+    // some mail programs) decodes "=?UTF-8?Q?x?=@example.org" in To and
+    // shows another address than the one mailed: no notice, not a guess.
+    if (user.find("=?") != std::string_view::npos)
+        return {};
     if (isValidMailbox(user))
         return std::string(user);
     if (!domain.empty() && user.find('@') == std::string_view::npos) {

@@ -89,7 +89,8 @@ struct Notice {
     std::string message;   // the whole message, LF line ends
 };
 
-// The address a notice to `user` goes to, or "" when there is none.
+// The address a notice to `user` goes to, or "" when there is none (also
+// for a name holding "=?", which RFC 2047 readers would decode in To).
 std::string noticeAddress(std::string_view user, std::string_view domain);
 
 // Text from the log made safe for a mail body or header (see the top).

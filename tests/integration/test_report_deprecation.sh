@@ -90,6 +90,54 @@ for f in os.listdir(d):
     print("    " + body.replace("\n", "\n    "))
 PY
 
+# The same trail with hostile user names added (copies of testuser's
+# cleartext event under other names), and a template with an 8-bit
+# Subject naming the user: the messages still parse without a defect,
+# no name adds a header, and names that are no address get no notice.
+python3 - "$MILTER_AUDIT" "$WORK/hostile.jsonl" <<'PY'
+import json, sys
+src = [json.loads(l) for l in open(sys.argv[1])]
+base = [e for e in src if e.get("tls") == "none"][0]
+with open(sys.argv[2], "w") as out:
+    for e in src:
+        out.write(json.dumps(e) + "\n")
+    for user in ("evil@example.org\r\nBcc: victim@example.net", "J\u00fcrgen", "o'brien@example.org",
+                 "=?UTF-8?Q?spoof?=", "x" * 300):
+        e = dict(base, user=user)
+        out.write(json.dumps(e) + "\n")
+PY
+printf 'Subject: \303\204nderung f\303\274r {user}: TLS ab {deadline}\n\n{for client}\n{client}: {client_tls}\n{end}\n' \
+    > "$WORK/umlaut.txt"
+"$REPORT" --notices "$WORK/hostile-notices" --template "$WORK/umlaut.txt" --from postmaster@example.org \
+    --domain example.org --deadline 2099-12-31 --json-input="$WORK/hostile.jsonl" > "$WORK/hostile.out" 2> "$WORK/hostile.err"
+check "notices, hostile names: exit 0" test $? -eq 0
+sed 's/^/    stderr: /' "$WORK/hostile.err"
+expect_grep "notices, hostile names: the CR LF name gets none, said on stderr" \
+    'no notice for user "evil@example.org\\r\\nBcc: victim@example.net": the name is no mail address' "$WORK/hostile.err"
+expect_grep "notices, hostile names: an 8-bit name gets none, said on stderr, escaped" \
+    'no notice for user "J\\xc3\\xbcrgen"' "$WORK/hostile.err"
+expect_grep "notices, hostile names: a name RFC 2047 readers would decode gets none" \
+    'no notice for user "?=\?UTF-8\?Q\?spoof\?="?:' "$WORK/hostile.err"
+python3 - "$WORK/hostile-notices" "$user1" <<'PY' && pass "notices, hostile names: strict parse, encoded Subject, no injected header" || fail "notices, hostile names (see above)"
+import email, email.policy, os, sys
+d, user = sys.argv[1], sys.argv[2]
+strict = email.policy.default.clone(raise_on_defect=True)
+to = {}
+for f in sorted(os.listdir(d)):
+    m = email.message_from_bytes(open(os.path.join(d, f), "rb").read(), policy=strict)
+    assert not m.defects, (f, m.defects)
+    assert m.get_all("Bcc") is None and m.get_all("Cc") is None, f
+    assert sorted(set(m.keys())) == sorted({"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted",
+                                            "MIME-Version", "Content-Type", "Content-Transfer-Encoding"}), m.keys()
+    addr = m["To"].addresses[0].addr_spec
+    to[addr] = str(m["Subject"])
+print("    " + repr(to))
+want_user = user if "@" in user else user + "@example.org"
+# The 300-byte name is too long a local part for a mailbox: no notice.
+assert set(to) == {want_user, "o'brien@example.org"}, to
+assert to[want_user] == "\u00c4nderung f\u00fcr %s: TLS ab 2099-12-31" % user, to[want_user]
+PY
+
 # ---- stage 2: reject, with the emitted file -----------------------------------------
 # The milter reads the file as it is: -n with it, then a reload.
 reload_milter "action = reject" "@exceptions" || fail "reload with the emitted exceptions did not finish"
