@@ -176,6 +176,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         else if (key == "cipher") { f = FCipher; dst = &r.cipher; }
         else if (key == "group") { f = FGroup; dst = &r.group; }
         else if (key == "client_addr") { f = FClient; dst = &r.client; }
+        else if (key == "client_name") { f = FClientName; dst = &r.clientName; }
         else if (key == "listener") { f = FListenerName; dst = &listenerName; }
         else if (key == "verdict") { f = FVerdict; dst = &r.verdict; haveVerdict = true; }
         else if (key == "reason") { f = FReason; dst = &r.reason; }
@@ -248,6 +249,8 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
     }
     if (r.reason == "none")
         r.reason = {};
+    if (r.clientName == "unknown")
+        r.clientName = {};
     std::string& l = scratch_[FListener];
     l.assign(listenerName);
     if (listenerPort > 0) {

@@ -42,6 +42,7 @@ struct Record {
     std::string_view cipher;   // "none" without TLS, "unknown" if not known
     std::string_view group;
     std::string_view client;   // the address only, from "name[addr]:port"
+    std::string_view clientName; // the verified name from there; "" when "unknown"
     std::string_view listener; // "submission/587"
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // "" when none
@@ -91,7 +92,7 @@ public:
 
 private:
     enum Field { FQueue, FUser, FMech, FTls, FCipher, FGroup, FClient, FListener, FVerdict,
-                 FReason, FExempt, FListenerName, FEvent, FTime, FCleartext, FCount };
+                 FReason, FExempt, FListenerName, FEvent, FTime, FCleartext, FClientName, FCount };
     LineKind parseMessage(std::string_view msg, Record& r);
     std::string ident_;
     YearRule years_;
