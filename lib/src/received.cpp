@@ -200,7 +200,7 @@ struct ConnectionClauses {
     bool heloOk = false, nameOk = false, byOk = false, tlsOk = false, groupOk = false;
     std::string literal; // "[addr]" or "[IPv6:addr]", or empty
 
-    const ConnectionClauses& judge(const ReceivedInput& in) {
+    template <class Input> const ConnectionClauses& judge(const Input& in) {
         if (valid && in.helo == helo && in.clientName == clientName && in.clientAddr == clientAddr &&
             in.byHost == byHost && in.tls == tls && in.group == group)
             return *this;
@@ -250,7 +250,9 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
     return std::string(cachedDate(when, utcOffsetMinutes));
 }
 
-std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
+namespace {
+
+template <class Input> std::string build(const Input& in, std::string_view eol) {
     // The clauses about the connection, judged once per connection on a
     // thread rather than once per message (see ConnectionClauses).
     thread_local ConnectionClauses clauses;
@@ -260,7 +262,7 @@ std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
 
     // from: the HELO name when it is a valid domain or address literal;
     // otherwise "unknown" and the HELO, escaped, in a comment of its own.
-    tokens.add({"from ", c.heloOk ? std::string_view(in.helo) : "unknown"});
+    tokens.add({"from ", c.heloOk ? std::string_view(in.helo) : std::string_view("unknown")});
     if (!c.literal.empty()) {
         if (c.nameOk)
             tokens.add({"(", in.clientName, " ", c.literal, ")"});
@@ -274,7 +276,7 @@ std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
         tokens.add({"(helo=", helo, ")"});
     }
 
-    tokens.add({"by ", c.byOk ? std::string_view(in.byHost) : "localhost"});
+    tokens.add({"by ", c.byOk ? std::string_view(in.byHost) : std::string_view("localhost")});
     tokens.add({"with ", toString(in.with)});
     if (isAtom(in.queueId) && in.queueId.size() <= kQueueIdMax)
         tokens.add({"id ", in.queueId});
@@ -289,5 +291,11 @@ std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
     tokens.add({cachedDate(in.when, in.utcOffsetMinutes)});
     return fold(tokens, eol);
 }
+
+} // namespace
+
+std::string buildReceived(const ReceivedInput& in, std::string_view eol) { return build(in, eol); }
+
+std::string buildReceived(const ReceivedView& in, std::string_view eol) { return build(in, eol); }
 
 } // namespace rfc8314

@@ -385,7 +385,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
         return std::nullopt;
     if (listener_.trace == TraceMode::Tls && !tls)
         return std::nullopt;
-    ReceivedInput in;
+    ReceivedView in; // views of the session's own values: nothing copied
     in.helo = client_.helo;
     in.clientName = client_.name;
     in.clientAddr = client_.addr;
@@ -393,7 +393,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     in.with = withProtocol(true, tls, auth_.authenticated());
     in.queueId = queueId_;
     if (rcpts_.size() == 1) {
-        std::string r = rcpts_.front();
+        std::string_view r = rcpts_.front();
         if (r.size() >= 2 && r.front() == '<' && r.back() == '>')
             r = r.substr(1, r.size() - 2);
         in.forRcpt = r;
