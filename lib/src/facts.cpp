@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <cctype>
+#include <cstring>
 
 namespace rfc8314 {
 
@@ -74,10 +75,23 @@ std::string_view toString(TlsVersion v) noexcept {
     return "unknown";
 }
 
-std::string canonicalMacroName(std::string_view name) {
+namespace {
+
+// canonicalMacroName's rule: the name without braces, and whether it is
+// written with them.
+std::string_view macroCore(std::string_view name, bool& braces) noexcept {
     if (name.size() >= 2 && name.front() == '{' && name.back() == '}')
         name = name.substr(1, name.size() - 2);
-    if (name.size() == 1)
+    braces = name.size() != 1;
+    return name;
+}
+
+} // namespace
+
+std::string canonicalMacroName(std::string_view name) {
+    bool braces = false;
+    name = macroCore(name, braces);
+    if (!braces)
         return std::string(name);
     std::string out;
     out.reserve(name.size() + 2);
@@ -85,6 +99,23 @@ std::string canonicalMacroName(std::string_view name) {
     out += name;
     out += '}';
     return out;
+}
+
+bool canonicalMacroName(std::string_view name, char* buf, std::size_t size) noexcept {
+    bool braces = false;
+    name = macroCore(name, braces);
+    const std::size_t need = name.size() + (braces ? 2 : 0) + 1;
+    if (need > size)
+        return false;
+    char* p = buf;
+    if (braces)
+        *p++ = '{';
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    if (braces)
+        *p++ = '}';
+    *p = '\0';
+    return true;
 }
 
 void MacroMap::set(std::string_view name, std::string_view value) {
