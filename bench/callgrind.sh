@@ -3,7 +3,7 @@
 # (callgrind, the difference method of docs/BENCHMARKS.md), and the guard
 # of `make check` (issue 17 item 3).
 #
-#   bench/callgrind.sh [--max IR] [--top N] [--dir DIR]
+#   bench/callgrind.sh [--max IR] [--top N] [--dir DIR] [--metrics ADDR:PORT]
 #
 # Runs rfc8314-milter and null-same (bench/null-milter: the same
 # negotiation, no work) under callgrind, each twice, on a unix socket with
@@ -23,6 +23,10 @@
 # the work measured (every transaction must get its trace field), so a
 # broken filter cannot pass for a fast one.
 #
+# --metrics ADDR:PORT measures with metrics_listen set (the counters and
+# callback timers on; a TCP port, so inside a network namespace); the
+# guard measures the default configuration, where they are off.
+#
 # Env: BUILD (build), CG_N1 (100), CG_N2 (400).  Every file under --dir
 # (default $BUILD/callgrind); every process it starts is stopped by pid.
 set -u
@@ -37,12 +41,14 @@ N2=${CG_N2:-400}
 MAX=
 TOP=0
 DIR="$BUILD_ABS/callgrind"
+METRICS=
 while [ $# -gt 0 ]; do
     case $1 in
         --max) MAX=$2; shift 2 ;;
         --top) TOP=$2; shift 2 ;;
         --dir) DIR=$2; shift 2 ;;
-        *) echo "usage: $0 [--max IR] [--top N] [--dir DIR]" >&2; exit 2 ;;
+        --metrics) METRICS=$2; shift 2 ;;
+        *) echo "usage: $0 [--max IR] [--top N] [--dir DIR] [--metrics ADDR:PORT]" >&2; exit 2 ;;
     esac
 done
 
@@ -86,6 +92,7 @@ log_level = info
 port = 587
 role = submission
 EOF
+    [ -z "$METRICS" ] || sed -i "1i metrics_listen = $METRICS" "$DIR/rfc.conf"
 }
 
 # run rfc|null N — one milter under callgrind for N transactions; sets
