@@ -20,7 +20,9 @@
 #       start-up is not counted) and the top inclusive functions
 #
 # Knobs: BENCH_QUICK=1 scales every count down (a quick look, not figures
-# to quote); BENCH_ROUNDS (default 3).  Ports 13001-13099 (milters) and
+# to quote); BENCH_ROUNDS (default 3); BENCH_METRICS=1 turns rfc8314-milter's
+# metrics endpoint on (metrics_listen on ports 13050-13060), to measure what
+# counting costs.  Ports 13001-13099 (milters) and
 # 13025-13587 (Postfix), loopback only; everything under $BUILD/bench.
 # Every process it starts is tracked by pid and stopped on exit (common.sh).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -137,9 +139,12 @@ start_null() {
 # end-to-end Postfix services, relay with trace = always, so every message
 # through Postfix gets the trace field inserted (smtp-source speaks neither
 # STARTTLS nor AUTH).
+RFC_STARTS=0
 write_rfc_conf() {
     local name=$1
+    RFC_STARTS=$((RFC_STARTS + 1))
     cat > "$WORK/$name.conf" <<EOF
+$([ "${BENCH_METRICS:-0}" = 1 ] && echo "metrics_listen = 127.0.0.1:$((13050 + RFC_STARTS % 10))")
 socket = ${SPEC[$name]/unix:/local:}
 umask = 000
 syslog = no
@@ -436,7 +441,10 @@ say ""
 say "== (f) callgrind: instructions per transaction (runs of $CG_N1 and $CG_N2 transactions, 1 connection, 10 per connection) =="
 # bench/callgrind.sh: the same measurement as the guard of make check, with
 # this run's counts and the top inclusive functions.
-if ! CG_N1=$CG_N1 CG_N2=$CG_N2 BUILD=$BUILD bash "$HERE/callgrind.sh" --top 30 --dir "$WORK/callgrind" \
+# With BENCH_METRICS=1, rfc8314-milter runs with its endpoint on here too.
+cg_args=(--top 30 --dir "$WORK/callgrind")
+[ "${BENCH_METRICS:-0}" = 1 ] && cg_args+=(--metrics 127.0.0.1:13060)
+if ! CG_N1=$CG_N1 CG_N2=$CG_N2 BUILD=$BUILD bash "$HERE/callgrind.sh" "${cg_args[@]}" \
     > "$WORK/callgrind.txt" 2>&1; then
     failed "bench/callgrind.sh (see $WORK/callgrind.txt)"
 fi

@@ -4,7 +4,8 @@
 #                        lintian report in build/packages/lintian.txt
 #   make rpm             .rpm in build/packages/ (rpmbuild under build/rpm),
 #                        rpmlint report in build/packages/rpmlint.txt
-#   make check-packages  deb, then install/smoke-test/remove/purge it on this
+#   make check-packages  deb, the unit's systemd-analyze exposure (<= 1.2),
+#                        then install/smoke-test/remove/purge it on this
 #                        machine (tests/packages/check-deb.sh, which also
 #                        checks with strings(1) that the installed daemon
 #                        has no RFC8314_MILTER_TEST hook), then rpm
@@ -76,7 +77,20 @@ rpm: packages-deps
 	    > $(PKG_OUT)/rpmlint.txt 2>&1; rc=$$?; cat $(PKG_OUT)/rpmlint.txt; exit $$rc
 	@ls -l $(PKG_OUT)/*.rpm
 
-check-packages: deb
+# The unit's sandbox may not get weaker than 1.2 (systemd-analyze's offline
+# exposure score, 0 best .. 10) when it changes, as it did for Type=notify.
+UNIT_EXPOSURE_MAX := 1.2
+
+.PHONY: check-unit-security
+check-unit-security: packages-deps
+	@score=$$(systemd-analyze security --offline=true conf/$(PKG_NAME).service 2>/dev/null | \
+	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'); \
+	 [ -n "$$score" ] || { echo "check-unit-security: no score from systemd-analyze" >&2; exit 1; }; \
+	 if awk -v s="$$score" -v m="$(UNIT_EXPOSURE_MAX)" 'BEGIN { exit !(s <= m) }'; then \
+	     echo "check-unit-security: exposure $$score <= $(UNIT_EXPOSURE_MAX)"; \
+	 else echo "check-unit-security: exposure $$score > $(UNIT_EXPOSURE_MAX)" >&2; exit 1; fi
+
+check-packages: deb check-unit-security
 	bash tests/packages/check-deb.sh $(PKG_OUT)
 	@$(MAKE) --no-print-directory rpm
 	@echo "check-packages: all passed"

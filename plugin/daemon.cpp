@@ -3,14 +3,19 @@
 // Start (Daemon::start) runs every step that can fail while the process
 // that was started still has its standard error: the checks -n shares
 // (preflight), the pid file, the audit file (opened as the daemon's user),
-// the socket, the switch to the daemon's user.  Only then does it detach:
+// the socket, the metrics endpoint (bound, not yet served), systemd's
+// NOTIFY_SOCKET and the milter socket its supervisor will probe, the switch
+// to the daemon's user.  Only then does it detach:
 // the starting process waits until the daemon has written its pid and says
 // it runs, then exits 0 (or with the daemon's own failure).  Every failure
 // is written on standard error and to syslog, and what the start had made
 // (pid file, socket) is removed.
 //
 // Service: smfi_main() runs in a thread of its own; the main thread takes
-// the handled signals with sigwait().  That is what makes an orderly stop
+// the handled signals with sigwait().  The reload thread, the metrics
+// server and the systemd supervisor (READY=1 once the socket answers, then
+// the watchdog) are started after the detach, since threads do not survive
+// fork().  That is what makes an orderly stop
 // possible: libmilter, when its own signal thread takes SIGTERM, stops its
 // worker pool at once (Debian builds it with _FFR_WORKERS_POOL), and every
 // open connection is left without an answer until the MTA's timeout.
@@ -20,13 +25,14 @@
 // smfi_main() returns and the main thread stops as below, with what
 // libmilter left running.
 //
-// Stop (Daemon::drain): the listening socket is swapped for a socket nobody
-// can reach (libmilter's listener keeps polling it, harmlessly) and shut
+// Stop (Daemon::drain): systemd is told STOPPING=1 (no watchdog ping after
+// it), the listening socket is swapped for a socket nobody can reach (libmilter's listener keeps polling it, harmlessly) and shut
 // down, a unix socket's path removed, so the MTA is refused at once and
 // applies its own default action; the open connections get up to
-// milter_timeout seconds to end (a second stop signal ends the wait); then
-// the reload thread is stopped, the pid file removed, and the process ends
-// with _exit().  Static destructors never run: libmilter neither counts nor
+// milter_timeout seconds to end (a second stop signal ends the wait; the
+// metrics endpoint still answers meanwhile); then the reload thread, the
+// metrics server and the supervisor are stopped, the pid file removed, and
+// the process ends with _exit().  Static destructors never run: libmilter neither counts nor
 // joins its threads, and one that took a connection in the last moment
 // could otherwise meet a destroyed configuration, cipher registry or key
 // table.
@@ -58,13 +64,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <iterator>
 #include <mutex>
 #include <thread>
 
+#include "metrics_http.hpp"
 #include "milter.hpp"
+#include "notify.hpp"
 #include "pidfile.hpp"
 #include "rfc8314/logfmt.hpp"
 #include "runtime.hpp"
@@ -204,10 +213,12 @@ private:
 // sigwait() at once.  Requests made during a reload are merged into one.
 class ReloadThread {
 public:
-    void start() {
+    // `reload` runs on the thread, once per (merged) request; it must not
+    // throw.
+    void start(std::function<void()> reload) {
         auto done = std::make_shared<std::promise<void>>();
         ended_ = done->get_future();
-        thread_ = std::thread([this, done] {
+        thread_ = std::thread([this, done, reload = std::move(reload)] {
             std::unique_lock<std::mutex> lock(mu_);
             for (;;) {
                 wake_.wait(lock, [this] { return requested_ || stopping_; });
@@ -215,7 +226,7 @@ public:
                     break;
                 requested_ = false;
                 lock.unlock();
-                reloadConfig();
+                reload();
                 lock.lock();
             }
             done->set_value();
@@ -349,9 +360,76 @@ private:
         }
         if (int rc = openSocket())
             return rc;
+        if (int rc = openMetrics())
+            return rc;
+        if (int rc = prepareSupervisor())
+            return rc;
         if (auto why = becomeUser(who_); !why.empty())
             return fail(kExitOsErr, why);
         return 0;
+    }
+
+    // The metrics endpoint is bound here, as root when started so (a port
+    // below 1024 works), so an address in use stops the start; its thread
+    // starts in serve().  After openSocket(): findListener() there takes
+    // the one listening socket the process has.
+    int openMetrics() {
+        if (cfg_->metricsListen.empty())
+            return 0;
+        auto& metrics = enableDaemonMetrics();
+        declareListeners(metrics, *cfg_);
+        std::string why;
+        if (auto addr = parseListenAddress(cfg_->metricsListen, &why))
+            metrics_ = MetricsServer::open(*addr, metrics, &why);
+        if (!metrics_)
+            return fail(kExitOsErr, why);
+        return 0;
+    }
+
+    // Under systemd (Type=notify, $NOTIFY_SOCKET set), readiness and the
+    // watchdog are proven by negotiations over the milter's own socket
+    // (notify.hpp): find it now, while a failure can still stop the start.
+    int prepareSupervisor() {
+        std::string why;
+        auto notify = SystemdNotify::fromEnvironment(&why);
+        if (!why.empty())
+            log_.startup(LogLevel::Warning, why);
+        if (!notify.enabled())
+            return 0;
+        auto endpoint = milterEndpoint(listener_, &why);
+        if (!endpoint)
+            return fail(kExitOsErr, "systemd readiness: " + why);
+        supervisor_ = std::make_unique<ServiceSupervisor>(notify, std::move(*endpoint));
+        return 0;
+    }
+
+    // One SIGUSR1 reload, on the reload thread: told to systemd
+    // (RELOADING=1, then READY=1 with the outcome) and counted.
+    void reload() noexcept {
+        try {
+            if (supervisor_)
+                supervisor_->reloading();
+            std::string why;
+            const bool ok = reloadConfig(&why);
+            const auto now = Runtime::instance().current();
+            if (auto* m = daemonMetrics()) {
+                m->reloaded(ok, std::time(nullptr));
+                if (ok && now)
+                    declareListeners(*m, *now);
+            }
+            if (supervisor_)
+                supervisor_->reloaded(ok ? "configuration " + configName(now ? *now : *cfg_) +
+                                               " reloaded and in force"
+                                         : "reload failed, the previous configuration stays in "
+                                           "force: " + why);
+        } catch (...) {
+            // Only an allocation can fail here; reloadConfig() logged the
+            // reload's own outcome.
+        }
+    }
+
+    static std::string configName(const Config& c) {
+        return c.file.empty() ? std::string("(built-in defaults)") : c.file;
     }
 
     int openSocket() {
@@ -479,8 +557,14 @@ private:
     int serve() {
         std::signal(SIGPIPE, SIG_IGN);
         try {
-            reload_.start();
+            reload_.start([this] { reload(); });
             milter_.start();
+            if (metrics_)
+                metrics_->start();
+            // READY=1 comes from its thread once the socket answers.
+            if (supervisor_)
+                supervisor_->start("configuration " + configName(*cfg_) +
+                                   " in force; milter socket " + cfg_->socket);
         } catch (const std::exception& e) {
             log_.log(LogLevel::Error,
                      LogLine().add("error", std::string("cannot start a thread: ") + e.what()).str());
@@ -488,6 +572,8 @@ private:
         }
         LogLine line;
         line.add("event", "start").add("version", RFC8314_VERSION).add("socket", cfg_->socket);
+        if (metrics_)
+            line.add("metrics", cfg_->metricsListen);
         log_.log(LogLevel::Notice, line.str());
 
         sigset_t set = handledSet();
@@ -511,9 +597,17 @@ private:
     }
 
     int drain(int sig) {
+        auto& sessions = Runtime::instance().sessions();
+        // First, so no watchdog probe meets the socket closing.
+        if (supervisor_) {
+            const char* how = milter_.result() == MI_SUCCESS ? "stopping" : "stopping, smfi_main failed";
+            supervisor_->stopping(std::string(how) + " (SIG" + sigabbrev_np(sig) + "): " +
+                                  std::to_string(sessions.open()) +
+                                  " open connection(s) get up to " +
+                                  std::to_string(cfg_->milterTimeout) + " s to end");
+        }
         stopListening(listener_);
         socket_.remove();
-        auto& sessions = Runtime::instance().sessions();
         const auto deadline = Clock::now() + std::chrono::seconds(cfg_->milterTimeout);
         {
             LogLine line;
@@ -539,6 +633,10 @@ private:
         // connections ended at once.
         const bool reloadEnded =
             reload_.stop(std::max(deadline, Clock::now() + std::chrono::seconds(5)));
+        if (metrics_)
+            metrics_->stop();
+        if (supervisor_)
+            supervisor_->stop();
         LogLine line;
         line.add("event", "stop");
         if (left > 0)
@@ -561,6 +659,8 @@ private:
     PidFile pid_;
     OwnSocket socket_;
     int listener_ = -1;
+    std::unique_ptr<MetricsServer> metrics_;
+    std::unique_ptr<ServiceSupervisor> supervisor_;
     ReloadThread reload_;
     MilterThread milter_;
 };

@@ -4,7 +4,8 @@
 // Exit status: 0 on a clean stop or a good check; 78 (EX_CONFIG) for a bad
 // configuration or one the system cannot serve (every error printed with
 // file, line and key); 64 for a bad command line; 71 (EX_OSERR) when the
-// pid file, audit file, socket or privileges cannot be set up.
+// pid file, audit file, socket, metrics endpoint or privileges cannot be set
+// up.
 //
 // Signals: the ones the daemon handles are blocked on the first line of
 // main(), before anything can be delivered (HandledSignals); the modes that

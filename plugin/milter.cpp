@@ -10,6 +10,12 @@
 // step that can: connect, HELO and RCPT are negotiated no-reply, and
 // libmilter turns any answer there into "no reply" (engine.c sendreply).
 //
+// The metrics (metrics_listen) are fed here and only here, with atomics:
+// each audit line as it is emitted (so a failure answered at a later step
+// counts once, with the verdict that answer applied), each failure once in
+// the guard, each callback's time in the guard, sessions from connect to
+// close.
+//
 // Fault injection (RFC8314_MILTER_TEST_THROW_AT, RFC8314_MILTER_TEST_DELAY_MS,
 // RFC8314_MILTER_TEST_NO_SETSYMLIST) exists only when compiled with
 // RFC8314_MILTER_TEST_HOOKS: the test build build/rfc8314-milter-test, never
@@ -30,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "metrics_http.hpp"
 #include "rfc8314/logfmt.hpp"
 #include "rfc8314/macros.hpp"
 #include "rfc8314/session.hpp"
@@ -44,6 +51,63 @@ struct Context {
     OpenSession open; // first member: counted until everything else is gone
     std::unique_ptr<Session> session;
     unsigned long noReplySteps = 0; // SMFIP_NR_* the MTA agreed to
+    // Counted in rfc8314_sessions_active from connect on (a connection that
+    // never reaches connect, such as the systemd watchdog's probe, is not).
+    bool counted = false;
+    ~Context() {
+        if (counted)
+            if (auto* m = daemonMetrics())
+                m->sessionClosed();
+    }
+};
+
+// Adds one audit line to the metrics, from the values the session
+// recorded with it (AuditSummary); every other line is not counted.
+void countEvent(const LogEvent& e) noexcept {
+    auto* m = daemonMetrics();
+    const auto& a = e.summary;
+    if (!m || a.verdict.empty())
+        return;
+    TransactionSample t;
+    t.listener = a.listener;
+    t.verdict = a.verdict;
+    t.reason = a.reason;
+    t.tlsVersion = toString(a.tls);
+    t.cleartextAuth = a.cleartextAuth;
+    char code[16];
+    if (a.tls == TlsVersion::None) {
+        t.cipher = "none";
+    } else if (!a.cipher) {
+        t.cipher = "unknown";
+    } else if (!a.cipher->iana.empty()) {
+        t.cipher = a.cipher->iana;
+    } else {
+        // The clause's "0xC02F" form, without an allocation.
+        std::snprintf(code, sizeof code, "0x%04X", static_cast<unsigned>(a.cipher->code));
+        t.cipher = code;
+    }
+    m->transaction(t);
+}
+
+// Times one callback, its failure handling included, into
+// rfc8314_callback_duration_seconds{stage}.
+class StageTimer {
+public:
+    explicit StageTimer(Stage stage) noexcept : m_(daemonMetrics()), stage_(stage) {
+        if (m_)
+            start_ = std::chrono::steady_clock::now();
+    }
+    ~StageTimer() {
+        if (m_)
+            m_->observe(stage_, std::chrono::steady_clock::now() - start_);
+    }
+    StageTimer(const StageTimer&) = delete;
+    StageTimer& operator=(const StageTimer&) = delete;
+
+private:
+    Metrics* m_;
+    Stage stage_;
+    std::chrono::steady_clock::time_point start_;
 };
 
 // One stage's macros, read lazily through smfi_getsymval.
@@ -119,6 +183,7 @@ void emit(const Decision& d) {
         logger.log(e.level, e.line);
         if (!e.json.empty())
             logger.audit(e.json);
+        countEvent(e);
     }
 }
 
@@ -155,12 +220,18 @@ sfsistat guard(SMFICTX* ctx, Stage stage, unsigned long nrFlag, F&& body) noexce
     // The exception dies with its catch block: keep a copy of its text, in
     // a buffer, since copying into a string could itself throw.
     char what[256] = "unknown exception";
+    StageTimer timer(stage);
     try {
         return body();
     } catch (const std::exception& e) {
         std::snprintf(what, sizeof what, "%s", e.what());
     } catch (...) {
     }
+    // Counted here, once per failure; the transaction's audit line (when
+    // the failure is answered, maybe at a later step) is counted as it is
+    // emitted, with the verdict that answer applies.
+    if (auto* m = daemonMetrics())
+        m->internalError(stage);
     FailAction action = FailAction::Tempfail;
     try {
         if (auto* c = context(ctx); c && c->session)
@@ -253,6 +324,10 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
 sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
     return guard(ctx, Stage::Connect, SMFIP_NR_CONN, [&]() -> sfsistat {
         auto* c = ensureContext(ctx);
+        if (auto* metrics = daemonMetrics(); metrics && !c->counted) {
+            c->counted = true;
+            metrics->sessionOpened();
+        }
         StageMacros m(ctx);
         auto d = c->session->onConnect(m, hostname ? hostname : "", addressText(addr));
         injectTestFault(Stage::Connect);

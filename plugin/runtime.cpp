@@ -201,7 +201,7 @@ void Runtime::replace(std::shared_ptr<const Config> c) {
     config_ = std::move(c);
 }
 
-bool reloadConfig() {
+bool reloadConfig(std::string* why) {
     auto& rt = Runtime::instance();
     auto note = [&](LogLevel level, std::string_view status, std::string_view what) {
         LogLine line;
@@ -215,6 +215,8 @@ bool reloadConfig() {
         for (const auto& e : result.errors)
             note(LogLevel::Error, "error", e.str());
         note(LogLevel::Error, "failed", "keeping the running configuration");
+        if (why)
+            *why = result.errors.empty() ? std::string("no configuration") : result.errors.front().str();
         return false;
     }
     for (const auto& w : result.warnings)

@@ -98,7 +98,8 @@ private:
 };
 
 // Reload from Runtime::configPath; a bad new config is logged and the old one
-// kept.  Returns true when the new config is in force.
-bool reloadConfig();
+// kept.  Returns true when the new config is in force; else, with `why`,
+// says why (the first error).
+bool reloadConfig(std::string* why = nullptr);
 
 } // namespace rfc8314

@@ -17,6 +17,7 @@
 // so all are reported.
 #include "rfc8314/config.hpp"
 
+#include "rfc8314/metrics.hpp"
 #include "rfc8314/received.hpp"
 #include "text.hpp"
 
@@ -166,6 +167,20 @@ Error parseSocket(std::string_view v, std::string& out) {
     if (!parseSocketSpec(v, &why))
         return why;
     out = std::string(v);
+    return std::nullopt;
+}
+
+// The metrics endpoint, stored in the one spelling the daemon binds.
+Error parseMetricsListen(std::string_view v, std::string& out) {
+    if (v.empty()) {
+        out.clear();
+        return std::nullopt;
+    }
+    std::string why;
+    auto a = parseListenAddress(v, &why);
+    if (!a)
+        return why;
+    out = a->str();
     return std::nullopt;
 }
 
@@ -457,6 +472,9 @@ const std::vector<KeyDef>& keyTable() {
                            "syslog facility: mail, daemon, user, local0..local7"),
         key<parseTimeout>(&C::milterTimeout, "milter_timeout", "seconds", "300", restart,
                           "libmilter I/O timeout towards the MTA, 1..86400"),
+        key<parseMetricsListen>(&C::metricsListen, "metrics_listen", "address", "", restart,
+                                "serve Prometheus metrics over HTTP at ADDR:PORT (127.0.0.1:9925, "
+                                "[::1]:9925); off when unset"),
         key<parseBool>(&C::logStderr, "log_stderr", "bool", "no", reload,
                        "also write every log line to standard error (foreground runs, tests)"),
         key<parseLogLevel>(&C::logLevel, "log_level", "level", "info", reload,

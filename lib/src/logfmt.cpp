@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "text.hpp"
+
 namespace rfc8314 {
 
 namespace {
@@ -35,30 +37,6 @@ struct BareSafeTable {
 constexpr BareSafeTable kBareSafe;
 
 bool bareSafe(unsigned char c) noexcept { return kBareSafe.safe[c]; }
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
-// (overlong forms, surrogates and code points above U+10FFFF are invalid).
-std::size_t utf8Length(std::string_view s, std::size_t i) noexcept {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char c = b(i);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1Fu; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0Fu; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07u; }
-    else return 0;
-    if (i + n > s.size())
-        return 0;
-    for (std::size_t k = 1; k < n; ++k) {
-        if ((b(i + k) & 0xC0u) != 0x80u)
-            return 0;
-        cp = (cp << 6) | (b(i + k) & 0x3Fu);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 } // namespace
 
@@ -159,21 +137,7 @@ LogLine& LogLine::add(std::string_view k, long long value) {
 }
 
 std::string jsonEscape(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (std::size_t i = 0; i < value.size();) {
-        const unsigned char c = static_cast<unsigned char>(value[i]);
-        if (c >= 0x80) {
-            const std::size_t n = utf8Length(value, i);
-            if (n == 0) {
-                out += "\xEF\xBF\xBD"; // U+FFFD
-                ++i;
-            } else {
-                out.append(value.substr(i, n));
-                i += n;
-            }
-            continue;
-        }
+    return text::utf8Escape(value, [](std::string& out, unsigned char c) {
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -191,9 +155,7 @@ std::string jsonEscape(std::string_view value) {
                 out += static_cast<char>(c);
             }
         }
-        ++i;
-    }
-    return out;
+    });
 }
 
 void JsonLine::key(std::string_view k) {

@@ -230,8 +230,21 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         line.add("cleartext_auth", "yes");
     const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
 
+    AuditSummary summary;
+    summary.verdict = verdict;
+    if (failure || p.reason != PolicyReason::None)
+        summary.reason = reason;
+    summary.listener = listenerName();
+    summary.tls = tls_.version;
+    if (tls)
+        summary.cipher = tls_.cipher;
+    summary.cleartextAuth = authenticated && !tls;
+    if (failure) {
+        summary.failedStage = failure->stage;
+        summary.answered = answered;
+    }
     if (!auditJson_)
-        return {level, line.str(), {}};
+        return {level, line.str(), {}, summary};
     Clock c;
     c.now = when;
     JsonLine json;
@@ -259,7 +272,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
     if (failure)
         json.add("stage", toString(failure->stage)).add("answered", answered).add("error", failure->what);
-    return {level, line.str(), json.str()};
+    return {level, line.str(), json.str(), summary};
 }
 
 void Session::answerFailure(Decision& d, const Failure& f, Stage at) const {

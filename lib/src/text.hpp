@@ -77,4 +77,53 @@ inline std::string upper(std::string_view s) {
     return out;
 }
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+inline std::size_t utf8Length(std::string_view s, std::size_t i) noexcept {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1Fu; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0Fu; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07u; }
+    else return 0;
+    if (i + n > s.size())
+        return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((b(i + k) & 0xC0u) != 0x80u)
+            return 0;
+        cp = (cp << 6) | (b(i + k) & 0x3Fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+// `value` as valid UTF-8: each byte that is not part of a valid sequence
+// becomes U+FFFD, valid multi-byte sequences are copied, and each ASCII byte
+// is handed to ascii(out, c) to escape as the caller's format wants.
+template <class Ascii> std::string utf8Escape(std::string_view value, Ascii ascii) {
+    std::string out;
+    out.reserve(value.size());
+    for (std::size_t i = 0; i < value.size();) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        if (c < 0x80) {
+            ascii(out, c);
+            ++i;
+            continue;
+        }
+        const std::size_t n = utf8Length(value, i);
+        if (n == 0) {
+            out += "\xEF\xBF\xBD"; // U+FFFD
+            ++i;
+        } else {
+            out.append(value.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
 } // namespace rfc8314::text

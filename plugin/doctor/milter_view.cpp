@@ -48,7 +48,9 @@ std::string daemonPortConsequence(const std::vector<std::string>& missing) {
     for (const auto& m : missing)
         if (canonicalMacroName(m) == "{daemon_port}")
             return "; without {daemon_port} the milter cannot tell port 587 from 465 or 25, so "
-                   "neither a [listener] port nor the built-in port roles (587, 465) can apply";
+                   "neither a [listener] port nor the built-in port roles (587, 465) can apply: "
+                   "authenticated mail then gets the submission policy, everything else "
+                   "is treated as relay";
     return {};
 }
 

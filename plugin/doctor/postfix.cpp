@@ -258,8 +258,14 @@ void judgeFailure(const PostfixConf& pf, const PostfixService& s, const std::str
     }
 }
 
-// (2) Macro lists: only an MTA that ignores smfi_setsymlist needs them.
-void judgeMacros(const Config& cfg, const PostfixConf& pf, std::vector<Finding>& out) {
+// (2) Protocol version.  Postfix offers SMFIF_SETSYMLIST and takes the
+// milter's macro lists at every milter_protocol (milter8.c always puts it in
+// its actions and reads the lists from the negotiation reply; measured on
+// Postfix 3.7 with milter_protocol = 4: the milter still got {daemon_port}),
+// so its own macro lists never need a change.  What a version below 6 does
+// cost is the no-reply steps (SMFIP_NR_*, protocol 6): every connect, HELO
+// and RCPT then waits for the milter's answer.
+void judgeProtocol(const PostfixConf& pf, std::vector<Finding>& out) {
     const auto proto = number(mainValue(pf.main, "milter_protocol"));
     if (proto && *proto >= 6) {
         out.push_back(ok("postfix: milter_protocol = " + std::to_string(*proto) +
@@ -267,27 +273,11 @@ void judgeMacros(const Config& cfg, const PostfixConf& pf, std::vector<Finding>&
         return;
     }
     out.push_back(warning("postfix: milter_protocol = " + mainValue(pf.main, "milter_protocol") +
-                              ": Postfix ignores smfi_setsymlist below 6, so the milter "
-                              "gets only the macros of Postfix's own lists",
+                              ": below 6 Postfix negotiates no no-reply steps, so every "
+                              "connect, HELO and RCPT waits for the milter's answer (the macro "
+                              "lists still need no change: Postfix honours smfi_setsymlist at "
+                              "every protocol version)",
                           {{"main.cf", "milter_protocol = 6"}}));
-    const std::pair<const char*, const char*> stages[] = {{"connect", "milter_connect_macros"},
-                                                          {"helo", "milter_helo_macros"},
-                                                          {"envfrom", "milter_mail_macros"},
-                                                          {"eom", "milter_end_of_data_macros"}};
-    for (const auto& [stage, param] : stages) {
-        const auto have = splitList(mainValue(pf.main, param), " ,\t");
-        const auto miss = missingMacros(neededMacros(stage, cfg), have);
-        if (miss.empty()) {
-            out.push_back(ok(std::string("postfix: ") + param + " has every macro the " +
-                             "milter needs at " + stage));
-        } else {
-            auto all = have;
-            all.insert(all.end(), miss.begin(), miss.end());
-            out.push_back(warning(std::string("postfix: ") + param + " lacks " + join(miss, " ") +
-                                      daemonPortConsequence(miss),
-                                  {{"main.cf", std::string(param) + " = " + join(all, " ")}}));
-        }
-    }
 }
 
 } // namespace
@@ -337,7 +327,7 @@ std::vector<Finding> judgePostfix(const Config& cfg, const PostfixConf& pf) {
     }
     for (auto& a : actions)
         out.push_back(std::move(a));
-    judgeMacros(cfg, pf, out);
+    judgeProtocol(pf, out);
     return dedupe(std::move(out));
 }
 

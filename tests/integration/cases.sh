@@ -18,7 +18,8 @@ CHECK_RECEIVED="$BUILD_ABS/check-received"
 # write_milter_conf [SUBMISSION LISTENER LINES...] — the milter's config in
 # $MILTER_CONF.  Each argument is a line added to both submission listener
 # sections, except "@exceptions", which sets exceptions_file to
-# $WORK/exceptions.
+# $WORK/exceptions.  $MILTER_GLOBAL_LINES (newline-separated) are added to
+# the global keys.
 write_milter_conf() {
     local extra=() a exc=
     for a in "$@"; do
@@ -36,6 +37,7 @@ write_milter_conf() {
         echo "audit_file = $MILTER_AUDIT"
         echo "hostname = milter.example.test"
         echo "$exc"
+        [ -n "${MILTER_GLOBAL_LINES:-}" ] && printf '%s\n' "$MILTER_GLOBAL_LINES"
         # The test ports are not 587/465/25: name the listeners by port.
         printf '[listener submission]\nport = %s\nrole = submission\n%s\n' "$PORT_SUB" "$g"
         printf '%s\n' "${extra[@]}"

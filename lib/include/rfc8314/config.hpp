@@ -135,6 +135,7 @@ struct Config {
     bool syslog{};
     std::string syslogFacility;
     int milterTimeout{};
+    std::string metricsListen;         // "ADDR:PORT" of the metrics endpoint; empty = off
 
     // Reloadable settings.
     bool logStderr{};

@@ -21,11 +21,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rfc8314/config.hpp"
 #include "rfc8314/facts.hpp"
 #include "rfc8314/policy.hpp"
+#include "rfc8314/stage.hpp"
 
 namespace rfc8314 {
 
@@ -33,11 +35,6 @@ namespace rfc8314 {
 // with no further callbacks (the answer of on_internal_error = accept).
 enum class Verdict { Continue, Accept, Reject, Tempfail };
 std::string_view toString(Verdict) noexcept;
-
-// The milter steps, for failures and the audit line's stage= and answered=.
-enum class Stage { Negotiate, Connect, Helo, Mail, Rcpt, Eom, Abort, Close };
-// "negotiate", "connect", "helo", "mail", "rcpt", "eom", "abort", "close".
-std::string_view toString(Stage) noexcept;
 
 struct Reply {
     std::string code;  // "530"
@@ -51,12 +48,32 @@ struct HeaderInsert {
     std::string value; // folded with "\n\t" as libmilter wants
 };
 
+// What one audit line says, as values rather than text: the one structured
+// record of an audit event (the daemon's counters read it).  Every view is
+// static text or points into the Session that made the event, so it is
+// valid while that session lives; never a user name or an address here.
+struct AuditSummary {
+    std::string_view verdict;  // as in the line; empty: not an audit line
+    std::string_view reason;   // as in the line; empty when none
+    std::string_view listener; // the listener's name as in the line, "unknown" when undetermined
+    TlsVersion tls = TlsVersion::None;
+    std::optional<CipherInfo> cipher; // nullopt on cleartext or when not understood
+    bool cleartextAuth = false;       // authenticated on a cleartext connection
+    // A transaction the filter failed on (reason internal-error): the stage
+    // that failed and where it was answered ("mail", "eom", or "none" when
+    // the transaction ended first).
+    std::optional<Stage> failedStage;
+    std::string_view answered;
+};
+
 struct LogEvent {
     LogLevel level = LogLevel::Info;
     std::string line; // Postfix grammar, already escaped
     // An audit line's JSON twin, when the session makes JSON (every audit
     // line has one then, internal-error lines included); empty otherwise.
     std::string json;
+    // An audit line's values (summary.verdict empty on every other line).
+    AuditSummary summary{};
 };
 
 struct Decision {
