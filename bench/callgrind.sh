@@ -58,6 +58,7 @@ for f in "$MILTER_BIN" "$LOAD" "$NULLM"; do
 done
 command -v valgrind >/dev/null || die "valgrind missing (tests/packages.txt)"
 mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd) # the milter's socket path must be absolute
 chmod 0755 "$DIR"
 
 PIDS=()
