@@ -277,20 +277,24 @@ template <class Input> std::string build(const Input& in, std::string_view eol) 
     Tokens tokens;
     std::string helo; // the escaped comment; must live until fold()
 
-    // from: the HELO name when it is a valid domain or address literal;
-    // otherwise "unknown" and the HELO, escaped, in a comment of its own.
-    tokens.add({"from ", c.heloOk ? std::string_view(in.helo) : std::string_view("unknown")});
-    if (!c.literal.empty()) {
-        if (c.nameOk)
-            tokens.add({"(", in.clientName, " ", c.literal, ")"});
-        else
-            tokens.add({"(", c.literal, ")"});
-    } else if (c.nameOk) {
-        tokens.add({"(", in.clientName, ")"});
-    }
-    if (!c.heloOk && !in.helo.empty()) {
-        helo = commentText(in.helo, kHeloCommentMax);
-        tokens.add({"(helo=", helo, ")"});
+    if (in.hideClient) {
+        tokens.add({"from ", kHiddenClientDomain});
+    } else {
+        // from: the HELO name when it is a valid domain or address literal;
+        // otherwise "unknown" and the HELO, escaped, in a comment of its own.
+        tokens.add({"from ", c.heloOk ? std::string_view(in.helo) : std::string_view("unknown")});
+        if (!c.literal.empty()) {
+            if (c.nameOk)
+                tokens.add({"(", in.clientName, " ", c.literal, ")"});
+            else
+                tokens.add({"(", c.literal, ")"});
+        } else if (c.nameOk) {
+            tokens.add({"(", in.clientName, ")"});
+        }
+        if (!c.heloOk && !in.helo.empty()) {
+            helo = commentText(in.helo, kHeloCommentMax);
+            tokens.add({"(helo=", helo, ")"});
+        }
     }
 
     tokens.add({"by ", c.byOk ? std::string_view(in.byHost) : std::string_view("localhost")});
