@@ -29,6 +29,16 @@ BUILD        ?= build
 SANFLAGS     :=
 endif
 
+# The performance guard of `make check` (issue 17 item 3): the filter's own
+# work in instructions per transaction, measured with callgrind by
+# bench/callgrind.sh (rfc8314-milter minus the null milter with the same
+# negotiation, default submission profile), fails the check above this
+# limit: the target of 9,000 plus 10 %.  This is the one place it is set.
+# Empty (make check PERF_MAX_OWN_IR=) skips the guard; so does SANITIZE=1,
+# where valgrind cannot run the sanitized binaries.
+PERF_MAX_OWN_IR ?= 9900
+PERF_GUARD   := $(if $(filter 1,$(SANITIZE)),,$(PERF_MAX_OWN_IR))
+
 WARN         := -Wall -Wextra -Wpedantic -Werror
 ALL_CXXFLAGS := -std=c++17 $(WARN) -fPIC $(SANFLAGS) $(CXXFLAGS)
 ALL_CPPFLAGS := -Ilib/include -I$(BUILD)/gen -DRFC8314_VERSION='"$(VERSION)"' \
@@ -133,8 +143,8 @@ integration: all $(MILTER_TEST) $(CHECK_RCVD)
 	@set -e; for t in tests/integration/test_*.sh; do BUILD=$(BUILD) bash $$t; done
 
 check: deps
-	@$(MAKE) --no-print-directory all $(MILTER_TEST) $(UNIT_TESTS) $(CHECK_RCVD)
-	@sh tests/check.sh $(BUILD)
+	@$(MAKE) --no-print-directory all $(MILTER_TEST) $(UNIT_TESTS) $(CHECK_RCVD) $(if $(PERF_GUARD),bench-tools)
+	@PERF_MAX_OWN_IR=$(PERF_GUARD) sh tests/check.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -21,7 +21,7 @@
 #
 # Knobs: BENCH_QUICK=1 scales every count down (a quick look, not figures
 # to quote); BENCH_ROUNDS (default 3); BENCH_METRICS=1 turns rfc8314-milter's
-# metrics endpoint on (metrics_listen on ports 13050-13059), to measure what
+# metrics endpoint on (metrics_listen on ports 13050-13060), to measure what
 # counting costs.  Ports 13001-13099 (milters) and
 # 13025-13587 (Postfix), loopback only; everything under $BUILD/bench.
 # Every process it starts is tracked by pid and stopped on exit (common.sh).
@@ -291,14 +291,19 @@ stages_p99() {
     done
     echo "${out# }"
 }
+# worst_p99 FILE [STAGES...] — the largest p99 of those stages (default all).
 worst_p99() {
-    local s v w=0
-    for s in optneg connect helo mail1 mail rcpt data header eoh body eom; do
-        v=$(field "$1" "p99_$s")
+    local f=$1 s v w=0
+    shift
+    [ $# -gt 0 ] || set -- optneg connect helo mail1 mail rcpt data header eoh body eom
+    for s in "$@"; do
+        v=$(field "$f" "p99_$s")
         [ "$v" != "-" ] && [ -n "$v" ] && w=$(awk -v a="$w" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
     done
     echo "$w"
 }
+# The per-message stages of issue 17 item 5 (optneg is a new connection).
+worst_msg_p99() { worst_p99 "$1" mail1 mail rcpt data header eoh body eom; }
 note "(b) p99 latency per stage in microseconds (stages that wait for a reply)"
 for n in null-same rfc-inet null-same-unix rfc-unix; do
     note "    $(printf '%-15s' "$n") paced $PACED_RATE/s: $(stages_p99 "${B_FILE[$n]}")"
@@ -434,55 +439,22 @@ note "(d) RSS of one rfc8314-milter process (kB): at start $d_start, after $TX_D
 # ---- (f) callgrind ----------------------------------------------------------------
 say ""
 say "== (f) callgrind: instructions per transaction (runs of $CG_N1 and $CG_N2 transactions, 1 connection, 10 per connection) =="
-# cg_run NAME rfc|null N — one milter under callgrind for N transactions;
-# sets CG_TOTAL to its total instruction count.
-cg_run() {
-    local name=$1 kind=$2 n=$3 out="$WORK/callgrind.$1.$3.out"
-    if [ "$kind" = rfc ]; then
-        start_rfc "$name" unix valgrind --tool=callgrind --callgrind-out-file="$out"
-    else
-        set_spec "$name" unix
-        ( umask 000; exec valgrind --tool=callgrind --callgrind-out-file="$out" "$NULLM" same "${SPEC[$name]}" ) > "$WORK/$name.log" 2>&1 &
-        PID[$name]=$!
-        track_pid "${PID[$name]}"
-        wait_milter "$name" 60 || die "null milter under valgrind did not start"
-    fi
-    load "$WORK/f-$name-$n.txt" -s "${SPEC[$name]}" -c 1 -n "$n" -p 10 --timeout 120 --label "$name-callgrind"
-    stop_milter_named "$name"
-    rm -f "$WORK/$name.sock"
-    CG_TOTAL=$(sed -n 's/^\(summary\|totals\): *//p' "$out" | head -n 1)
-    [ -n "$CG_TOTAL" ] || failed "no callgrind totals in $out"
-}
-declare -A CG
-for k in rfc null; do
-    cg_run "cg-$k" "$k" "$CG_N1"
-    CG[$k-1]=$CG_TOTAL
-    cg_run "cg-$k" "$k" "$CG_N2"
-    CG[$k-2]=$CG_TOTAL
-done
-per_txn() { awk -v a="$1" -v b="$2" -v n1="$CG_N1" -v n2="$CG_N2" 'BEGIN { if (a == "" || b == "") print "-"; else printf "%.0f", (b - a) / (n2 - n1) }'; }
-cg_rfc=$(per_txn "${CG[rfc-1]}" "${CG[rfc-2]}")
-cg_null=$(per_txn "${CG[null-1]}" "${CG[null-2]}")
-# Per function: (inclusive Ir of the long run - of the short run) / (N2 - N1),
-# so start-up (the cipher registry probe, config parsing) drops out.
-cg_incl() { # FILE — "Ir<TAB>function" for every function, inclusive
-    callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$1" 2>/dev/null |
-        awk '/^ *[0-9,]+ +\(/ { ir = $1; gsub(",", "", ir); fn = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", fn); if (fn !~ /^=>/ && fn != "events annotated" && !seen[fn]++) printf "%s\t%s\n", ir, fn }'
-}
-cg_top() { # NAME — the top inclusive functions per transaction
-    cg_incl "$WORK/callgrind.$1.$CG_N1.out" > "$WORK/cg-$1-1.tsv"
-    cg_incl "$WORK/callgrind.$1.$CG_N2.out" > "$WORK/cg-$1-2.tsv"
-    awk -F '\t' -v n1="$CG_N1" -v n2="$CG_N2" '
-        NR == FNR { a[$2] = $1; next }
-        { d = ($1 - a[$2]) / (n2 - n1); if (d >= 200 && $2 !~ /^\?\?\?:0x/ && $2 !~ /^\/work/) printf "%12.0f  %s\n", d, substr($2, 1, 140) }
-    ' "$WORK/cg-$1-1.tsv" "$WORK/cg-$1-2.tsv" | sort -rn | head -n "${2:-25}"
-}
-say "  top inclusive functions per transaction, rfc8314-milter (Ir, difference of the two runs):"
-cg_top cg-rfc 30 | tee "$WORK/callgrind-top.txt" | sed 's/^/  /'
-say "  the same for null-same:"
-cg_top cg-null 12 | sed 's/^/  /'
+# bench/callgrind.sh: the same measurement as the guard of make check, with
+# this run's counts and the top inclusive functions.
+# With BENCH_METRICS=1, rfc8314-milter runs with its endpoint on here too.
+cg_args=(--top 30 --dir "$WORK/callgrind")
+[ "${BENCH_METRICS:-0}" = 1 ] && cg_args+=(--metrics 127.0.0.1:13060)
+if ! CG_N1=$CG_N1 CG_N2=$CG_N2 BUILD=$BUILD bash "$HERE/callgrind.sh" "${cg_args[@]}" \
+    > "$WORK/callgrind.txt" 2>&1; then
+    failed "bench/callgrind.sh (see $WORK/callgrind.txt)"
+fi
+sed 's/^/  /' "$WORK/callgrind.txt"
+cg_line=$(sed -n 's/^callgrind: rfc8314-milter //p' "$WORK/callgrind.txt")
+cg_rfc=$(awk '{ print $1 }' <<< "${cg_line:--}")
+cg_null=$(awk '{ print $3 }' <<< "${cg_line:--}")
+cg_own=$(awk '{ print $6 }' <<< "${cg_line:--}")
 note "(f) callgrind, instructions per transaction (difference of a $CG_N1 and a $CG_N2 transaction run, start-up excluded)"
-note "    rfc8314-milter $cg_rfc   null-same $cg_null   rfc8314 own work $(awk -v a="$cg_rfc" -v b="$cg_null" 'BEGIN { if (a == "-" || b == "-") print "-"; else print a - b }')"
+note "    rfc8314-milter ${cg_rfc:--}   null-same ${cg_null:--}   rfc8314 own work ${cg_own:--}"
 
 # ---- targets ------------------------------------------------------------------------
 say ""
@@ -507,6 +479,14 @@ note "    p99 < 1 ms per stage (paced $PACED_RATE/s, worst stage): inet ${w_i} u
 note "    RSS < 30 MB at $HOLD_CONNS connections: $c_held kB ($(met "${c_held:-0} > 0 && $c_held < 30720"))"
 r_d=$(ratio "$d_2" "$d_1")
 note "    RSS flat +-5 % from $TX_D1 to $TX_D2 transactions: ratio $r_d ($(met "$r_d >= 0.95 && $r_d <= 1.05"))"
+note ""
+note "issue-17 targets:"
+note "    own work <= 9000 instructions per transaction (f): ${cg_own:--} ($(met "${cg_own:-0} > 0 && ${cg_own:-0} <= 9000"))"
+r_t=$(ratio "${A_TPS[rfc-inet]}" "${A_TPS[null-trace]}")
+r_tu=$(ratio "${A_TPS[rfc-unix]}" "${A_TPS[null-trace-unix]}")
+note "    milter throughput >= 0.95 x null-trace at 50 concurrent: inet $r_t ($(met "$r_t >= 0.95")), unix $r_tu ($(met "$r_tu >= 0.95"))"
+note "    milter throughput >= 0.85 x null-same at 50 concurrent: inet $r_a ($(met "$r_a >= 0.85")), unix $r_au ($(met "$r_au >= 0.85"))"
+note "    p99 < 1 ms per message stage (paced $PACED_RATE/s; mail1, mail, eom): inet $(worst_msg_p99 "${B_FILE[rfc-inet]}") us ($(met "$(worst_msg_p99 "${B_FILE[rfc-inet]}") < 1000")), unix $(worst_msg_p99 "${B_FILE[rfc-unix]}") us ($(met "$(worst_msg_p99 "${B_FILE[rfc-unix]}") < 1000"))"
 note ""
 note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 

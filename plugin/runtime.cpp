@@ -126,7 +126,20 @@ void Logger::log(LogLevel level, const std::string& line) noexcept {
         ::syslog(priority(level), "%s", line.c_str());
     if (toStderr) {
         try {
-            writeAll(STDERR_FILENO, "rfc8314-milter[" + std::to_string(::getpid()) + "]: " + line + "\n");
+            // One string, one allocation, no formatting library: this runs
+            // for every audit line.
+            char digits[24];
+            char* d = digits + sizeof digits;
+            auto n = static_cast<unsigned long>(::getpid());
+            do {
+                *--d = static_cast<char>('0' + n % 10);
+                n /= 10;
+            } while (n);
+            const std::string_view pid(d, static_cast<std::size_t>(digits + sizeof digits - d));
+            std::string out;
+            out.reserve(sizeof "rfc8314-milter[]: " + pid.size() + line.size());
+            out.append("rfc8314-milter[").append(pid).append("]: ").append(line) += '\n';
+            writeAll(STDERR_FILENO, out);
         } catch (...) {
         }
     }

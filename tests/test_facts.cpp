@@ -62,6 +62,29 @@ BOOST_AUTO_TEST_CASE(macro_names_are_canonical) {
     BOOST_TEST(!m.setAssignment("novalue"));
 }
 
+// The buffer form (what the daemon hands smfi_getsymval) spells every name
+// as the string form does, and refuses a buffer too small.
+BOOST_AUTO_TEST_CASE(macro_name_into_buffer_table) {
+    struct Case {
+        std::string_view name;
+        std::string_view want;
+    };
+    const Case cases[] = {
+        {"i", "i"},           {"{i}", "i"},       {"cipher", "{cipher}"}, {"{cipher}", "{cipher}"},
+        {"", "{}"},           {"{}", "{}"},       {"{", "{"},             {"}", "}"},
+        {"{x", "{{x}"},       {"_", "_"},         {"{{j}}", "{{j}}"},     {"daemon_port", "{daemon_port}"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST(canonicalMacroName(c.name) == c.want, c.name << ": string form");
+        char buf[32];
+        BOOST_TEST(canonicalMacroName(c.name, buf, sizeof buf), c.name);
+        BOOST_TEST(std::string_view(buf) == c.want, c.name << ": got " << buf << ", want " << c.want);
+        char exact[32];
+        BOOST_TEST(canonicalMacroName(c.name, exact, c.want.size() + 1), c.name << ": exact fit");
+        BOOST_TEST(!canonicalMacroName(c.name, exact, c.want.size()), c.name << ": one octet short");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(port_and_number_table) {
     struct Case {
         std::string in;

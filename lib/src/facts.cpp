@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <cctype>
+#include <cstring>
 
 namespace rfc8314 {
 
@@ -18,10 +19,14 @@ using text::iequals;
 using text::parseDecimal;
 std::string_view trim(std::string_view s) noexcept { return text::trimBlanks(s); }
 
-std::string value(const MacroSource& m, std::string_view name) {
+// The macro's value, trimmed; empty when absent.  The view lives as long
+// as the stage's macros.
+std::string_view view(const MacroSource& m, std::string_view name) {
     auto v = m.get(name);
-    return v ? std::string(trim(*v)) : std::string();
+    return v ? trim(*v) : std::string_view();
 }
+
+std::string value(const MacroSource& m, std::string_view name) { return std::string(view(m, name)); }
 
 } // namespace
 
@@ -70,10 +75,23 @@ std::string_view toString(TlsVersion v) noexcept {
     return "unknown";
 }
 
-std::string canonicalMacroName(std::string_view name) {
+namespace {
+
+// canonicalMacroName's rule: the name without braces, and whether it is
+// written with them.
+std::string_view macroCore(std::string_view name, bool& braces) noexcept {
     if (name.size() >= 2 && name.front() == '{' && name.back() == '}')
         name = name.substr(1, name.size() - 2);
-    if (name.size() == 1)
+    braces = name.size() != 1;
+    return name;
+}
+
+} // namespace
+
+std::string canonicalMacroName(std::string_view name) {
+    bool braces = false;
+    name = macroCore(name, braces);
+    if (!braces)
         return std::string(name);
     std::string out;
     out.reserve(name.size() + 2);
@@ -81,6 +99,23 @@ std::string canonicalMacroName(std::string_view name) {
     out += name;
     out += '}';
     return out;
+}
+
+bool canonicalMacroName(std::string_view name, char* buf, std::size_t size) noexcept {
+    bool braces = false;
+    name = macroCore(name, braces);
+    const std::size_t need = name.size() + (braces ? 2 : 0) + 1;
+    if (need > size)
+        return false;
+    char* p = buf;
+    if (braces)
+        *p++ = '{';
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    if (braces)
+        *p++ = '}';
+    *p = '\0';
+    return true;
 }
 
 void MacroMap::set(std::string_view name, std::string_view value) {
@@ -146,7 +181,7 @@ TlsFacts readTlsFacts(const MacroSource& m) {
         t.cipher = CipherRegistry::instance().lookup(t.cipherText);
     if (t.cipher)
         t.clause = tlsClauseValue(*t.cipher);
-    t.bits = parseSmallNumber(value(m, "{cipher_bits}"));
+    t.bits = parseSmallNumber(view(m, "{cipher_bits}"));
     return t;
 }
 
@@ -161,7 +196,7 @@ ListenerFacts readListenerFacts(const MacroSource& m) {
     ListenerFacts l;
     l.name = value(m, "{daemon_name}");
     l.addr = value(m, "{daemon_addr}");
-    l.port = parsePort(value(m, "{daemon_port}"));
+    l.port = parsePort(view(m, "{daemon_port}"));
     return l;
 }
 
@@ -197,15 +232,16 @@ ClientFacts readClientFacts(const MacroSource& m) {
     c.addr = value(m, "{client_addr}");
     if (auto canonical = canonicalAddress(c.addr))
         c.addr = std::move(*canonical);
-    c.name = clientNameFromConnect(value(m, "{client_name}"));
-    c.port = parsePort(value(m, "{client_port}"));
+    const auto nameMacro = m.get("{client_name}"); // once: each look-up is a linear search
+    c.name = nameMacro ? clientNameFromConnect(*nameMacro) : std::string();
+    c.port = parsePort(view(m, "{client_port}"));
     // An MTA that ignores smfi_setsymlist may still pass `_` (both do by
     // default at connect): name and address from there fill what is missing.
     // A {client_name} of "unknown" says there is no verified name; only an
     // absent one lets `_` speak for the name.
-    const bool nameAbsent = !m.get("{client_name}");
+    const bool nameAbsent = !nameMacro;
     if (c.addr.empty() || nameAbsent) {
-        auto [name, addr] = parseClientMacro(value(m, "_"));
+        auto [name, addr] = parseClientMacro(view(m, "_"));
         if (c.addr.empty())
             c.addr = addr;
         if (nameAbsent && !addr.empty() && c.addr == addr)

@@ -251,9 +251,22 @@ std::optional<Day> Day::parse(std::string_view t) noexcept {
 }
 
 Day Day::fromTime(std::time_t t) noexcept {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return Day{(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday};
+    // Asked at every MAIL.  A UTC day is exactly 86,400 seconds (gmtime has
+    // no leap seconds), so gmtime_r runs once per day per thread.
+    std::time_t day = t / 86400;
+    if (t % 86400 < 0)
+        --day;
+    thread_local bool known = false;
+    thread_local std::time_t knownDay = 0;
+    thread_local int knownValue = 0;
+    if (!known || day != knownDay) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        knownValue = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        knownDay = day;
+        known = true;
+    }
+    return Day{knownValue};
 }
 
 std::string Day::str() const {

@@ -4,10 +4,17 @@
 // [addr])", "with ESMTPSA", ...) joined by single spaces, and folded between
 // tokens.  Every token is bounded (validated names are at most 255 octets,
 // the escaped HELO comment at most ~210), so no line can reach 998 octets.
+//
+// It runs once per message, so it is written for that (issue 17): a token
+// is a few views into the input, not a string of its own, and the field is
+// written once into one string; the date is formatted once per second per
+// thread (a message in the same second reuses the text).
 #include "rfc8314/received.hpp"
 
+#include <array>
 #include <cstdio>
-#include <vector>
+#include <cstring>
+#include <initializer_list>
 
 #include "rfc8314/rfc5322.hpp"
 
@@ -27,6 +34,7 @@ std::string commentText(std::string_view s, std::size_t max) {
     const bool cut = s.size() > max;
     if (cut)
         s = s.substr(0, max);
+    out.reserve(2 * s.size() + 3);
     for (char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
         if (ch == '(' || ch == ')' || ch == '\\') {
@@ -43,30 +51,194 @@ std::string commentText(std::string_view s, std::size_t max) {
     return out;
 }
 
-std::string fold(const std::vector<std::string>& tokens, std::string_view eol) {
-    std::string out;
+// One unbreakable token: the concatenation of a few views.  The views point
+// into the input, the literals here, or strings of buildReceived that live
+// until the field is written.
+struct Token {
+    std::array<std::string_view, 6> parts{};
+    std::size_t count = 0;
+    std::size_t size = 0;
+    void add(std::string_view p) noexcept {
+        parts[count++] = p;
+        size += p.size();
+    }
+};
+
+// The tokens of one field, at most one of each clause: from, the client
+// comment, the HELO comment, by, with, id, for, tls, group and the date
+// (ten; two to spare).
+constexpr std::size_t kMaxTokens = 12;
+class Tokens {
+public:
+    Token& add(std::initializer_list<std::string_view> parts) noexcept {
+        Token& t = tokens_[count_++];
+        for (auto p : parts)
+            t.add(p);
+        return t;
+    }
+    Token& back() noexcept { return tokens_[count_ - 1]; }
+    const Token* begin() const noexcept { return tokens_.data(); }
+    const Token* end() const noexcept { return tokens_.data() + count_; }
+
+private:
+    std::array<Token, kMaxTokens> tokens_{};
+    std::size_t count_ = 0;
+};
+
+// Joins the tokens with a space, or with eol + TAB where the next token
+// would take the line past kFoldAt; never inside a token.  Two passes: the
+// separators first, then one resize and plain copies (a std::string append
+// per part cost more than the rest of the field).
+std::string fold(const Tokens& tokens, std::string_view eol) {
+    std::array<bool, kMaxTokens> folded{}; // before token i: eol + TAB, else a space
+    std::size_t total = 0;
     std::size_t col = sizeof("Received: ") - 1;
-    bool first = true;
+    std::size_t i = 0;
     for (const auto& t : tokens) {
-        if (first) {
-            out += t;
-            col += t.size();
-            first = false;
-            continue;
+        if (i > 0) {
+            folded[i] = col + 1 + t.size > kFoldAt;
+            total += folded[i] ? eol.size() + 1 : 1;
+            col = folded[i] ? 1 : col + 1;
         }
-        if (col + 1 + t.size() > kFoldAt) {
-            out += eol;
-            out += '\t';
-            col = 1;
-        } else {
-            out += ' ';
-            ++col;
+        total += t.size;
+        col += t.size;
+        ++i;
+    }
+    std::string out(total, '\0');
+    char* p = out.data();
+    auto put = [&p](std::string_view v) {
+        std::memcpy(p, v.data(), v.size());
+        p += v.size();
+    };
+    i = 0;
+    for (const auto& t : tokens) {
+        if (i > 0) {
+            if (folded[i]) {
+                put(eol);
+                *p++ = '\t';
+            } else {
+                *p++ = ' ';
+            }
         }
-        out += t;
-        col += t.size();
+        for (std::size_t k = 0; k < t.count; ++k)
+            put(t.parts[k]);
+        ++i;
     }
     return out;
 }
+
+// RFC 5322 date-time into buf (at least kDateMax octets); returns its length.
+constexpr std::size_t kDateMax = 64; // the longest: a 12-digit year
+std::size_t writeDate(char* buf, std::time_t when, int utcOffsetMinutes) noexcept {
+    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    // Offsets beyond +-23:59 cannot be written; treat them as UTC.
+    if (utcOffsetMinutes <= -24 * 60 || utcOffsetMinutes >= 24 * 60)
+        utcOffsetMinutes = 0;
+    const std::time_t local = when + static_cast<std::time_t>(utcOffsetMinutes) * 60;
+    std::tm tm{};
+    gmtime_r(&local, &tm);
+    const long year = static_cast<long>(tm.tm_year) + 1900;
+    if (year < 0)
+        return writeDate(buf, 0, 0); // no syntax for it; cannot come from a clock
+    const int off = utcOffsetMinutes < 0 ? -utcOffsetMinutes : utcOffsetMinutes;
+    // By hand rather than snprintf: the format has no room for anything but
+    // these digits.
+    char* p = buf;
+    auto put = [&p](const char* s) {
+        while (*s)
+            *p++ = *s++;
+    };
+    auto two = [&p](int v) {
+        *p++ = static_cast<char>('0' + v / 10 % 10);
+        *p++ = static_cast<char>('0' + v % 10);
+    };
+    put(days[tm.tm_wday % 7]);
+    put(", ");
+    if (tm.tm_mday >= 10)
+        *p++ = static_cast<char>('0' + tm.tm_mday / 10);
+    *p++ = static_cast<char>('0' + tm.tm_mday % 10);
+    *p++ = ' ';
+    put(months[tm.tm_mon % 12]);
+    *p++ = ' ';
+    if (year > 9999) {
+        char digits[24];
+        std::snprintf(digits, sizeof digits, "%ld", year); // RFC 5322: 4*DIGIT, four or more
+        put(digits);
+    } else {
+        two(static_cast<int>(year / 100));
+        two(static_cast<int>(year % 100));
+    }
+    *p++ = ' ';
+    two(tm.tm_hour);
+    *p++ = ':';
+    two(tm.tm_min);
+    *p++ = ':';
+    two(tm.tm_sec);
+    *p++ = ' ';
+    *p++ = utcOffsetMinutes < 0 ? '-' : '+';
+    two(off / 60);
+    two(off % 60);
+    return static_cast<std::size_t>(p - buf);
+}
+
+// The date of the last message on this thread: many messages share their
+// second on a busy host, and gmtime_r plus the digits cost more than the
+// rest of the field's clauses.  Keyed on both inputs, so a hit is always
+// the text writeDate would write; per thread, so no lock.
+std::string_view cachedDate(std::time_t when, int utcOffsetMinutes) noexcept {
+    struct Cache {
+        bool valid = false;
+        std::time_t when = 0;
+        int offset = 0;
+        std::size_t size = 0;
+        char text[kDateMax];
+    };
+    thread_local Cache cache;
+    if (!cache.valid || cache.when != when || cache.offset != utcOffsetMinutes) {
+        cache.size = writeDate(cache.text, when, utcOffsetMinutes);
+        cache.when = when;
+        cache.offset = utcOffsetMinutes;
+        cache.valid = true;
+    }
+    return {cache.text, cache.size};
+}
+
+// What buildReceived decides about the values that stay the same for a
+// whole connection (HELO, client name and address, our name, cipher and
+// group): the checks are the larger part of the field's work, and a
+// connection carries many messages.  Kept per thread (a libmilter worker
+// serves one callback at a time) and keyed on every value it judged, so
+// a hit is exactly what judging again would give, whichever session asks.
+struct ConnectionClauses {
+    std::string helo, clientName, clientAddr, byHost, tls, group; // the key
+    bool valid = false;
+    bool heloOk = false, nameOk = false, byOk = false, tlsOk = false, groupOk = false;
+    std::string literal; // "[addr]" or "[IPv6:addr]", or empty
+
+    template <class Input> const ConnectionClauses& judge(const Input& in) {
+        if (valid && in.helo == helo && in.clientName == clientName && in.clientAddr == clientAddr &&
+            in.byHost == byHost && in.tls == tls && in.group == group)
+            return *this;
+        valid = false; // until every field below is set (assign may throw)
+        helo = in.helo;
+        clientName = in.clientName;
+        clientAddr = in.clientAddr;
+        byHost = in.byHost;
+        tls = in.tls;
+        group = in.group;
+        literal = addressLiteral(in.clientAddr);
+        heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
+        // Postfix says "unknown" when the client has no verified name.
+        nameOk = isValidDomain(in.clientName) && in.clientName != "unknown";
+        byOk = isValidByHost(in.byHost);
+        tlsOk = isValidTlsCipherValue(in.tls) && in.tls.size() <= 64;
+        groupOk = isValidDhGroup(in.group) && in.group.size() <= 64;
+        valid = true;
+        return *this;
+    }
+};
 
 } // namespace
 
@@ -92,90 +264,59 @@ std::string_view toString(WithProtocol p) noexcept {
 bool isValidByHost(std::string_view host) noexcept { return isValidDomain(host); }
 
 std::string formatDate(std::time_t when, int utcOffsetMinutes) {
-    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    // Offsets beyond +-23:59 cannot be written; treat them as UTC.
-    if (utcOffsetMinutes <= -24 * 60 || utcOffsetMinutes >= 24 * 60)
-        utcOffsetMinutes = 0;
-    const std::time_t local = when + static_cast<std::time_t>(utcOffsetMinutes) * 60;
-    std::tm tm{};
-    gmtime_r(&local, &tm);
-    const int off = utcOffsetMinutes < 0 ? -utcOffsetMinutes : utcOffsetMinutes;
-    // By hand rather than snprintf: this runs for every message, and the
-    // format has no room for anything but these digits.
-    std::string out;
-    out.reserve(32);
-    auto two = [&out](int v) {
-        out += static_cast<char>('0' + v / 10 % 10);
-        out += static_cast<char>('0' + v % 10);
-    };
-    out += days[tm.tm_wday % 7];
-    out += ", ";
-    if (tm.tm_mday >= 10)
-        out += static_cast<char>('0' + tm.tm_mday / 10);
-    out += static_cast<char>('0' + tm.tm_mday % 10);
-    out += ' ';
-    out += months[tm.tm_mon % 12];
-    out += ' ';
-    const long year = static_cast<long>(tm.tm_year) + 1900;
-    if (year < 0)
-        return formatDate(0, 0); // no syntax for it; cannot come from a clock
-    if (year > 9999) {
-        out += std::to_string(year); // RFC 5322: 4*DIGIT, four or more
-    } else {
-        two(static_cast<int>(year / 100));
-        two(static_cast<int>(year % 100));
-    }
-    out += ' ';
-    two(tm.tm_hour);
-    out += ':';
-    two(tm.tm_min);
-    out += ':';
-    two(tm.tm_sec);
-    out += ' ';
-    out += utcOffsetMinutes < 0 ? '-' : '+';
-    two(off / 60);
-    two(off % 60);
-    return out;
+    return std::string(cachedDate(when, utcOffsetMinutes));
 }
 
-std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
-    std::vector<std::string> tokens;
-    tokens.reserve(12);
-    if (in.hideClient) {
-        tokens.push_back("from " + std::string(kHiddenClientDomain));
-    } else {
-        const std::string literal = addressLiteral(in.clientAddr);
-        const bool heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
-        // Postfix says "unknown" when the client has no verified name.
-        const bool nameOk = isValidDomain(in.clientName) && in.clientName != "unknown";
+namespace {
 
+template <class Input> std::string build(const Input& in, std::string_view eol) {
+    // The clauses about the connection, judged once per connection on a
+    // thread rather than once per message (see ConnectionClauses).
+    thread_local ConnectionClauses clauses;
+    const ConnectionClauses& c = clauses.judge(in);
+    Tokens tokens;
+    std::string helo; // the escaped comment; must live until fold()
+
+    if (in.hideClient) {
+        tokens.add({"from ", kHiddenClientDomain});
+    } else {
         // from: the HELO name when it is a valid domain or address literal;
         // otherwise "unknown" and the HELO, escaped, in a comment of its own.
-        tokens.push_back("from " + (heloOk ? in.helo : std::string("unknown")));
-        if (!literal.empty())
-            tokens.push_back("(" + (nameOk ? in.clientName + " " : std::string()) + literal + ")");
-        else if (nameOk)
-            tokens.push_back("(" + in.clientName + ")");
-        if (!heloOk && !in.helo.empty())
-            tokens.push_back("(helo=" + commentText(in.helo, kHeloCommentMax) + ")");
+        tokens.add({"from ", c.heloOk ? std::string_view(in.helo) : std::string_view("unknown")});
+        if (!c.literal.empty()) {
+            if (c.nameOk)
+                tokens.add({"(", in.clientName, " ", c.literal, ")"});
+            else
+                tokens.add({"(", c.literal, ")"});
+        } else if (c.nameOk) {
+            tokens.add({"(", in.clientName, ")"});
+        }
+        if (!c.heloOk && !in.helo.empty()) {
+            helo = commentText(in.helo, kHeloCommentMax);
+            tokens.add({"(helo=", helo, ")"});
+        }
     }
 
-    tokens.push_back("by " + (isValidByHost(in.byHost) ? in.byHost : std::string("localhost")));
-    tokens.push_back("with " + std::string(toString(in.with)));
+    tokens.add({"by ", c.byOk ? std::string_view(in.byHost) : std::string_view("localhost")});
+    tokens.add({"with ", toString(in.with)});
     if (isAtom(in.queueId) && in.queueId.size() <= kQueueIdMax)
-        tokens.push_back("id " + in.queueId);
+        tokens.add({"id ", in.queueId});
     if (isValidMailbox(in.forRcpt))
-        tokens.push_back("for <" + in.forRcpt + ">");
-    if (isValidTlsCipherValue(in.tls) && in.tls.size() <= 64) {
-        tokens.push_back("tls " + in.tls);
-        if (isValidDhGroup(in.group) && in.group.size() <= 64)
-            tokens.push_back("group " + in.group);
+        tokens.add({"for <", in.forRcpt, ">"});
+    if (c.tlsOk) {
+        tokens.add({"tls ", in.tls});
+        if (c.groupOk)
+            tokens.add({"group ", in.group});
     }
-    tokens.back() += ';';
-    tokens.push_back(formatDate(in.when, in.utcOffsetMinutes));
+    tokens.back().add(";");
+    tokens.add({cachedDate(in.when, in.utcOffsetMinutes)});
     return fold(tokens, eol);
 }
+
+} // namespace
+
+std::string buildReceived(const ReceivedInput& in, std::string_view eol) { return build(in, eol); }
+
+std::string buildReceived(const ReceivedView& in, std::string_view eol) { return build(in, eol); }
 
 } // namespace rfc8314

@@ -71,9 +71,18 @@ std::string_view toString(Stage s) noexcept {
 Clock Clock::system() {
     Clock c;
     c.now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&c.now, &local);
-    c.utcOffsetMinutes = static_cast<int>(local.tm_gmtoff / 60);
+    // localtime_r takes the C library's time zone lock and walks the zone's
+    // rules, at MAIL and at end of message: the offset is worked out once
+    // per second per thread, and a second has one offset.
+    thread_local std::time_t offsetAt = -1;
+    thread_local int offset = 0;
+    if (c.now != offsetAt) {
+        std::tm local{};
+        localtime_r(&c.now, &local);
+        offset = static_cast<int>(local.tm_gmtoff / 60);
+        offsetAt = c.now;
+    }
+    c.utcOffsetMinutes = offset;
     return c;
 }
 
@@ -393,7 +402,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
         return std::nullopt;
     if (listener_.trace == TraceMode::Tls && !tls)
         return std::nullopt;
-    ReceivedInput in;
+    ReceivedView in; // views of the session's own values: nothing copied
     if (listener_.traceClient == TraceClient::Hidden) {
         in.hideClient = true; // the audit line keeps what the field leaves out
     } else {
@@ -405,7 +414,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     in.with = withProtocol(true, tls, auth_.authenticated());
     in.queueId = queueId_;
     if (rcpts_.size() == 1) {
-        std::string r = rcpts_.front();
+        std::string_view r = rcpts_.front();
         if (r.size() >= 2 && r.front() == '<' && r.back() == '>')
             r = r.substr(1, r.size() - 2);
         in.forRcpt = r;
@@ -435,7 +444,7 @@ Decision Session::onEndOfMessage(const MacroSource& m, const Clock& clock) {
     }
     flushAudit(d);
     if (auto value = receivedValue(clock, "\n")) {
-        d.inserts.push_back({0, "Received", *value});
+        d.inserts.push_back({0, "Received", std::move(*value)});
         if (config_->logLevel >= LogLevel::Debug) {
             LogLine line(queueId_);
             line.add("event", "trace").add("tls", tls_.clause).add("group", group_);

@@ -54,6 +54,10 @@ public:
 // Canonical macro name: "{x}" for names longer than one character, bare for
 // one-letter names.  "cipher" -> "{cipher}", "{i}" -> "i".
 std::string canonicalMacroName(std::string_view name);
+// The same name into buf, NUL-terminated, for a C interface (libmilter's
+// smfi_getsymval) without an allocation per look-up; false, and buf
+// untouched, when it does not fit in `size` octets.
+bool canonicalMacroName(std::string_view name, char* buf, std::size_t size) noexcept;
 
 // A MacroSource backed by a map: for tests, the offline mode and replay.
 class MacroMap : public MacroSource {

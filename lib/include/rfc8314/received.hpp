@@ -37,26 +37,32 @@ std::string_view toString(WithProtocol p) noexcept;
 // The `from` of a field whose client is hidden.
 inline constexpr std::string_view kHiddenClientDomain = "hidden.invalid";
 
-struct ReceivedInput {
+// The field's values.  ReceivedInput owns them; ReceivedView only points
+// at values the caller keeps (the session, once per message: nothing is
+// copied for the field).
+template <class Text> struct BasicReceivedInput {
     // No HELO name, client name or address in the field (helo, clientName
     // and clientAddr are then not used): `from hidden.invalid`.
     bool hideClient = false;
-    std::string helo;       // HELO/EHLO argument as sent: hostile
-    std::string clientName; // verified reverse name, or empty
-    std::string clientAddr; // textual IPv4/IPv6 address, or empty
-    std::string byHost;     // our host name
+    Text helo;       // HELO/EHLO argument as sent: hostile
+    Text clientName; // verified reverse name, or empty
+    Text clientAddr; // textual IPv4/IPv6 address, or empty
+    Text byHost;     // our host name
     WithProtocol with = WithProtocol::ESMTP;
-    std::string queueId;    // MTA queue id, or empty
-    std::string forRcpt;    // the single recipient (no angle brackets), or empty
-    std::string tls;        // tls clause value (IANA name or 0xXXXX), or empty
-    std::string group;      // IANA group name, or empty (only written with tls)
+    Text queueId;    // MTA queue id, or empty
+    Text forRcpt;    // the single recipient (no angle brackets), or empty
+    Text tls;        // tls clause value (IANA name or 0xXXXX), or empty
+    Text group;      // IANA group name, or empty (only written with tls)
     std::time_t when = 0;
     int utcOffsetMinutes = 0;
 };
+using ReceivedInput = BasicReceivedInput<std::string>;
+using ReceivedView = BasicReceivedInput<std::string_view>;
 
 // The field value (without "Received:" and without a trailing line end),
 // folded with `eol` + TAB.  libmilter wants "\n"; a raw message "\r\n".
 std::string buildReceived(const ReceivedInput& in, std::string_view eol = "\r\n");
+std::string buildReceived(const ReceivedView& in, std::string_view eol = "\r\n");
 
 // Whether buildReceived() writes `host` as the `by` host (an RFC 5321
 // Domain); any other value is written as "localhost".  The config checks the
