@@ -29,7 +29,7 @@ done
 # transaction under callgrind, so the figure does not depend on the load of
 # the machine; printed in every log, failed above the limit.
 if [ -n "${PERF_MAX_OWN_IR:-}" ]; then
-    run perf-guard env BUILD="$build" bash bench/callgrind.sh --max "$PERF_MAX_OWN_IR" --top 25
+    run perf-guard env BUILD="$build" bash bench/callgrind.sh --max "$PERF_MAX_OWN_IR" --target "${PERF_TARGET_OWN_IR:-}" --top 25
 else
     echo "=== perf-guard: skipped (PERF_MAX_OWN_IR empty, or a SANITIZE=1 build)"
 fi
