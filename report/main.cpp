@@ -207,8 +207,10 @@ int main(int argc, char** argv) {
         ("json", "one JSON object")
         ("html", po::value<std::string>()->value_name("FILE"),
          "also write a self-contained HTML page with charts to FILE")
+        ("by", po::value<std::string>()->value_name("host"),
+         "also a table per audit host (the JSON events' host, ECS host.name)")
         ("table", po::value<std::string>()->value_name("NAME"),
-         "only summary, days, ciphers, users, clients, cleartext or whatif")
+         "only summary, days, ciphers, users, clients, hosts (with --by host), cleartext or whatif")
         ("top", po::value<std::string>()->value_name("N"), "only the N busiest users and client addresses")
         ("help,h", "this text")
         ("version", "the version");
@@ -230,7 +232,7 @@ int main(int argc, char** argv) {
     WhatIfPolicy policy;
     OutputOptions out;
     YearRule years;
-    bool yearGiven = false;
+    bool yearGiven = false, byHost = false;
     std::string ident = "rfc8314-milter", htmlPath;
     enum { Text, Csv, Json, None } format = None;
     // In command-line order (not through a variables_map): inputs are read
@@ -280,9 +282,13 @@ int main(int argc, char** argv) {
             if (v.empty())
                 return usageError("--html needs a file");
             htmlPath = v;
+        } else if (a == "by") {
+            if (v != "host")
+                return usageError("--by wants host");
+            byHost = true;
         } else if (a == "table") {
             if (!validTable(v))
-                return usageError("--table wants summary, days, ciphers, users, clients, cleartext or whatif");
+                return usageError("--table wants summary, days, ciphers, users, clients, hosts, cleartext or whatif");
             out.table = v;
         } else if (a == "top") {
             if (!parseCount(v, 1000000000, n) || n < 1)
@@ -297,6 +303,7 @@ int main(int argc, char** argv) {
     if (yearGiven)
         parser.setYearRule(years);
     Aggregator agg(policy);
+    agg.byHost = byHost;
     std::vector<char> block(1 << 20);
     bool ok = true;
     for (const Input& in : inputs)

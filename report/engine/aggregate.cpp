@@ -377,6 +377,11 @@ void Aggregator::add(const Record& r) {
             ++whatIfUnauthBy[would];
         }
     }
+    if (byHost) {
+        const std::uint32_t hid = hostNames.id(r.host.empty() ? std::string_view("unknown") : r.host);
+        hosts.growTo(hostNames.size());
+        fold(hosts[hid]);
+    }
     const std::uint32_t cid = clientId(r.client);
     clients.growTo(clientNames.size());
     Entity& c = clients[cid];

@@ -174,6 +174,12 @@ public:
     InputCounts counts;
     Dict userNames, clientNames, ciphers, groups, mechs, listeners;
     EntityTable users, clients;          // indexed like userNames/clientNames
+    // --by host: the same per-entity counts per audit host (the JSON
+    // `host`, ECS host.name; "unknown" for a line without one).  Off by
+    // default: a lookup per line the other tables do not need.
+    bool byHost = false;
+    Dict hostNames;
+    EntityTable hosts;
     std::map<int, DayStats> days;        // yyyymmdd; undated events are not here
     std::vector<std::uint64_t> cipherTotals; // by cipher id
     std::uint64_t verdictTotals[VCount] = {};
