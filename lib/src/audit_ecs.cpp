@@ -180,6 +180,8 @@ std::string ecsAuditJson(const AuditValues& v) {
         j.str("client_addr", v.clientAddr);
     if (v.bucket >= 0)
         j.num("bucket", v.bucket);
+    if (!v.exception.empty())
+        j.str("exception", v.exception);
     if (!v.exemptUntil.empty())
         j.str("exempt_until", v.exemptUntil);
     if (failed)

@@ -222,6 +222,8 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         line.add("stage", toString(failure->stage)).add("answered", answered).add("error", failure->what);
     if (!failure && p.bucket)
         line.add("bucket", *p.bucket);
+    if (!failure && p.exception)
+        line.add("exception", p.exception->text());
     if (!failure && p.exception && p.exception->until)
         line.add("exempt_until", p.exception->until->str());
     if (authenticated && !tls)
@@ -244,7 +246,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
     if (!auditJson_)
         return {level, line.str(), {}, summary};
     if (config_->auditFormat == AuditFormat::Ecs) {
-        std::string exemptUntil;
+        std::string exemptUntil, exception;
         AuditValues v;
         v.when = when;
         v.host = auditHost_;
@@ -267,9 +269,12 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         v.reason = summary.reason;
         if (!failure) {
             v.bucket = p.bucket.value_or(-1);
+            if (p.exception)
+                exception = p.exception->text();
             if (p.exception && p.exception->until)
                 exemptUntil = p.exception->until->str();
         }
+        v.exception = exception;
         v.exemptUntil = exemptUntil;
         v.cleartextAuth = authenticated && !tls;
         if (failure) {
@@ -302,6 +307,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         .add("verdict", verdict)
         .add("reason", reason)
         .add("bucket", failure ? -1 : p.bucket.value_or(-1))
+        .add("exception", !failure && p.exception ? p.exception->text() : "")
         .add("exempt_until",
              !failure && p.exception && p.exception->until ? p.exception->until->str() : "")
         .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
@@ -377,7 +383,8 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     in.auth = &auth_;
     in.today = Day::fromTime(clock.now);
     in.salt = config_->rolloutSalt;
-    in.exceptions = config_->exceptions.get();
+    in.exceptions = listener_.exceptions ? listener_.exceptions.get() : config_->exceptions.get();
+    in.clientAddr = client_.addr;
     const PolicyResult p =
         evaluate(!listener_.determined && authenticated ? authPolicy_ : listener_.policy, in);
 
@@ -434,9 +441,13 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     if (listener_.trace == TraceMode::Tls && !tls)
         return std::nullopt;
     ReceivedInput in;
-    in.helo = client_.helo;
-    in.clientName = client_.name;
-    in.clientAddr = client_.addr;
+    if (listener_.traceClient == TraceClient::Hidden) {
+        in.hideClient = true; // the audit line keeps what the field leaves out
+    } else {
+        in.helo = client_.helo;
+        in.clientName = client_.name;
+        in.clientAddr = client_.addr;
+    }
     in.byHost = byHost_;
     in.with = withProtocol(true, tls, auth_.authenticated());
     in.queueId = queueId_;

@@ -50,6 +50,7 @@ struct AuditValues {
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // empty: none
     int bucket = -1;           // rollout bucket, -1: none
+    std::string_view exception; // the matched exception entry, as the native line's `exception`
     std::string_view exemptUntil;
     bool cleartextAuth = false;
     // A transaction the filter failed on: the stage, where it was answered
