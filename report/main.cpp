@@ -292,8 +292,10 @@ int main(int argc, char** argv) {
         ("json", "one JSON object")
         ("html", po::value<std::string>()->value_name("FILE"),
          "also write a self-contained HTML page with charts to FILE")
+        ("by", po::value<std::string>()->value_name("host"),
+         "also a table per audit host (the JSON events' host, ECS host.name)")
         ("table", po::value<std::string>()->value_name("NAME"),
-         "only summary, days, ciphers, users, clients, cleartext or whatif")
+         "only summary, days, ciphers, users, clients, hosts (with --by host), cleartext or whatif")
         ("top", po::value<std::string>()->value_name("N"), "only the N busiest users and client addresses")
         ("help,h", "this text")
         ("version", "the version");
@@ -315,7 +317,7 @@ int main(int argc, char** argv) {
     WhatIfPolicy policy;
     OutputOptions out;
     YearRule years;
-    bool yearGiven = false;
+    bool yearGiven = false, byHost = false;
     std::string ident = "rfc8314-milter", htmlPath;
     enum { Text, Csv, Json, None } format = None;
     std::string exceptionsPath, noticesDir, templatePath, from, domain;
@@ -415,9 +417,14 @@ int main(int argc, char** argv) {
                 return usageError("--html needs a file");
             htmlPath = v;
             tableOptions = true;
+        } else if (a == "by") {
+            if (v != "host")
+                return usageError("--by wants host");
+            byHost = true;
+            tableOptions = true;
         } else if (a == "table") {
             if (!validTable(v))
-                return usageError("--table wants summary, days, ciphers, users, clients, cleartext or whatif");
+                return usageError("--table wants summary, days, ciphers, users, clients, hosts, cleartext or whatif");
             out.table = v;
             tableOptions = true;
         } else if (a == "top") {
@@ -501,6 +508,7 @@ int main(int argc, char** argv) {
     Aggregator agg(std::move(policy));
     if (emit || notices)
         agg.keepDetail();
+    agg.byHost = byHost;
     std::vector<char> block(1 << 20);
     bool ok = true;
     for (const Input& in : inputs)

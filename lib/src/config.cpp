@@ -67,6 +67,10 @@ std::string_view toString(FailAction a) noexcept {
     return a == FailAction::Accept ? "accept" : "tempfail";
 }
 
+std::string_view toString(AuditFormat f) noexcept {
+    return f == AuditFormat::Ecs ? "ecs" : "native";
+}
+
 std::string_view toString(LogLevel l) noexcept {
     switch (l) {
     case LogLevel::Error: return "error";
@@ -252,6 +256,16 @@ Error parseFailAction(std::string_view v, FailAction& out) {
         }
     }
     return "want tempfail or accept, got " + quoted(v);
+}
+
+Error parseAuditFormat(std::string_view v, AuditFormat& out) {
+    for (auto f : {AuditFormat::Native, AuditFormat::Ecs}) {
+        if (text::iequals(v, toString(f))) {
+            out = f;
+            return std::nullopt;
+        }
+    }
+    return "want native or ecs, got " + quoted(v);
 }
 
 bool isMacroName(std::string_view v) {
@@ -500,6 +514,12 @@ const std::vector<KeyDef>& keyTable() {
                              "accept"),
         key<parsePath>(&C::auditFile, "audit_file", "path", "", reload,
                        "append every audit event as one JSON line to this file"),
+        key<parseAuditFormat>(&C::auditFormat, "audit_format", "format", "native", reload,
+                              "shape of the audit_file's lines: native (the filter's own keys) or "
+                              "ecs (Elastic Common Schema, nested objects)"),
+        key<parseHostname>(&C::hostName, "host_name", "domain", "", reload,
+                           "`host` of every JSON audit event (default: the MTA's {j} macro, else "
+                           "the system's host name)"),
         key<parseMacro>(&C::groupMacro, "group_macro", "macro", "", reload,
                         "name of an MTA macro carrying the key-exchange group, if the MTA "
                         "passes one"),

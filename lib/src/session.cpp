@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "rfc8314/audit_ecs.hpp"
 #include "rfc8314/logfmt.hpp"
 #include "rfc8314/policy.hpp"
 #include "rfc8314/received.hpp"
@@ -116,11 +117,17 @@ Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
         client_.addr = std::string(addr);
     if (client_.name.empty())
         client_.name = clientNameFromConnect(hostname);
-    byHost_ = config_->hostname;
-    if (byHost_.empty())
-        byHost_ = macro(m, "j");
+    const std::string j = macro(m, "j");
+    byHost_ = config_->hostname.empty() ? j : config_->hostname;
     if (byHost_.empty())
         byHost_ = localHostName();
+    // The JSON events' `host` tells hosts apart in a merged trail, so it
+    // does not follow `hostname` (a fleet may share one `by` name).
+    if (auditJson_) {
+        auditHost_ = !config_->hostName.empty() ? config_->hostName : j;
+        if (auditHost_.empty())
+            auditHost_ = config_->hostname.empty() ? byHost_ : localHostName();
+    }
     // Implicit TLS: Postfix may already pass the TLS macros at connect.
     captureTls(m);
     connected_ = true;
@@ -247,10 +254,50 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
     }
     if (!auditJson_)
         return {level, line.str(), {}, summary};
+    if (config_->auditFormat == AuditFormat::Ecs) {
+        std::string exemptUntil, exception;
+        AuditValues v;
+        v.when = when;
+        v.host = auditHost_;
+        v.queueId = queueId_;
+        v.authenticated = authenticated;
+        v.user = auth_.authen;
+        v.mech = auth_.type;
+        v.tls = tls_.version;
+        if (rawVersion)
+            v.tlsRaw = tls_.versionText;
+        v.cipher = tls_.clause;
+        v.group = group_;
+        v.bits = tls_.bits;
+        v.clientName = client_.name;
+        v.clientAddr = client_.addr;
+        v.clientPort = client_.port ? std::optional<int>(*client_.port) : std::nullopt;
+        v.listener = listenerName();
+        v.listenerPort = listenerFacts_.port ? std::optional<int>(*listenerFacts_.port) : std::nullopt;
+        v.verdict = verdict;
+        v.reason = summary.reason;
+        if (!failure) {
+            v.bucket = p.bucket.value_or(-1);
+            if (p.exception)
+                exception = p.exception->text();
+            if (p.exception && p.exception->until)
+                exemptUntil = p.exception->until->str();
+        }
+        v.exception = exception;
+        v.exemptUntil = exemptUntil;
+        v.cleartextAuth = authenticated && !tls;
+        if (failure) {
+            v.stage = toString(failure->stage);
+            v.answered = answered;
+            v.error = failure->what;
+        }
+        return {level, line.str(), ecsAuditJson(v), summary};
+    }
     Clock c;
     c.now = when;
     JsonLine json;
     json.add("time", isoTime(c))
+        .add("host", auditHost_)
         .add("queue_id", queueId_)
         .add("event", authenticated ? "auth" : "unauthenticated")
         .add("user", auth_.authen)

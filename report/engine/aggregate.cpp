@@ -451,6 +451,11 @@ void Aggregator::add(const Record& r) {
             ++whatIfUnauthBy[would.reason];
         }
     }
+    if (byHost) {
+        const std::uint32_t hid = auditHosts.id(r.host.empty() ? std::string_view("unknown") : r.host);
+        hosts.growTo(auditHosts.size());
+        fold(hosts[hid]);
+    }
     clients.growTo(clientNames.size());
     Entity& c = clients[cid];
     fold(c);

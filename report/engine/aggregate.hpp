@@ -231,6 +231,12 @@ public:
     Dict hostNames;                      // client names, with keepDetail() only
     EntityTable users, clients;          // indexed like userNames/clientNames
     std::vector<BelowDetail> below;      // by user id, with keepDetail() only
+    // --by host: the same per-entity counts per audit host (the JSON
+    // `host`, ECS host.name; "unknown" for a line without one).  Off by
+    // default: a lookup per line the other tables do not need.
+    bool byHost = false;
+    Dict auditHosts;                     // audit hosts, with byHost only
+    EntityTable hosts;
     std::map<int, DayStats> days;        // yyyymmdd; undated events are not here
     std::vector<std::uint64_t> cipherTotals; // by cipher id
     std::uint64_t verdictTotals[VCount] = {};

@@ -12,14 +12,13 @@
 
 namespace rfc8314::report {
 
-namespace {
-
 using scan::hexValue;
 using scan::isDigit;
+using scan::jsonString;
 
 // Where a JSON string starting at s[i] == '"' ends (index after the closing
 // quote), decoding it into buf when it holds escapes; npos when malformed.
-std::size_t jsonString(std::string_view s, std::size_t i, std::string& buf, std::string_view& out) {
+std::size_t scan::jsonString(std::string_view s, std::size_t i, std::string& buf, std::string_view& out) {
     const std::size_t start = ++i;
     // Almost every string has no escape: find its end with memchr and
     // take it as it is.
@@ -122,8 +121,6 @@ std::size_t jsonString(std::string_view s, std::size_t i, std::string& buf, std:
     return i + 1;
 }
 
-} // namespace
-
 // ---- JSON -------------------------------------------------------------------
 
 LineKind LineParser::parseJson(std::string_view line, Record& r) {
@@ -167,6 +164,8 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         // Which scratch buffer a string value of this key may use.
         Field f = FCount;
         std::string_view* dst = nullptr;
+        if (key == "@timestamp" || key == "ecs")
+            return parseEcs(line, r); // audit_format = ecs
         if (key == "time") { f = FTime; dst = &time; }
         else if (key == "queue_id") { f = FQueue; dst = &r.queueId; }
         else if (key == "event") { f = FEvent; dst = &event; }
@@ -182,6 +181,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         else if (key == "reason") { f = FReason; dst = &r.reason; }
         else if (key == "exempt_until") { f = FExempt; dst = &r.exemptUntil; }
         else if (key == "cleartext_auth") { f = FCleartext; }
+        else if (key == "host") { f = FHost; dst = &r.host; }
         if (line[i] == '"') {
             std::string_view v;
             std::string* buf = f == FCount ? &keyBuf : &scratch_[f];

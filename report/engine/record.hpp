@@ -44,6 +44,7 @@ struct Record {
     std::string_view client;   // the address only, from "name[addr]:port"
     std::string_view clientName; // the verified name from there; "" when "unknown"
     std::string_view listener; // "submission/587"
+    std::string_view host;     // JSON `host` / ECS host.name; "" when the line has none
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // "" when none
     std::string_view exemptUntil;
@@ -87,16 +88,24 @@ public:
     // that starts with '{' is read as a line of the JSON audit file.
     LineKind parseSyslog(std::string_view line, Record& r);
 
-    // One line of the JSON audit file (one flat object per line).
+    // One line of the JSON audit file (one flat object per line); an ECS
+    // event (audit_format = ecs: "@timestamp" or "ecs" among its keys) is
+    // read by parseEcs.
     LineKind parseJson(std::string_view line, Record& r);
+    // One ECS event (ecs_line.cpp): nested objects or dotted keys alike.
+    LineKind parseEcs(std::string_view line, Record& r);
 
 private:
     enum Field { FQueue, FUser, FMech, FTls, FCipher, FGroup, FClient, FListener, FVerdict,
-                 FReason, FExempt, FListenerName, FEvent, FTime, FCleartext, FClientName, FCount };
+                 FReason, FExempt, FListenerName, FEvent, FTime, FCleartext, FClientName, FHost, FCount };
     LineKind parseMessage(std::string_view msg, Record& r);
     std::string ident_;
     YearRule years_;
     std::string scratch_[FCount]; // reused: no allocation per line once warm
+    // parseEcs's: the dotted path of the member being read, and a buffer
+    // per field it keeps (ecs_line.cpp's EcsField).
+    std::string ecsPath_;
+    std::string ecsScratch_[24];
 };
 
 } // namespace rfc8314::report

@@ -45,6 +45,11 @@ inline bool validClock(int h, int mi, int s) noexcept {
     return h >= 0 && h < 24 && mi >= 0 && mi < 60 && s >= 0 && s < 61;
 }
 
+// The JSON string starting at s[i] == '"': its decoded value in `out`
+// (a view into s, or into buf when it held escapes); returns the index
+// after the closing quote, npos when malformed.
+std::size_t jsonString(std::string_view s, std::size_t i, std::string& buf, std::string_view& out);
+
 // "YYYY-MM-DDThh:mm:ss" at the start of s; the rest (fraction, zone) is
 // the caller's.  -1 when malformed.
 CivilTime isoPrefix(std::string_view s) noexcept;

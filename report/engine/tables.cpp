@@ -56,8 +56,9 @@ std::string keyName(std::string_view label) {
     return n;
 }
 
-void entityColumns(Table& t, bool client) {
-    t.cols.push_back({client ? "client" : "user"});
+// `first`: the name column ("user", "client", "host").
+void entityColumns(Table& t, bool client, const char* first) {
+    t.cols.push_back({first});
     t.cols.push_back({"transactions", true});
     if (client)
         t.cols.push_back({"users", true});
@@ -81,9 +82,9 @@ std::string peersText(const Entity& e) {
     return num(e.peers.size()) + (e.peersCapped ? "+" : "");
 }
 
-void entityRows(Table& t, const Aggregator& a, bool client, const OutputOptions& o, bool text) {
-    const auto& v = client ? a.clients : a.users;
-    const auto& names = client ? a.clientNames : a.userNames;
+// Rows of v (named by names): users, clients (with their users column) or hosts.
+void entityRows(Table& t, const Aggregator& a, bool client, const OutputOptions& o, bool text,
+                const EntityTable& v, const Dict& names) {
     auto ids = std::make_shared<std::vector<std::uint32_t>>(entityOrder(v, names, o.top));
     t.lazyCount = ids->size();
     t.lazyRow = [&a, &v, &names, ids, client, text](std::size_t i, std::vector<std::string>& row) {
@@ -176,18 +177,24 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
     }
     if (wanted(o, "users")) {
         Table t{"users", "USERS", "", {}, {}, 0, {}};
-        entityColumns(t, false);
-        entityRows(t, a, false, o, text);
+        entityColumns(t, false, "user");
+        entityRows(t, a, false, o, text, a.users, a.userNames);
         if (o.top)
             t.note = "the " + num(t.rowCount()) + " busiest of " + num(a.users.size()) + " users";
         out.push_back(std::move(t));
     }
     if (wanted(o, "clients")) {
         Table t{"clients", "CLIENT ADDRESSES", "", {}, {}, 0, {}};
-        entityColumns(t, true);
-        entityRows(t, a, true, o, text);
+        entityColumns(t, true, "client");
+        entityRows(t, a, true, o, text, a.clients, a.clientNames);
         if (o.top)
             t.note = "the " + num(t.rowCount()) + " busiest of " + num(a.clients.size()) + " addresses";
+        out.push_back(std::move(t));
+    }
+    if (a.byHost && wanted(o, "hosts")) {
+        Table t{"hosts", "AUDIT HOSTS", "", {}, {}, 0, {}};
+        entityColumns(t, false, "host");
+        entityRows(t, a, false, o, text, a.hosts, a.auditHosts);
         out.push_back(std::move(t));
     }
     if (wanted(o, "cleartext")) {
@@ -438,7 +445,7 @@ std::vector<std::uint32_t> whatIfUsers(const Aggregator& a) {
 }
 
 bool validTable(std::string_view n) noexcept {
-    for (std::string_view t : {"summary", "days", "ciphers", "users", "clients", "cleartext", "whatif"})
+    for (std::string_view t : {"summary", "days", "ciphers", "users", "clients", "hosts", "cleartext", "whatif"})
         if (n == t)
             return true;
     return false;
@@ -548,15 +555,17 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
             t.emplace_back(i, a.cipherTotals[i]);
         out << jtally(t, a.ciphers);
     }
-    for (bool client : {false, true}) {
-        if (!section(client ? "clients" : "users"))
+    for (int kind = 0; kind < 3; ++kind) { // users, clients, hosts
+        const bool client = kind == 1;
+        if ((kind == 2 && !a.byHost) || !section(kind == 0 ? "users" : client ? "clients" : "hosts"))
             continue;
-        const auto& v = client ? a.clients : a.users;
-        const auto& names = client ? a.clientNames : a.userNames;
+        const auto& v = kind == 0 ? a.users : client ? a.clients : a.hosts;
+        const auto& names = kind == 0 ? a.userNames : client ? a.clientNames : a.auditHosts;
         out << "[";
         bool f = true;
         for (std::uint32_t id : entityOrder(v, names, o.top)) {
-            out << (f ? "\n" : ",\n") << "{" << (client ? "\"client\":" : "\"user\":") << js(names.name(id))
+            out << (f ? "\n" : ",\n") << "{"
+                << (kind == 0 ? "\"user\":" : client ? "\"client\":" : "\"host\":") << js(names.name(id))
                 << "," << jentity(a, v[id], client) << "}";
             f = false;
         }

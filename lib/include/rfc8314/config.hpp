@@ -44,12 +44,16 @@ enum class TraceClient { Full, Hidden };
 enum class Role { Submission, Submissions, Relay };
 enum class FailAction { Tempfail, Accept };
 enum class LogLevel { Error, Warning, Notice, Info, Debug };
+// The JSON audit file's shape: the filter's own flat keys, or the Elastic
+// Common Schema (audit_ecs.hpp).
+enum class AuditFormat { Native, Ecs };
 
 std::string_view toString(TraceMode) noexcept;
 std::string_view toString(TraceClient) noexcept;
 std::string_view toString(Role) noexcept;
 std::string_view toString(FailAction) noexcept;
 std::string_view toString(LogLevel) noexcept;
+std::string_view toString(AuditFormat) noexcept;
 
 enum class KeyScope { Global, Listener };
 
@@ -152,6 +156,8 @@ struct Config {
     LogLevel logLevel{};
     FailAction onInternalError{};
     std::string auditFile;
+    AuditFormat auditFormat{};         // shape of the audit_file's lines
+    std::string hostName;              // `host` of every JSON audit event; empty = MTA's {j}, else gethostname
     std::string groupMacro;            // canonical macro name or empty
     std::string hostname;              // override for the `by` host; empty = MTA's {j}
     TraceMode trace{};                 // default for every listener

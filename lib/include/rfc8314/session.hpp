@@ -187,6 +187,7 @@ private:
     ListenerPolicy authPolicy_;
     ClientFacts client_;
     std::string byHost_;
+    std::string auditHost_; // `host` of the JSON events (only made when they are)
     TlsFacts tls_;
     std::string group_;
     bool connected_ = false; // onConnect ran to its end
