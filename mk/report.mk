@@ -35,6 +35,7 @@ all: $(REPORT) $(REPORT_GENLOG)
 
 $(BUILD)/report/%.o: ALL_CPPFLAGS += -Ireport
 $(BUILD)/tests/test_report.o: ALL_CPPFLAGS += -Ireport
+$(BUILD)/tests/test_audit.o: ALL_CPPFLAGS += -Ireport
 
 $(REPORT_LIB): $(REPORT_ENGINE_OBJS)
 	rm -f $@
