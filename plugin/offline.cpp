@@ -47,7 +47,13 @@ int runOffline(const std::shared_ptr<const Config>& cfg, const OfflineRequest& r
         << "listener: " << escapeLogValue(s.listenerText()) << " role="
         << (s.listener().determined ? toString(s.listener().role)
                                     : "unknown (relay; submission policy when authenticated)")
-        << " trace=" << toString(s.listener().trace) << "\n"
+        << " trace=" << toString(s.listener().trace)
+        << " trace_client=" << toString(s.listener().traceClient) << "\n"
+        << "exceptions: "
+        << (s.listener().exceptions && !s.listener().exceptions->file.empty()
+                ? escapeLogValue(s.listener().exceptions->file)
+                : std::string("(none)"))
+        << "\n"
         << "tls: version=" << toString(t.version) << " cipher=" << escapeLogValue(t.cipherText)
         << " iana=" << (t.clause.empty() ? std::string("(none)") : t.clause)
         << " bits="

@@ -133,8 +133,14 @@ std::vector<AuditEvent> events() {
     e.clientName = "evil, verdict=accept";
     e.verdict = "exempt";
     e.reason = "cipher-bits";
+    e.exception = "ma\xc3\xafl \"x\", user=root\r\n\x01";
     e.exemptUntil = "2026-12-31";
     out.push_back(e);
+    e = base;
+    e.verdict = "exempt";
+    e.reason = "tls-version";
+    e.exception = "192.0.2.0/24";
+    out.push_back(e); // a network exception, no end date
     e = base;
     e.verdict = "reject";
     e.reason = "tls-version";
@@ -166,6 +172,7 @@ report::Record expected(const AuditEvent& e, bool jsonForm) {
     r.client = e.clientAddr;
     r.verdict = e.verdict;
     r.reason = e.reason;
+    r.exception = e.exception;
     r.exemptUntil = e.exemptUntil;
     r.bucket = e.bucket.value_or(-1);
     r.cleartextAuth = e.authenticated && !tls;
@@ -193,6 +200,7 @@ void compare(const std::string& form, const std::string& written, const report::
     BOOST_TEST(got.listener == listener, ctx);
     BOOST_TEST(got.verdict == want.verdict, ctx);
     BOOST_TEST(got.reason == want.reason, ctx);
+    BOOST_TEST(got.exception == want.exception, ctx);
     BOOST_TEST(got.exemptUntil == want.exemptUntil, ctx);
     BOOST_TEST(got.bucket == want.bucket, ctx);
     BOOST_TEST(got.cleartextAuth == want.cleartextAuth, ctx);

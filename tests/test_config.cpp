@@ -452,8 +452,10 @@ BOOST_AUTO_TEST_CASE(descriptions_serve_the_command_line) {
         const std::string name(k.name);
         const bool inGlobal = desc.find_nothrow(name, false) != nullptr;
         const bool inListener = listenerOptions().find_nothrow(name, false) != nullptr;
-        BOOST_TEST(inGlobal == (k.scope == KeyScope::Global || name == "trace"), name);
-        BOOST_TEST(inListener == (k.scope == KeyScope::Listener || name == "trace"), name);
+        // Keys a listener can override: in both tables.
+        const bool both = name == "trace" || name == "exceptions_file";
+        BOOST_TEST(inGlobal == (k.scope == KeyScope::Global || both), name);
+        BOOST_TEST(inListener == (k.scope == KeyScope::Listener || both), name);
     }
     const char* argv[] = {"rfc8314-milter", "--umask=002", "--log_level", "debug", "--trace=off"};
     po::variables_map vm;
@@ -548,6 +550,74 @@ bool hasManEntry(const std::string& section, const std::string& key) {
     return section.find("\n.TP\n.B " + key + "\n") != std::string::npos;
 }
 } // namespace
+
+// trace_client and a listener's own exceptions file: parsed, resolved per
+// listener, and every error in an exceptions file reported with its file and
+// line under the key that named it.
+BOOST_AUTO_TEST_CASE(listener_trace_client_and_exceptions_file) {
+    char dir[] = "/tmp/rfc8314-config-XXXXXX";
+    BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string d(dir);
+    std::ofstream(d + "/global") << "alice@example.org\n";
+    std::ofstream(d + "/legacy") << "# devices\n192.0.2.0/24 until 2099-01-01\n";
+    std::ofstream(d + "/bad") << "192.0.2.0/24\n192.0.2.1/24\n";
+    const std::string head = "exceptions_file = " + d + "/global\n";
+    const std::string text = head +
+                             "[listener main]\nport = 587\n"
+                             "[listener legacy]\nport = 10587\ntrace_client = Hidden\n"
+                             "exceptions_file = " + d + "/legacy\n"
+                             "[listener none]\nport = 2587\nexceptions_file =\n";
+    std::ofstream(d + "/ok.conf") << text;
+    auto r = loadConfig(d + "/ok.conf", {}, false, *Day::parse("2026-11-24"));
+    BOOST_TEST_REQUIRE(r.config != nullptr, joinErrors(r));
+    struct Case {
+        std::uint16_t port;
+        TraceClient trace;
+        std::string file; // the exceptions file the policy consults
+        std::size_t entries;
+    };
+    const std::vector<Case> cases = {
+        {587, TraceClient::Full, d + "/global", 1},
+        {10587, TraceClient::Hidden, d + "/legacy", 1},
+        {2587, TraceClient::Full, "", 0},
+        {25, TraceClient::Full, d + "/global", 1}, // no section: the built-in relay
+    };
+    for (const auto& c : cases) {
+        ListenerFacts f;
+        f.port = c.port;
+        const auto l = r.config->resolveListener(f);
+        BOOST_TEST((l.traceClient == c.trace), c.port << ": trace_client " << toString(l.traceClient));
+        BOOST_TEST_REQUIRE(l.exceptions != nullptr, c.port);
+        BOOST_TEST(l.exceptions->file == c.file, c.port << ": got '" << l.exceptions->file << "'");
+        BOOST_TEST(l.exceptions->entries.size() == c.entries, c.port);
+    }
+
+    std::ofstream(d + "/bad.conf") << "[listener legacy]\nport = 10587\ntrace_client = secret\n"
+                                   << "exceptions_file = relative/path\n";
+    r = loadConfig(d + "/bad.conf", {}, false, *Day::parse("2026-11-24"));
+    BOOST_TEST(!r.config);
+    BOOST_TEST(joinErrors(r) == d + "/bad.conf:3: trace_client: want full or hidden, got \"secret\"\n" +
+                                    d + "/bad.conf:4: exceptions_file: want an absolute path\n",
+               joinErrors(r));
+
+    std::ofstream(d + "/badexc.conf") << "[listener legacy]\nport = 10587\nexceptions_file = " << d
+                                      << "/bad\n";
+    r = loadConfig(d + "/badexc.conf", {}, false, *Day::parse("2026-11-24"));
+    BOOST_TEST(!r.config);
+    BOOST_TEST(joinErrors(r).find(d + "/bad:2: bad network \"192.0.2.1/24\": host bits set") !=
+                   std::string::npos,
+               joinErrors(r));
+
+    std::ofstream(d + "/off.conf") << "[listener x]\nport = 10587\ntrace = off\ntrace_client = hidden\n";
+    r = loadConfig(d + "/off.conf", {}, false, *Day::parse("2026-11-24"));
+    BOOST_TEST_REQUIRE(r.config != nullptr, joinErrors(r));
+    BOOST_TEST_REQUIRE(r.warnings.size() == 1u);
+    BOOST_TEST(r.warnings[0] == d + "/off.conf:4: listener x: trace_client has no effect with trace = off");
+
+    for (const char* f : {"/global", "/legacy", "/bad", "/ok.conf", "/bad.conf", "/badexc.conf", "/off.conf"})
+        unlink((d + f).c_str());
+    rmdir(dir);
+}
 
 BOOST_AUTO_TEST_CASE(sample_config_is_valid_and_every_key_documented) {
     auto r = loadConfig("conf/rfc8314-milter.conf");

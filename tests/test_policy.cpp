@@ -318,6 +318,227 @@ BOOST_AUTO_TEST_CASE(exceptions_file) {
     BOOST_TEST(!load.list.entries[1].until.has_value(), "no until: never expires");
 }
 
+BOOST_AUTO_TEST_CASE(client_network_parsing) {
+    struct Case {
+        std::string in;
+        std::string want; // the normalised network, or "error: <start of why>"
+    };
+    const std::vector<Case> cases = {
+        {"192.0.2.0/24", "192.0.2.0/24"},
+        {"192.0.2.7", "192.0.2.7/32"},
+        {"192.0.2.7/32", "192.0.2.7/32"},
+        {"0.0.0.0/0", "0.0.0.0/0"},
+        {"192.0.2.128/25", "192.0.2.128/25"},
+        {"2001:db8::/48", "2001:db8::/48"},
+        {"2001:DB8:0:0::/32", "2001:db8::/32"},
+        {"2001:db8::10", "2001:db8::10/128"},
+        {"::/0", "::/0"},
+        {"::1", "::1/128"},
+        {"IPv6:2001:db8::/48", "2001:db8::/48"},
+        {"ipv6:2001:db8::10", "2001:db8::10/128"},
+        {"192.0.2.0/33", "error: prefix length must be 0..32"},
+        {"2001:db8::/129", "error: prefix length must be 0..128"},
+        {"192.0.2.0/024", "error: prefix length must be 0..32"},
+        {"192.0.2.0/", "error: prefix length must be 0..32"},
+        {"192.0.2.0/-1", "error: prefix length must be 0..32"},
+        {"192.0.2.0/+24", "error: prefix length must be 0..32"},
+        {"192.0.2.1/24", "error: host bits set: write 192.0.2.0/24 for the network, or 192.0.2.1"},
+        {"192.0.2.128/24", "error: host bits set"},
+        {"2001:db8::1/48", "error: host bits set: write 2001:db8::/48 for the network, or 2001:db8::1"},
+        {"::ffff:192.0.2.0/120", "error: an IPv4-mapped IPv6 network: write it as IPv4, 192.0.2.0/24"},
+        {"::ffff:192.0.2.7", "error: an IPv4-mapped IPv6 network: write it as IPv4, 192.0.2.7/32"},
+        {"IPv6:192.0.2.0/24", "error: IPv6: before an IPv4 address"},
+        {"192.0.2.256", "error: not an IPv4 or IPv6 address"},
+        {"192.0.2", "error: not an IPv4 or IPv6 address"},
+        {"192.0.2.010", "error: not an IPv4 or IPv6 address"},
+        {"fe80::1%eth0", "error: not an IPv4 or IPv6 address"},
+        {"[192.0.2.7]", "error: not an IPv4 or IPv6 address"},
+    };
+    for (const auto& c : cases) {
+        std::string why;
+        auto n = ClientNetwork::parse(c.in, &why);
+        const std::string got = n ? n->str() : "error: " + why;
+        BOOST_TEST(got.compare(0, c.want.size(), c.want) == 0,
+                   "'" << c.in << "': got '" << got << "', want '" << c.want << "'");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(client_network_matching) {
+    struct Case {
+        std::string network;
+        std::string addr; // as the session or Postfix hands it
+        bool want;
+    };
+    const std::vector<Case> cases = {
+        // IPv4 /24: both ends inside, the neighbours just outside.
+        {"192.0.2.0/24", "192.0.2.0", true},
+        {"192.0.2.0/24", "192.0.2.255", true},
+        {"192.0.2.0/24", "192.0.1.255", false},
+        {"192.0.2.0/24", "192.0.3.0", false},
+        // A prefix that does not end on a byte.
+        {"192.0.2.0/25", "192.0.2.127", true},
+        {"192.0.2.0/25", "192.0.2.128", false},
+        {"192.0.2.128/25", "192.0.2.128", true},
+        {"192.0.2.128/25", "192.0.2.127", false},
+        // /32 and its neighbours.
+        {"192.0.2.7", "192.0.2.7", true},
+        {"192.0.2.7", "192.0.2.6", false},
+        {"192.0.2.7", "192.0.2.8", false},
+        // /0 holds every IPv4 client and no IPv6 one.
+        {"0.0.0.0/0", "203.0.113.9", true},
+        {"0.0.0.0/0", "0.0.0.0", true},
+        {"0.0.0.0/0", "2001:db8::1", false},
+        // An IPv4 client on an IPv6 socket is the IPv4 address.
+        {"192.0.2.0/24", "::ffff:192.0.2.9", true},
+        {"192.0.2.0/24", "IPv6:::ffff:192.0.2.9", true},
+        {"192.0.2.0/24", "::ffff:192.0.3.9", false},
+        {"::/0", "::ffff:192.0.2.9", false},
+        {"::/0", "192.0.2.9", false},
+        // IPv6, canonical and Postfix's "IPv6:" spelling, any case.
+        {"2001:db8::/48", "2001:db8::10", true},
+        {"2001:db8::/48", "IPv6:2001:db8::10", true},
+        {"2001:db8::/48", "ipv6:2001:DB8::10", true},
+        {"2001:db8::/48", "2001:db8:0:ffff:ffff:ffff:ffff:ffff", true},
+        {"2001:db8::/48", "2001:db8:1::", false},
+        {"2001:db8::/48", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", false},
+        {"2001:db8::/33", "2001:db8:7fff::1", true},
+        {"2001:db8::/33", "2001:db8:8000::", false},
+        {"2001:db8::10", "2001:db8::10", true},
+        {"2001:db8::10", "IPv6:2001:db8::10", true},
+        {"2001:db8::10", "2001:db8::f", false},
+        {"2001:db8::10", "2001:db8::11", false},
+        {"::1", "::1", true},
+        {"::1", "IPv6:::1", true},
+        {"::1", "::2", false},
+        {"::/0", "2001:db8::1", true},
+        // Blanks around the address are tolerated; nothing else is read.
+        {"192.0.2.0/24", " 192.0.2.5 ", true},
+        {"192.0.2.0/24", "", false},
+        {"192.0.2.0/24", "unknown", false},
+        {"192.0.2.0/24", "[192.0.2.5]", false},
+        {"192.0.2.0/24", "IPv6:192.0.2.5", false},
+        {"fe80::/10", "fe80::1%eth0", false},
+        {"192.0.2.0/24", "192.0.2.5:25", false},
+    };
+    for (const auto& c : cases) {
+        auto n = ClientNetwork::parse(c.network);
+        BOOST_REQUIRE_MESSAGE(n, c.network);
+        auto a = ClientAddress::parse(c.addr);
+        const bool got = a && n->contains(*a);
+        BOOST_TEST(got == c.want, c.network << " holds '" << c.addr << "': got " << got
+                                            << ", want " << c.want);
+        ExceptionList list;
+        PolicyException e;
+        e.network = n;
+        list.entries.push_back(e);
+        BOOST_TEST((list.findNetwork(c.addr) != nullptr) == c.want,
+                   "findNetwork " << c.network << " '" << c.addr << "'");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(network_exceptions_file) {
+    const char* text = "# printers\n"
+                       "192.0.2.0/24 until 2026-12-31 # floor 3 printers\n"
+                       "2001:db8::/48\n"
+                       "198.51.100.0/24 until 2026-01-01 # expired\n"
+                       "198.51.100.7 # the scanner stays\n"
+                       "\"203.0.113.5\" # a user with an odd name\n"
+                       "alice@example.org until 2026-12-31\n"
+                       "192.0.2.0/33\n"
+                       "192.0.2.1/24 until 2026-12-31\n"
+                       "2001:db8::/48 since 2026-01-01\n"
+                       "10.1.2\n"
+                       "IPv6:2001:db8:1::/48 # Postfix's spelling\n";
+    auto load = parseExceptions(text, "exc.txt", kToday);
+    std::vector<std::string> wantErrors = {
+        "exc.txt:8: bad network \"192.0.2.0/33\": prefix length must be 0..32 for an IPv4 network",
+        "exc.txt:9: bad network \"192.0.2.1/24\": host bits set: write 192.0.2.0/24 for the "
+        "network, or 192.0.2.1 for the one address",
+        "exc.txt:10: want 'until YYYY-MM-DD' or '# comment' after the network, got \"since\"",
+        "exc.txt:11: bad network \"10.1.2\": not an IPv4 or IPv6 address or network (want "
+        "192.0.2.0/24, 2001:db8::/48 or a single address)",
+    };
+    BOOST_REQUIRE_EQUAL(load.errors.size(), wantErrors.size());
+    for (std::size_t i = 0; i < wantErrors.size(); ++i)
+        BOOST_TEST(load.errors[i] == wantErrors[i], "got '" << load.errors[i] << "'");
+    BOOST_REQUIRE_EQUAL(load.warnings.size(), 1u);
+    BOOST_TEST(load.warnings[0] == "exc.txt:4: exception for 198.51.100.0/24 expired on 2026-01-01");
+    const auto& en = load.list.entries;
+    BOOST_REQUIRE_EQUAL(en.size(), 7u);
+    BOOST_TEST(en[0].text() == "192.0.2.0/24");
+    BOOST_TEST(en[0].comment == "floor 3 printers");
+    BOOST_TEST(en[0].line == 2);
+    BOOST_TEST(en[3].text() == "198.51.100.7/32");
+    BOOST_TEST(!en[4].network.has_value(), "a quoted address is a user name");
+    BOOST_TEST(en[4].text() == "203.0.113.5");
+    BOOST_TEST(en[6].text() == "2001:db8:1::/48");
+    BOOST_TEST(load.list.find("203.0.113.5") == &en[4]);
+    BOOST_TEST(load.list.findNetwork("203.0.113.5") == nullptr, "a user entry is no network");
+    BOOST_TEST(load.list.findNetwork("IPv6:2001:db8:1::9") == &en[6]);
+    // Expired or not, unless a day is given: an expired /24 does not hide
+    // the live /32 inside it.
+    BOOST_TEST(load.list.findNetwork("198.51.100.7") == &en[2]);
+    BOOST_TEST(load.list.findNetwork("198.51.100.7", kToday) == &en[3]);
+    BOOST_TEST(load.list.findNetwork("198.51.100.8", kToday) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(network_exceptions_in_evaluate) {
+    auto load = parseExceptions("192.0.2.0/24 until 2026-12-31\n"
+                                "198.51.100.0/24 until 2026-01-01\n"
+                                "198.51.100.7\n"
+                                "2001:db8::/48\n"
+                                "alice@example.org\n",
+                                "exc.txt", kToday);
+    BOOST_REQUIRE(load.errors.empty());
+    const auto& en = load.list.entries;
+    ListenerPolicy p = Config::defaultPolicy(Role::Submission);
+    p.action = PolicyAction::Reject;
+    p.minTlsVersion = TlsVersion::TLSv1_2;
+    struct Case {
+        TlsVersion tls;
+        std::string user; // "" : no AUTH
+        std::string addr;
+        PolicyVerdict want;
+        const PolicyException* entry;
+    };
+    const std::vector<Case> cases = {
+        // A device network: exempt with or without AUTH, whoever the user.
+        {TlsVersion::None, "", "192.0.2.5", PolicyVerdict::Exempt, &en[0]},
+        {TlsVersion::None, "mallory@example.org", "192.0.2.5", PolicyVerdict::Exempt, &en[0]},
+        {TlsVersion::TLSv1_0, "mallory@example.org", "192.0.2.5", PolicyVerdict::Exempt, &en[0]},
+        // A compliant transaction needs no exemption.
+        {TlsVersion::TLSv1_3, "bob", "192.0.2.5", PolicyVerdict::Accept, nullptr},
+        // Outside it, the policy applies, the same for both credentials.
+        {TlsVersion::None, "", "192.0.3.5", PolicyVerdict::Reject, nullptr},
+        {TlsVersion::None, "mallory@example.org", "192.0.3.5", PolicyVerdict::Reject, nullptr},
+        {TlsVersion::TLSv1_3, "bob", "192.0.3.5", PolicyVerdict::Accept, nullptr},
+        // An expired network entry exempts nobody, but neither hides a
+        // live /32 inside it nor a user entry.
+        {TlsVersion::None, "", "198.51.100.8", PolicyVerdict::Reject, nullptr},
+        {TlsVersion::None, "", "198.51.100.7", PolicyVerdict::Exempt, &en[2]},
+        {TlsVersion::None, "alice@example.org", "198.51.100.8", PolicyVerdict::Exempt, &en[4]},
+        // IPv6, as the session holds it and as Postfix spells it.
+        {TlsVersion::TLSv1_1, "scan", "2001:db8::10", PolicyVerdict::Exempt, &en[3]},
+        {TlsVersion::TLSv1_1, "scan", "IPv6:2001:db8::10", PolicyVerdict::Exempt, &en[3]},
+        {TlsVersion::TLSv1_1, "scan", "2001:db9::10", PolicyVerdict::Reject, nullptr},
+        // No address, or one that cannot be read: no network matches.
+        {TlsVersion::None, "", "", PolicyVerdict::Reject, nullptr},
+        {TlsVersion::None, "", "unknown", PolicyVerdict::Reject, nullptr},
+    };
+    for (const auto& c : cases) {
+        auto tls = tlsOf(c.tls);
+        auto auth = authOf(c.user);
+        PolicyInput in{&tls, &auth, kToday, "", &load.list};
+        in.clientAddr = c.addr;
+        auto r = evaluate(p, in);
+        BOOST_TEST(name(r.verdict) == name(c.want), "'" << c.user << "' from '" << c.addr
+                                                        << "': got " << name(r.verdict)
+                                                        << ", want " << name(c.want));
+        BOOST_TEST(r.exception == c.entry, "'" << c.user << "' from '" << c.addr << "': entry "
+                                               << (r.exception ? r.exception->text() : "none"));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(days) {
     BOOST_TEST(Day::parse("2024-02-29").has_value());
     BOOST_TEST(!Day::parse("2023-02-29").has_value());

@@ -203,6 +203,45 @@ BOOST_AUTO_TEST_CASE(round_trip) {
     BOOST_TEST(r.date == "Tue, 24 Nov 2026 09:05:01 +0100");
 }
 
+// trace_client = hidden: no HELO, client name or address anywhere in the
+// field, whatever they are; the rest as usual; still a Time-stamp-line.
+BOOST_AUTO_TEST_CASE(hidden_client) {
+    struct Case {
+        std::string helo, name, addr;
+    };
+    const std::vector<Case> cases = {
+        {"client.example.test", "client.example.test", "192.0.2.10"},
+        {"[192.0.2.10]", "", "192.0.2.10"},
+        {"bad helo (x)", "unknown", "2001:db8::10"},
+        {"", "", ""},
+    };
+    for (const auto& c : cases) {
+        auto in = base();
+        in.hideClient = true;
+        in.helo = c.helo;
+        in.clientName = c.name;
+        in.clientAddr = c.addr;
+        const std::string v = buildReceived(in);
+        const std::string want = "from hidden.invalid by mx.example.test with ESMTPSA id 4XyZ1A2b3C";
+        BOOST_TEST(v.compare(0, want.size(), want) == 0, "got: " << v);
+        for (const std::string& secret : {c.helo, c.name, c.addr, std::string("192.0.2"),
+                                          std::string("2001:db8"), std::string("client.")})
+            if (!secret.empty())
+                BOOST_TEST(v.find(secret) == std::string::npos, "'" << secret << "' in: " << v);
+        checkShape(v, 78);
+        const auto r = parseTimeStampLine(v);
+        BOOST_TEST_REQUIRE(r.ok);
+        BOOST_TEST(r.from == "hidden.invalid");
+        BOOST_TEST(r.by == "mx.example.test");
+        BOOST_TEST_REQUIRE(r.extra.size() == 2u);
+        BOOST_TEST(r.extra[0].second == in.tls);
+        BOOST_TEST(r.extra[1].second == in.group);
+    }
+    // Full (the default) still names the client.
+    const std::string full = buildReceived(base());
+    BOOST_TEST(full.find("(client.example.test [192.0.2.10])") != std::string::npos, full);
+}
+
 // Hostile strings for every field: random bytes, the characters that matter
 // to the grammar, very long values.  The field must always parse, keep its
 // lines <= 998 octets, and never carry a bare CR or a NUL.

@@ -3,8 +3,13 @@
 // across stages, reset per message; the Decision values the daemon applies.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "rfc8314/config.hpp"
 #include "rfc8314/rfc5322.hpp"
@@ -681,6 +686,86 @@ BOOST_AUTO_TEST_CASE(unknown_listener_authenticated_gets_the_submission_policy) 
     BOOST_TEST((named.onMailFrom(kAuthAlice, "<a@example.org>", fixedClock()).verdict ==
                 Verdict::Continue),
                "a relay named by the operator stays a relay");
+}
+
+
+// Network exceptions and a legacy listener: the global exceptions file holds
+// a printer network on the main port; the legacy listener has a file of its
+// own (which replaces the global one there), reports instead of refusing, and
+// hides the client in the trace field while the audit line keeps it.
+BOOST_AUTO_TEST_CASE(network_exceptions_and_a_legacy_listener) {
+    char dir[] = "/tmp/test_session.XXXXXX";
+    BOOST_TEST_REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string d = dir;
+    auto write = [](const std::string& path, const std::string& text) {
+        std::ofstream(path) << text;
+    };
+    write(d + "/exceptions", "192.0.2.0/24 # floor 3 printers\n");
+    write(d + "/legacy-exceptions", "2001:db8::/48 until 2099-12-31 # old scanners\n");
+    write(d + "/milter.conf", "hostname = mx.example.test\ntrace = always\n"
+                              "exceptions_file = " + d + "/exceptions\n"
+                              "[listener main]\nport = 587\naction = reject\n"
+                              "[listener legacy]\nport = 10587\nrole = submission\n"
+                              "min_tls_version = TLSv1.0\naction = report\n"
+                              "trace_client = hidden\nexceptions_file = " + d +
+                                  "/legacy-exceptions\n");
+    auto r = loadConfig(d + "/milter.conf", {}, false, *Day::parse("2026-11-24"));
+    BOOST_TEST_REQUIRE(r.config != nullptr, (r.errors.empty() ? "" : r.errors.front().str()));
+    struct Case {
+        std::string port, addr;
+        bool tls, auth;
+        Verdict want;
+        std::string wantAudit;     // in the audit line
+        std::string wantJson;      // in its JSON
+        std::string wantFrom;      // start of the trace field, when delivered
+    };
+    const std::vector<Case> cases = {
+        // Main port: the printer network is exempt, authenticated or not.
+        {"587", "192.0.2.10", false, false, Verdict::Continue,
+         "verdict=exempt, reason=cleartext, exception=192.0.2.0/24", "\"exception\":\"192.0.2.0/24\"",
+         "from laptop.example (laptop.example [192.0.2.10])"},
+        {"587", "192.0.2.10", false, true, Verdict::Continue, "exception=192.0.2.0/24", "", ""},
+        // Anyone else in cleartext is refused, the legacy network too (its
+        // entry is in the legacy listener's file only).
+        {"587", "198.51.100.1", false, false, Verdict::Reject, "verdict=reject", "\"exception\":\"\"", ""},
+        {"587", "IPv6:2001:db8::10", false, true, Verdict::Reject, "verdict=reject", "", ""},
+        // Legacy port: its own file; the global one does not hold here.
+        {"10587", "IPv6:2001:db8::10", false, true, Verdict::Continue,
+         "client=laptop.example[2001:db8::10]:50123, ", "\"exception\":\"2001:db8::/48\"",
+         "from hidden.invalid by mx.example.test"},
+        {"10587", "IPv6:2001:db8::10", false, true, Verdict::Continue,
+         "verdict=exempt, reason=cleartext, exception=2001:db8::/48, exempt_until=2099-12-31", "", ""},
+        {"10587", "192.0.2.10", false, true, Verdict::Continue,
+         "verdict=would-reject, reason=cleartext", "", "from hidden.invalid by mx.example.test"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.port << " " << c.addr << " tls=" << c.tls << " auth=" << c.auth) {
+            Session s(r.config);
+            s.setAuditJson(true);
+            s.onConnect(macros({{"{daemon_port}", c.port.c_str()}, {"{client_addr}", c.addr.c_str()},
+                                {"{client_name}", "laptop.example"}, {"{client_port}", "50123"}}),
+                        "laptop.example", "");
+            s.onHelo(c.tls ? kTls13 : kNone, "laptop.example");
+            auto mail = s.onMailFrom(c.auth ? kAuthAlice : kNone, "<a@example.org>", fixedClock());
+            BOOST_TEST((mail.verdict == c.want), "verdict " << static_cast<int>(mail.verdict));
+            Decision last = mail;
+            if (mail.verdict == Verdict::Continue) {
+                s.onRcpt(kNone, "<bob@example.org>");
+                last = s.onEndOfMessage(macros({{"i", "Q7"}}), fixedClock());
+                BOOST_TEST_REQUIRE(last.inserts.size() == 1u);
+                const auto& v = last.inserts[0].value;
+                if (!c.wantFrom.empty())
+                    BOOST_TEST(v.find(c.wantFrom) == 0u, v);
+                BOOST_TEST(parseTimeStampLine(v).ok, v);
+            }
+            BOOST_TEST_REQUIRE(firstAudit(last) != nullptr);
+            BOOST_TEST(firstAudit(last)->line.find(c.wantAudit) != std::string::npos, auditLines(last));
+            BOOST_TEST(firstAudit(last)->json.find(c.wantJson) != std::string::npos, firstAudit(last)->json);
+        }
+    }
+    for (const char* f : {"/exceptions", "/legacy-exceptions", "/milter.conf"})
+        std::remove((d + f).c_str());
+    rmdir(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

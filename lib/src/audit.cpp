@@ -103,6 +103,10 @@ std::string auditLine(const AuditEvent& e) {
             if (e.bucket)
                 out.add(f.name, static_cast<long long>(*e.bucket));
             break;
+        case AuditKey::Exception:
+            if (!e.exception.empty())
+                out.add(f.name, e.exception);
+            break;
         case AuditKey::ExemptUntil:
             if (!e.exemptUntil.empty())
                 out.add(f.name, e.exemptUntil);
@@ -147,6 +151,7 @@ std::string auditJson(const AuditEvent& e) {
         case AuditKey::Verdict: out.add(f.name, e.verdict); break;
         case AuditKey::Reason: out.add(f.name, e.reason.empty() ? std::string_view("none") : e.reason); break;
         case AuditKey::Bucket: out.add(f.name, static_cast<long long>(e.bucket.value_or(-1))); break;
+        case AuditKey::Exception: out.add(f.name, e.exception); break;
         case AuditKey::ExemptUntil: out.add(f.name, e.exemptUntil); break;
         case AuditKey::CleartextAuth: out.add(f.name, e.authenticated && !tls ? "yes" : "no"); break;
         case AuditKey::Stage:

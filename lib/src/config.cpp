@@ -50,6 +50,10 @@ std::string_view toString(TraceMode m) noexcept {
     return "tls";
 }
 
+std::string_view toString(TraceClient c) noexcept {
+    return c == TraceClient::Hidden ? "hidden" : "full";
+}
+
 std::string_view toString(Role r) noexcept {
     switch (r) {
     case Role::Submission: return "submission";
@@ -292,6 +296,16 @@ Error parseTrace(std::string_view v, TraceMode& out) {
     return "want tls, always or off, got " + quoted(v);
 }
 
+Error parseTraceClient(std::string_view v, TraceClient& out) {
+    for (auto c : {TraceClient::Full, TraceClient::Hidden}) {
+        if (text::iequals(v, toString(c))) {
+            out = c;
+            return std::nullopt;
+        }
+    }
+    return "want full or hidden, got " + quoted(v);
+}
+
 Error parseListenerPort(std::string_view v, std::uint16_t& out) {
     auto p = parsePort(v);
     if (!p)
@@ -510,9 +524,15 @@ const std::vector<KeyDef>& keyTable() {
                        "submission, submissions or relay (default: from the port)"),
         key<parseTrace>(&L::trace, "trace", "trace", "", reload,
                         "tls, always or off for this listener (default: the global trace)"),
+        key<parseTraceClient>(&L::traceClient, "trace_client", "mode", "full", reload,
+                              "full: the trace field names the client (HELO, name, address); "
+                              "hidden: it does not (the audit line still does)"),
         key<parseGroup>(&L::keyExchangeGroup, "key_exchange_group", "group", "", reload,
                         "the one key-exchange group this listener's MTA offers (IANA name or "
                         "alias)"),
+        key<parsePath>(&L::exceptionsFile, "exceptions_file", "path", "", reload,
+                       "this listener's own exceptions file, used instead of the global one "
+                       "(empty: none here)"),
         key<parseBool>(&L::policy, "policy", "bool", "", reload,
                        "apply the submission policy here (default: yes for submission roles, no "
                        "for relay)"),
@@ -867,10 +887,11 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                                                   : std::string("the default action ")) +
                           std::string(toString(l.action)) + " (want " + want + "xx)");
         }
-        if (!l.keyExchangeGroup.empty() && l.trace == TraceMode::Off)
-            r.warnings.push_back(file + ":" + std::to_string(s->scope.lineOf("key_exchange_group")) +
-                                 ": listener " + l.name +
-                                 ": key_exchange_group has no effect with trace = off");
+        for (const char* key : {"key_exchange_group", "trace_client"})
+            if (s->scope.has(key) && l.trace == TraceMode::Off)
+                r.warnings.push_back(file + ":" + std::to_string(s->scope.lineOf(key)) +
+                                     ": listener " + l.name + ": " + key +
+                                     " has no effect with trace = off");
     }
     if (!cfg->group.empty() && cfg->user.empty() && !global.failed("user")) {
         const Scope& where = commandLine && commandLine->has("group") ? *commandLine : global;
@@ -886,22 +907,32 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
 }
 
 namespace {
-// Loads the exceptions file named by a parsed config into it.
+// Loads the exceptions files a parsed config names, the global one and each
+// listener's own, into a copy of it.  Every error names the exceptions file
+// and its line, and the key that named the file.
 void attachExceptions(ConfigResult& r, Day today) {
-    if (!r.config || r.config->exceptionsFile.empty())
+    if (!r.config)
         return;
-    auto load = loadExceptions(r.config->exceptionsFile, today);
-    for (auto& e : load.errors)
-        r.errors.push_back({r.config->file, 0, "exceptions_file", std::move(e)});
-    for (auto& w : load.warnings)
-        r.warnings.push_back(std::move(w));
-    if (!r.errors.empty()) {
-        r.config.reset();
-        return;
-    }
     auto cfg = std::make_shared<Config>(*r.config);
-    cfg->exceptions = std::make_shared<const ExceptionList>(std::move(load.list));
-    r.config = std::move(cfg);
+    auto load = [&](const std::string& path, int line, const std::string& key) {
+        auto got = loadExceptions(path, today);
+        for (auto& e : got.errors)
+            r.errors.push_back({cfg->file, line, key, std::move(e)});
+        for (auto& w : got.warnings)
+            r.warnings.push_back(std::move(w));
+        return std::make_shared<const ExceptionList>(std::move(got.list));
+    };
+    if (!cfg->exceptionsFile.empty())
+        cfg->exceptions = load(cfg->exceptionsFile, 0, "exceptions_file");
+    for (auto& l : cfg->listeners)
+        if (l.exceptionsFile)
+            l.exceptions = l.exceptionsFile->empty()
+                               ? std::make_shared<const ExceptionList>()
+                               : load(*l.exceptionsFile, 0, "listener " + l.name + ": exceptions_file");
+    if (r.errors.empty())
+        r.config = std::move(cfg);
+    else
+        r.config.reset();
 }
 
 constexpr std::size_t kMaxConfigSize = 4 * 1024 * 1024;
@@ -974,10 +1005,13 @@ Config::Listener Config::resolveListener(const ListenerFacts& facts) const {
             out.role = *l.role;
         if (l.trace)
             out.trace = *l.trace;
+        out.traceClient = l.traceClient;
         out.keyExchangeGroup = l.keyExchangeGroup;
         out.policy = l.policyFor(out.role);
+        out.exceptions = l.exceptions ? l.exceptions : exceptions;
         return out;
     }
+    out.exceptions = exceptions;
     out.name = std::string(toString(out.role));
     out.policy = defaultPolicy(out.role);
     out.determined = facts.port.has_value();

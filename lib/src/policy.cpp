@@ -1,11 +1,17 @@
 // policy.cpp — submission policy decisions and the exceptions file.  See
 // policy.hpp.  Pure functions: no clock, no I/O except loadExceptions().
+// Addresses are read with inet_pton and written with inet_ntop (library
+// code, no system call), so a network prints as the audit line's addresses do.
 #include "rfc8314/policy.hpp"
 
 #include "text.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -72,7 +78,161 @@ int toInt(std::string_view s) {
 using text::iequals;
 using text::lower;
 
+bool isHex(char c) { return text::isDigit(c) || (text::toLower(c) >= 'a' && text::toLower(c) <= 'f'); }
+
+// Without a leading "IPv6:" (any case), as Postfix writes IPv6 clients.
+std::string_view withoutIpv6Tag(std::string_view s, bool* had = nullptr) {
+    const bool tagged = s.size() > 5 && iequals(s.substr(0, 5), "IPv6:");
+    if (had)
+        *had = tagged;
+    return tagged ? s.substr(5) : s;
+}
+
+// inet_pton of either family: 4 or 16 bytes into `out`, or 0.
+int readAddress(std::string_view s, std::array<unsigned char, 16>& out) {
+    char in[INET6_ADDRSTRLEN + 1] = {};
+    if (s.empty() || s.size() >= sizeof in)
+        return 0;
+    s.copy(in, s.size());
+    out.fill(0);
+    if (inet_pton(AF_INET, in, out.data()) == 1)
+        return 4;
+    if (inet_pton(AF_INET6, in, out.data()) == 1)
+        return 16;
+    return 0;
+}
+
+bool isV4Mapped(const std::array<unsigned char, 16>& b) {
+    for (int i = 0; i < 10; ++i)
+        if (b[i] != 0)
+            return false;
+    return b[10] == 0xff && b[11] == 0xff;
+}
+
+// The bits of byte `i` that lie inside a prefix of `prefix` bits.
+unsigned char prefixMask(int prefix, int i) {
+    const int keep = prefix - 8 * i;
+    return static_cast<unsigned char>(keep >= 8 ? 0xffu : keep <= 0 ? 0u : (0xffu << (8 - keep)) & 0xffu);
+}
+
+// Whether an unquoted first word of the exceptions file is meant as an
+// address or network (and so must parse as one) rather than a user name.
+bool looksLikeNetwork(std::string_view w) {
+    bool tagged = false;
+    w = withoutIpv6Tag(w, &tagged);
+    if (tagged || (!w.empty() && w.front() == '['))
+        return true;
+    const auto slash = w.find('/');
+    const auto head = w.substr(0, slash);
+    if (head.empty())
+        return false;
+    bool digitsDots = true, hexColons = true, dot = false, colon = false;
+    for (char c : head) {
+        dot = dot || c == '.';
+        colon = colon || c == ':';
+        digitsDots = digitsDots && (text::isDigit(c) || c == '.');
+        hexColons = hexColons && (isHex(c) || c == ':' || c == '.');
+    }
+    if (digitsDots && (dot || slash != std::string_view::npos))
+        return true;
+    return hexColons && colon;
+}
+
 } // namespace
+
+std::optional<ClientAddress> ClientAddress::parse(std::string_view text) noexcept {
+    bool tagged = false;
+    const auto s = withoutIpv6Tag(text::trimBlanks(text), &tagged);
+    ClientAddress a;
+    const int n = readAddress(s, a.bytes);
+    if (n == 0 || (tagged && n != 16)) // "IPv6:192.0.2.7" is nobody's spelling
+        return std::nullopt;
+    a.v6 = n == 16;
+    if (a.v6 && isV4Mapped(a.bytes)) {
+        // One host, one address: compared as the IPv4 address it maps.
+        std::memmove(a.bytes.data(), a.bytes.data() + 12, 4);
+        std::fill(a.bytes.begin() + 4, a.bytes.end(), 0);
+        a.v6 = false;
+    }
+    return a;
+}
+
+std::optional<ClientNetwork> ClientNetwork::parse(std::string_view text, std::string* why) {
+    auto fail = [&](std::string msg) -> std::optional<ClientNetwork> {
+        if (why)
+            *why = std::move(msg);
+        return std::nullopt;
+    };
+    bool tagged = false;
+    const auto s = withoutIpv6Tag(text, &tagged);
+    const auto slash = s.find('/');
+    const auto head = s.substr(0, slash);
+    ClientNetwork n;
+    const int bytes = readAddress(head, n.bytes);
+    if (bytes == 0)
+        return fail("not an IPv4 or IPv6 address or network (want 192.0.2.0/24, 2001:db8::/48 "
+                    "or a single address)");
+    n.v6 = bytes == 16;
+    if (tagged && !n.v6)
+        return fail("IPv6: before an IPv4 address");
+    const int maxBits = n.v6 ? 128 : 32;
+    n.prefix = maxBits;
+    if (slash != std::string_view::npos) {
+        const auto len = s.substr(slash + 1);
+        const auto v = text::parseDecimal(len, 128);
+        // Plain decimal only: no blanks, no sign, no leading zero.
+        if (!v || len.size() > 3 || len != text::trimBlanks(len) || (len.size() > 1 && len[0] == '0') ||
+            static_cast<int>(*v) > maxBits)
+            return fail(std::string("prefix length must be 0..") + (n.v6 ? "128" : "32") +
+                        " for an " + (n.v6 ? "IPv6" : "IPv4") + " network");
+        n.prefix = static_cast<int>(*v);
+    }
+    ClientNetwork net = n; // with the host bits cleared
+    for (int i = 0; i < bytes; ++i)
+        net.bytes[i] = static_cast<unsigned char>(n.bytes[i] & prefixMask(n.prefix, i));
+    if (net.bytes != n.bytes) {
+        ClientNetwork host = n;
+        host.prefix = maxBits;
+        std::string hostText = host.str();
+        hostText.resize(hostText.rfind('/'));
+        // Refused, not widened: an exemption must not cover more than the
+        // writer may have meant.
+        return fail("host bits set: write " + net.str() + " for the network, or " + hostText +
+                    " for the one address");
+    }
+    if (n.v6 && isV4Mapped(n.bytes) && n.prefix >= 96) {
+        ClientNetwork v4;
+        std::memcpy(v4.bytes.data(), n.bytes.data() + 12, 4);
+        v4.prefix = n.prefix - 96;
+        return fail("an IPv4-mapped IPv6 network: write it as IPv4, " + v4.str() +
+                    " (clients are compared as IPv4)");
+    }
+    return n;
+}
+
+std::string ClientNetwork::str() const {
+    char out[INET6_ADDRSTRLEN] = {};
+    if (!inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), out, sizeof out))
+        return "?";
+    return std::string(out) + "/" + std::to_string(prefix);
+}
+
+bool ClientNetwork::contains(const ClientAddress& a) const noexcept {
+    if (a.v6 != v6)
+        return false;
+    for (int i = 0; 8 * i < prefix; ++i)
+        if (((a.bytes[i] ^ bytes[i]) & prefixMask(prefix, i)) != 0)
+            return false;
+    return true;
+}
+
+std::string PolicyException::text() const {
+    if (network)
+        return network->str();
+    if (!domain.empty())
+        return "@" + domain;
+    return user;
+}
 
 std::optional<Day> Day::parse(std::string_view t) noexcept {
     if (t.size() != 10 || t[4] != '-' || t[7] != '-')
@@ -168,6 +328,20 @@ const PolicyException* ExceptionList::find(std::string_view user) const noexcept
     return nullptr;
 }
 
+const PolicyException* ExceptionList::findNetwork(std::string_view clientAddr,
+                                                  std::optional<Day> activeOn) const noexcept {
+    std::optional<ClientAddress> addr; // read at the first network entry only
+    for (const auto& e : entries) {
+        if (!e.network || (activeOn && !e.activeOn(*activeOn)))
+            continue;
+        if (!addr && !(addr = ClientAddress::parse(clientAddr)))
+            return nullptr;
+        if (e.network->contains(*addr))
+            return &e;
+    }
+    return nullptr;
+}
+
 ExceptionLoad parseExceptions(std::string_view text, std::string_view fileName, Day today) {
     ExceptionLoad out;
     out.list.file = std::string(fileName);
@@ -194,7 +368,8 @@ ExceptionLoad parseExceptions(std::string_view text, std::string_view fileName, 
         if (i == line.size() || line[i] == '#')
             continue;
         std::string name;
-        if (line[i] == '"') {
+        const bool quoted = line[i] == '"';
+        if (quoted) {
             ++i;
             bool closed = false;
             while (i < line.size()) {
@@ -231,10 +406,18 @@ ExceptionLoad parseExceptions(std::string_view text, std::string_view fileName, 
             out.errors.push_back(where + "empty user name");
             continue;
         }
-        if (name.front() == '@')
+        if (!quoted && looksLikeNetwork(name)) {
+            std::string why;
+            e.network = ClientNetwork::parse(name, &why);
+            if (!e.network) {
+                out.errors.push_back(where + "bad network \"" + name.substr(0, 60) + "\": " + why);
+                continue;
+            }
+        } else if (name.front() == '@') {
             e.domain = lower(name.substr(1));
-        else
+        } else {
             e.user = name;
+        }
         skipSpace();
         if (i < line.size() && line[i] != '#') {
             auto start = i;
@@ -242,7 +425,8 @@ ExceptionLoad parseExceptions(std::string_view text, std::string_view fileName, 
                 ++i;
             auto word = line.substr(start, i - start);
             if (word != "until") {
-                out.errors.push_back(where + "want 'until YYYY-MM-DD' or '# comment' after the user, got \"" +
+                out.errors.push_back(where + "want 'until YYYY-MM-DD' or '# comment' after the " +
+                                     (e.network ? "network" : "user") + ", got \"" +
                                      std::string(word.substr(0, 40)) + "\"");
                 continue;
             }
@@ -269,8 +453,8 @@ ExceptionLoad parseExceptions(std::string_view text, std::string_view fileName, 
             e.comment = std::string(line.substr(i));
         }
         if (e.until && *e.until < today)
-            out.warnings.push_back(where + "exception for " + (e.user.empty() ? "@" + e.domain : e.user) +
-                                   " expired on " + e.until->str());
+            out.warnings.push_back(where + "exception for " + e.text() + " expired on " +
+                                   e.until->str());
         out.list.entries.push_back(std::move(e));
     }
     return out;
@@ -333,14 +517,20 @@ PolicyResult evaluate(const ListenerPolicy& p, const PolicyInput& in) {
     PolicyAction action = p.action;
     if (p.enforceFrom && in.today < *p.enforceFrom)
         action = PolicyAction::Report;
+    if (in.exceptions) {
+        // Network entries hold whatever the credentials (policy.hpp).
+        if (const auto* e = in.exceptions->findNetwork(in.clientAddr, in.today)) {
+            r.verdict = PolicyVerdict::Exempt;
+            r.exception = e;
+            return r;
+        }
+    }
     if (auth) {
         if (in.exceptions) {
-            if (const auto* e = in.exceptions->find(in.auth->authen)) {
-                if (!e->until || in.today <= *e->until) {
-                    r.verdict = PolicyVerdict::Exempt;
-                    r.exception = e;
-                    return r;
-                }
+            if (const auto* e = in.exceptions->find(in.auth->authen); e && e->activeOn(in.today)) {
+                r.verdict = PolicyVerdict::Exempt;
+                r.exception = e;
+                return r;
             }
         }
         if (action != PolicyAction::Report && p.rolloutPercent < 100) {
@@ -349,7 +539,7 @@ PolicyResult evaluate(const ListenerPolicy& p, const PolicyInput& in) {
                 action = PolicyAction::Report;
         }
     }
-    // Unauthenticated cleartext: no user, so no exception and no rollout
+    // Unauthenticated cleartext: no user, so no user exception and no rollout
     // bucket; it gets whatever an enforced user would get, which keeps the
     // reply identical whatever the credentials were.  A configured reply of
     // the wrong class is refused by the config reader; the fallback to

@@ -143,20 +143,24 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
 std::string buildReceived(const ReceivedInput& in, std::string_view eol) {
     std::vector<std::string> tokens;
     tokens.reserve(12);
-    const std::string literal = addressLiteral(in.clientAddr);
-    const bool heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
-    // Postfix says "unknown" when the client has no verified name.
-    const bool nameOk = isValidDomain(in.clientName) && in.clientName != "unknown";
+    if (in.hideClient) {
+        tokens.push_back("from " + std::string(kHiddenClientDomain));
+    } else {
+        const std::string literal = addressLiteral(in.clientAddr);
+        const bool heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
+        // Postfix says "unknown" when the client has no verified name.
+        const bool nameOk = isValidDomain(in.clientName) && in.clientName != "unknown";
 
-    // from: the HELO name when it is a valid domain or address literal;
-    // otherwise "unknown" and the HELO, escaped, in a comment of its own.
-    tokens.push_back("from " + (heloOk ? in.helo : std::string("unknown")));
-    if (!literal.empty())
-        tokens.push_back("(" + (nameOk ? in.clientName + " " : std::string()) + literal + ")");
-    else if (nameOk)
-        tokens.push_back("(" + in.clientName + ")");
-    if (!heloOk && !in.helo.empty())
-        tokens.push_back("(helo=" + commentText(in.helo, kHeloCommentMax) + ")");
+        // from: the HELO name when it is a valid domain or address literal;
+        // otherwise "unknown" and the HELO, escaped, in a comment of its own.
+        tokens.push_back("from " + (heloOk ? in.helo : std::string("unknown")));
+        if (!literal.empty())
+            tokens.push_back("(" + (nameOk ? in.clientName + " " : std::string()) + literal + ")");
+        else if (nameOk)
+            tokens.push_back("(" + in.clientName + ")");
+        if (!heloOk && !in.helo.empty())
+            tokens.push_back("(helo=" + commentText(in.helo, kHeloCommentMax) + ")");
+    }
 
     tokens.push_back("by " + (isValidByHost(in.byHost) ? in.byHost : std::string("localhost")));
     tokens.push_back("with " + std::string(toString(in.with)));

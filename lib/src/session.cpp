@@ -203,9 +203,13 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         e.reason = "internal-error";
     else if (p.reason != PolicyReason::None)
         e.reason = toString(p.reason);
-    std::string exemptUntil;
+    std::string exception, exemptUntil;
     if (!failure) {
         e.bucket = p.bucket;
+        if (p.exception) {
+            exception = p.exception->text();
+            e.exception = exception;
+        }
         if (p.exception && p.exception->until) {
             exemptUntil = p.exception->until->str();
             e.exemptUntil = exemptUntil;
@@ -299,7 +303,8 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     in.auth = &auth_;
     in.today = Day::fromTime(clock.now);
     in.salt = config_->rolloutSalt;
-    in.exceptions = config_->exceptions.get();
+    in.exceptions = listener_.exceptions ? listener_.exceptions.get() : config_->exceptions.get();
+    in.clientAddr = client_.addr;
     const PolicyResult p =
         evaluate(!listener_.determined && authenticated ? authPolicy_ : listener_.policy, in);
 
@@ -356,9 +361,13 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     if (listener_.trace == TraceMode::Tls && !tls)
         return std::nullopt;
     ReceivedInput in;
-    in.helo = client_.helo;
-    in.clientName = client_.name;
-    in.clientAddr = client_.addr;
+    if (listener_.traceClient == TraceClient::Hidden) {
+        in.hideClient = true; // the audit line keeps what the field leaves out
+    } else {
+        in.helo = client_.helo;
+        in.clientName = client_.name;
+        in.clientAddr = client_.addr;
+    }
     in.byHost = byHost_;
     in.with = withProtocol(true, tls, auth_.authenticated());
     in.queueId = queueId_;

@@ -305,6 +305,7 @@ int Aggregator::wouldRefuse(const Record& r) {
     PolicyInput in;
     in.tls = &tls_;
     in.auth = &auth_;
+    in.clientAddr = r.client; // for network exceptions, read as the milter reads it
     const PolicyResult res = evaluate(listenerPolicy_, in);
     return res.verdict == PolicyVerdict::Reject ? reasonIndex(res.reason) : RNone;
 }

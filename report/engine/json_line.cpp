@@ -182,6 +182,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         case AuditKey::Listener: dst = &listenerName; break;
         case AuditKey::Verdict: dst = &r.verdict; haveVerdict = true; break;
         case AuditKey::Reason: dst = &r.reason; break;
+        case AuditKey::Exception: dst = &r.exception; break;
         case AuditKey::ExemptUntil: dst = &r.exemptUntil; break;
         case AuditKey::CleartextAuth: dst = &cleartext; break;
         case AuditKey::Stage: dst = &r.stage; break;

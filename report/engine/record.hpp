@@ -47,6 +47,7 @@ struct Record {
     std::string_view listener; // "submission/587"
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // "" when none
+    std::string_view exception; // the exceptions-file entry that let it through, or ""
     std::string_view exemptUntil;
     std::string_view tlsRaw;   // the MTA's version text with tls=unknown, else ""
     // A transaction the filter failed on (reason internal-error): the stage

@@ -315,6 +315,7 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         case AuditKey::Stage: ok = valueOf(written, scratch(key), r.stage); break;
         case AuditKey::Answered: ok = valueOf(written, scratch(key), r.answered); break;
         case AuditKey::Error: ok = valueOf(written, scratch(key), r.error); break;
+        case AuditKey::Exception: ok = valueOf(written, scratch(key), r.exception); break;
         case AuditKey::ExemptUntil: ok = valueOf(written, scratch(key), r.exemptUntil); break;
         case AuditKey::Bits:
             // A number (0 is real: NULL ciphers), "unknown" under TLS when

@@ -19,7 +19,8 @@ CHECK_RECEIVED="$BUILD_ABS/check-received"
 # $MILTER_CONF.  Each argument is a line added to both submission listener
 # sections, except "@exceptions", which sets exceptions_file to
 # $WORK/exceptions.  $MILTER_GLOBAL_LINES (newline-separated) are added to
-# the global keys.
+# the global keys.  MILTER_CONF_SECTIONS (optional): more lines appended at
+# the end (further [listener] sections).
 write_milter_conf() {
     local extra=() a exc=
     for a in "$@"; do
@@ -44,6 +45,7 @@ write_milter_conf() {
         printf '[listener submissions]\nport = %s\nrole = submissions\n%s\n' "$PORT_SUBS" "$g"
         printf '%s\n' "${extra[@]}"
         printf '[listener relay]\nport = %s\nrole = relay\n' "$PORT_SMTP"
+        [ -z "${MILTER_CONF_SECTIONS:-}" ] || printf '%s\n' "$MILTER_CONF_SECTIONS"
     } > "$MILTER_CONF.new"
     mv "$MILTER_CONF.new" "$MILTER_CONF"
 }

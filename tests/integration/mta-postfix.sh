@@ -34,6 +34,8 @@
 # for the reader; read by mta_setup and mta_reload, a value set then wins,
 # otherwise the last one stays; default none, smtpd_milters as in
 # conf/postfix-main.cf).
+# PORT_LEGACY (optional): a fourth service, the legacy submission listener of
+# the README's recipe (STARTTLS and AUTH, plus MTA_LEGACY_OPTS words).
 # After mta_setup, MTA_CERT is the server certificate (PEM) clients can trust.
 
 MTA_NAME=postfix
@@ -238,6 +240,7 @@ EOF
 $PORT_SMTP inet  n       -      n      -      -       smtpd${MTA_RELAY_OPTS:+ $MTA_RELAY_OPTS}
 $PORT_SUB inet  n       -      n      -      -       smtpd -o smtpd_sasl_auth_enable=yes ${MTA_SUBMISSION_OPTS:-}
 $PORT_SUBS inet  n       -      n      -      -       smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes${MTA_SUBMISSIONS_OPTS:+ $MTA_SUBMISSIONS_OPTS}
+${PORT_LEGACY:+$PORT_LEGACY inet  n       -      n      -      -       smtpd -o smtpd_sasl_auth_enable=yes ${MTA_LEGACY_OPTS:-}}
 pickup     unix  n       -      n      60     1       pickup
 cleanup    unix  n       -      n      -      0       cleanup
 qmgr       unix  n       -      n      300    1       qmgr
@@ -280,7 +283,7 @@ mta_start() {
     # A port still taken (an earlier instance, another test) would make the
     # master die with "bind: Address already in use"; say so plainly.
     local p
-    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS"; do
+    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS" ${PORT_LEGACY:+"$PORT_LEGACY"}; do
         if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             log "postfix: 127.0.0.1:$p is already in use"
             return 1
@@ -303,7 +306,7 @@ mta_start() {
     fi
     track_pid "$PF_MASTER_PID"
     on_exit mta_stop
-    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS"; do
+    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS" ${PORT_LEGACY:+"$PORT_LEGACY"}; do
         if ! wait_port "$p" 20; then
             log "postfix: nothing listens on 127.0.0.1:$p"; tail -n 20 "$d/maillog" >&2 2>/dev/null
             return 1

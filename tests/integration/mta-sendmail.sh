@@ -35,6 +35,9 @@
 #                      space-separated NAME=MILTER words (MILTER as above),
 #                      each an INPUT_MAIL_FILTER with F=T and this one's
 #                      timeouts, in the order given (default: none)
+#   PORT_LEGACY        (optional, set before mta_setup) a fourth listener,
+#                      the legacy submission port of the README's recipe:
+#                      Port=$PORT_LEGACY, Name=LEGACY, M=E
 # After mta_setup, MTA_CERT is the server certificate (PEM) clients can trust.
 
 MTA_NAME=sendmail
@@ -128,6 +131,9 @@ _sm_write_cf() {
         SM_IPV6_DAEMON="DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=::1, Family=inet6, Name=MSA6, M=E')dnl
 "
     fi
+    SM_LEGACY_DAEMON=
+    [ -n "${PORT_LEGACY:-}" ] && SM_LEGACY_DAEMON="DAEMON_OPTIONS(\`Port=$PORT_LEGACY, Addr=127.0.0.1, Family=inet, Name=LEGACY, M=E')dnl
+"
     SM_MILTERS_BEFORE=${MTA_MILTERS_BEFORE-${SM_MILTERS_BEFORE-}}
     SM_MILTERS_AFTER=${MTA_MILTERS_AFTER-${SM_MILTERS_AFTER-}}
     local fopt=""
@@ -144,7 +150,7 @@ DAEMON_OPTIONS(\`Port=$PORT_SMTP, Addr=127.0.0.1, Family=inet, Name=MTA')dnl
 dnl No M=a here on purpose: unauthenticated MAIL must reach the milter.
 DAEMON_OPTIONS(\`Port=$PORT_SUB, Addr=127.0.0.1, Family=inet, Name=MSA, M=E')dnl
 DAEMON_OPTIONS(\`Port=$PORT_SUBS, Addr=127.0.0.1, Family=inet, Name=SMTPS, M=s')dnl
-${SM_IPV6_DAEMON}define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
+${SM_IPV6_DAEMON}${SM_LEGACY_DAEMON}define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
 LOCAL_DOMAIN(\`example.test')dnl
 dnl Everything the daemon reads or writes lives under \$WORK.
 define(\`confPID_FILE', \`$SM_DIR/sendmail.pid')dnl
@@ -318,7 +324,7 @@ mta_start() {
     # Sendmail retries a busy port quietly every 5 s; fail fast instead, and
     # say which port is taken (e.g. by an instance a killed test left).
     local p
-    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS"; do
+    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS" ${PORT_LEGACY:+"$PORT_LEGACY"}; do
         if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             log "sendmail: port $p is already in use"; return 1
         fi
@@ -377,7 +383,7 @@ CNF
     fi
     pid=$(_sm_pid)
     track_pid "$pid"
-    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS"; do
+    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS" ${PORT_LEGACY:+"$PORT_LEGACY"}; do
         wait_port "$p" 20 || { log "sendmail: port $p not listening"; cat "$SM_LOG" >&2; return 1; }
     done
     grep -q 'cannot bind' "$SM_LOG" && log "sendmail: a listener needed bind retries (see $SM_LOG)"
@@ -426,7 +432,7 @@ mta_reload() {
     done
     [ -n "$pid" ] || { log "sendmail: no new daemon after SIGHUP"; return 1; }
     track_pid "$pid"
-    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS"; do
+    for p in "$PORT_SMTP" "$PORT_SUB" "$PORT_SUBS" ${PORT_LEGACY:+"$PORT_LEGACY"}; do
         wait_port "$p" 20 || { log "sendmail: port $p not back after reload"; return 1; }
     done
 }

@@ -28,7 +28,7 @@ namespace rfc8314 {
 enum class AuditKey : std::uint8_t {
     Time, QueueId, Event, User, Mech, Tls, TlsRaw, Cipher, Group, Bits,
     Client, ClientName, ClientAddr, ClientPort, Listener, ListenerPort,
-    Verdict, Reason, Stage, Answered, Error, Bucket, ExemptUntil, CleartextAuth,
+    Verdict, Reason, Stage, Answered, Error, Bucket, Exception, ExemptUntil, CleartextAuth,
     Count // not a key: the number of keys, and "not in the schema"
 };
 inline constexpr std::size_t kAuditKeyCount = static_cast<std::size_t>(AuditKey::Count);
@@ -75,6 +75,7 @@ inline constexpr AuditField kAuditLineFields[] = {
     {AuditKey::Answered, "answered", AuditType::Text, AuditWhen::Failure},
     {AuditKey::Error, "error", AuditType::Text, AuditWhen::Failure},
     {AuditKey::Bucket, "bucket", AuditType::Number, AuditWhen::Applies},
+    {AuditKey::Exception, "exception", AuditType::Text, AuditWhen::Applies}, // the entry that let it through
     {AuditKey::ExemptUntil, "exempt_until", AuditType::Text, AuditWhen::Applies},
     {AuditKey::CleartextAuth, "cleartext_auth", AuditType::YesNo, AuditWhen::Applies}, // only "yes"
 };
@@ -99,6 +100,7 @@ inline constexpr AuditField kAuditJsonFields[] = {
     {AuditKey::Verdict, "verdict", AuditType::Text, AuditWhen::Always},
     {AuditKey::Reason, "reason", AuditType::Text, AuditWhen::Always},      // "none" when none
     {AuditKey::Bucket, "bucket", AuditType::Number, AuditWhen::Always},    // -1 when none
+    {AuditKey::Exception, "exception", AuditType::Text, AuditWhen::Always}, // "" when none
     {AuditKey::ExemptUntil, "exempt_until", AuditType::Text, AuditWhen::Always}, // "" when none
     {AuditKey::CleartextAuth, "cleartext_auth", AuditType::YesNo, AuditWhen::Always},
     {AuditKey::Stage, "stage", AuditType::Text, AuditWhen::Failure},
@@ -132,6 +134,7 @@ struct AuditEvent {
     std::string_view verdict;
     std::string_view reason;        // "" when none
     std::optional<int> bucket;
+    std::string_view exception;     // the exceptions-file entry that let it through, or ""
     std::string_view exemptUntil;   // "" when no dated exception let it through
     // A transaction the filter failed on: where, where it was answered, what.
     std::optional<Stage> stage;

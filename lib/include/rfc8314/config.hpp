@@ -38,11 +38,15 @@ class options_description;
 namespace rfc8314 {
 
 enum class TraceMode { Tls, Always, Off };
+// What the trace field says about the client: full (HELO name, verified
+// name, address) or hidden (none of them; received.hpp says how it reads).
+enum class TraceClient { Full, Hidden };
 enum class Role { Submission, Submissions, Relay };
 enum class FailAction { Tempfail, Accept };
 enum class LogLevel { Error, Warning, Notice, Info, Debug };
 
 std::string_view toString(TraceMode) noexcept;
+std::string_view toString(TraceClient) noexcept;
 std::string_view toString(Role) noexcept;
 std::string_view toString(FailAction) noexcept;
 std::string_view toString(LogLevel) noexcept;
@@ -100,7 +104,13 @@ struct ListenerConfig {
     std::string address;               // match {daemon_addr}
     std::optional<Role> role;          // unset: from the port
     std::optional<TraceMode> trace;    // unset: the global trace
+    TraceClient traceClient{};
     std::string keyExchangeGroup;      // IANA spelling, already validated
+    // unset: the global exceptions_file; "": none on this listener; else a
+    // file of its own, which replaces the global one here.
+    std::optional<std::string> exceptionsFile;
+    // Loaded from exceptionsFile by loadConfig(); null when it is unset.
+    std::shared_ptr<const ExceptionList> exceptions;
     // Policy keys.
     std::optional<bool> policy;        // unset: on for the submission roles, off for relay
     bool requireTlsForAuth{};
@@ -162,8 +172,12 @@ struct Config {
         std::string name;          // section name, or the role name for built-ins
         Role role{};
         TraceMode trace{};
+        TraceClient traceClient{};
         std::string keyExchangeGroup;
         ListenerPolicy policy;
+        // The exceptions the policy consults here: the section's own file,
+        // or the global one; never null.
+        std::shared_ptr<const ExceptionList> exceptions;
         // False when no [listener] section matched and the MTA passed no
         // {daemon_port}: then this is the relay default, and the session
         // gives an authenticated transaction the submission policy instead
@@ -217,9 +231,9 @@ struct ConfigOverride {
 // Parse `text` as if read from `fileName`.
 ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                          const std::vector<ConfigOverride>& overrides = {});
-// Read and parse a file, then the exceptions file it names (checked
-// against `today` for expired entries; a malformed entry is an error, an
-// expired one a warning).  A file that cannot be read is an error naming
+// Read and parse a file, then the exceptions files it names, global and per
+// listener (checked against `today` for expired entries; a malformed entry
+// is an error, an expired one a warning).  A file that cannot be read is an error naming
 // the path and the reason; only when `optional` (the default path, no -c)
 // does a file that does not exist (ENOENT) mean the built-in defaults.
 ConfigResult loadConfig(const std::string& path, const std::vector<ConfigOverride>& overrides = {},

@@ -4,6 +4,17 @@
 //   from HELO (NAME [ADDR]) by HOST with ESMTPSA id QID for <RCPT>
 //           tls TLS_AES_256_GCM_SHA384 group x25519; Tue, 24 Nov 2026 ...
 //
+// With the client hidden (trace_client = hidden) the field names no client:
+//
+//   from hidden.invalid by HOST with ESMTPSA id QID for <RCPT>
+//           tls TLS_AES_256_GCM_SHA384 group x25519; Tue, 24 Nov 2026 ...
+//
+// RFC 5321 §4.4 makes From-domain mandatory in a Time-stamp-line, and the
+// tls and group clauses exist only there, so the clause stays, with a name
+// that says nothing: the reserved TLD .invalid (RFC 2606 §2, RFC 6761 §6.4)
+// is "sure to be invalid and obvious as such", so it cannot be taken for a
+// host, unlike "localhost" or our own name, which would state a false origin.
+//
 // Promises: whatever the input (hostile HELO, client name, queue id,
 // recipient, cipher text), the result parses as a Time-stamp-line
 // (rfc5322.hpp), keeps the clauses in Opt-info order, is folded at
@@ -23,7 +34,13 @@ enum class WithProtocol { SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA };
 WithProtocol withProtocol(bool esmtp, bool tls, bool authenticated) noexcept;
 std::string_view toString(WithProtocol p) noexcept;
 
+// The `from` of a field whose client is hidden.
+inline constexpr std::string_view kHiddenClientDomain = "hidden.invalid";
+
 struct ReceivedInput {
+    // No HELO name, client name or address in the field (helo, clientName
+    // and clientAddr are then not used): `from hidden.invalid`.
+    bool hideClient = false;
     std::string helo;       // HELO/EHLO argument as sent: hostile
     std::string clientName; // verified reverse name, or empty
     std::string clientAddr; // textual IPv4/IPv6 address, or empty
