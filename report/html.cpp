@@ -168,6 +168,46 @@ void cipherBars(std::ostream& out, const Aggregator& a) {
     out << "</svg>\n";
 }
 
+// The TLS mix of the busiest users: one bar per user, 100% wide, a
+// segment per TLS version in the colours of the per-day chart (cleartext
+// and old versions warm, current ones cool), so an old client stands out
+// at a glance, as in a provider's SMTP AUTH clients report.
+void userMixBars(std::ostream& out, const Aggregator& a, const std::vector<std::uint32_t>& ids) {
+    const double rowH = 22, left = 260, right = 90, W = 1000;
+    const double barW = W - left - right;
+    const double H = std::max(40.0, rowH * static_cast<double>(ids.size()) + 10);
+    out << "<svg class=\"chart\" id=\"user-mix\" viewBox=\"0 0 " << W << " " << H
+        << "\" role=\"img\" aria-label=\"TLS mix of the busiest users\" xmlns=\"http://www.w3.org/2000/svg\">\n";
+    if (ids.empty())
+        out << "<text x=\"500\" y=\"25\" text-anchor=\"middle\">no authenticated users</text>\n";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const Entity& e = a.users[ids[i]];
+        const double y = 5 + rowH * static_cast<double>(i);
+        std::string name(a.userNames.name(ids[i]));
+        if (name.size() > 40) { // a label, not the record: the table has the whole name
+            std::size_t cut = 39;
+            while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80)
+                --cut; // not inside a UTF-8 sequence
+            name = name.substr(0, cut) + "...";
+        }
+        out << "<text x=\"" << left - 6 << "\" y=\"" << fmt(y + 15) << "\" text-anchor=\"end\">" << htmlText(name)
+            << "</text>";
+        double x = left;
+        for (int k = 0; k < kTlsCount; ++k) {
+            if (!e.tls[k] || !e.count)
+                continue;
+            const double w = barW * static_cast<double>(e.tls[k]) / static_cast<double>(e.count);
+            const std::string label = k == 0 ? "no TLS" : std::string(toString(static_cast<TlsVersion>(k)));
+            out << "<rect class=\"mix\" x=\"" << fmt(x) << "\" y=\"" << fmt(y + 3) << "\" width=\"" << fmt(w)
+                << "\" height=\"" << rowH - 6 << "\" fill=\"" << tlsColour(k) << "\"><title>" << htmlText(name) << " "
+                << label << ": " << e.tls[k] << " of " << e.count << "</title></rect>";
+            x += w;
+        }
+        out << "<text x=\"" << fmt(left + barW + 6) << "\" y=\"" << fmt(y + 15) << "\">" << e.count << "</text>\n";
+    }
+    out << "</svg>\n";
+}
+
 void table(std::ostream& out, const Table& t) {
     out << "<section id=\"" << t.id << "\"><h2>" << htmlText(t.title) << "</h2>\n";
     if (!t.note.empty())
@@ -261,6 +301,21 @@ void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
     }
     legend(out, reasonLegend);
     dayBars(out, "refusals per day by reason", days, refusalParts, reasonLabels, reasonColours, false);
+    out << "</section>\n";
+
+    const std::vector<std::uint32_t> busiest = entityOrder(a.users, a.userNames, kMixUsers);
+    std::vector<std::pair<std::string, const char*>> mixLegend;
+    for (int k = 0; k < kTlsCount; ++k) {
+        bool used = false;
+        for (auto id : busiest)
+            used = used || a.users[id].tls[k];
+        if (used)
+            mixLegend.emplace_back(k == 0 ? "no TLS" : tlsLabels[static_cast<std::size_t>(k)], tlsColour(k));
+    }
+    out << "<section id=\"chart-users\"><h2>TLS mix of the " << busiest.size()
+        << " busiest users (share of each user's transactions)</h2>\n";
+    legend(out, mixLegend);
+    userMixBars(out, a, busiest);
     out << "</section>\n";
 
     // Tables in the order a postmaster acts on them: whose password was

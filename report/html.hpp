@@ -14,6 +14,8 @@ namespace rfc8314::report {
 // rows when either has more (the page stays small enough to open); the
 // cleartext and what-if tables are always whole.
 constexpr std::size_t kHtmlRows = 1000;
+// The TLS-mix chart has a bar for each of the kMixUsers busiest users.
+constexpr std::size_t kMixUsers = 20;
 void writeHtml(const Aggregator& a, const OutputOptions& o, std::ostream& out);
 
 } // namespace rfc8314::report

@@ -5,7 +5,10 @@
 // input (journalctl -o cat, the milter's stderr) and JSON audit files, and
 // prints per-user, per-client and per-day summaries, the users who sent a
 // password in cleartext, and what a proposed policy would refuse — as text,
-// CSV, JSON, or a self-contained HTML page.
+// CSV, JSON, or a self-contained HTML page.  Or, for a deprecation: an
+// exceptions file grandfathering the users below a rule
+// (--emit-exceptions), or a notice per such user into a directory
+// (--notices).
 //
 // Promises: no input line is fatal (foreign and damaged lines are counted
 // and reported); a file that cannot be read is named on stderr, the others
@@ -15,6 +18,8 @@
 // so both take --option VALUE and --option=VALUE alike.  Memory
 // grows with distinct users and client addresses, not with lines: input is
 // read in fixed blocks and every line is a view into the block.
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -26,12 +31,18 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "html.hpp"
+#include "engine/exceptions_out.hpp"
+#include "engine/notices.hpp"
 #include "engine/record.hpp"
 #include "engine/tables.hpp"
+#include "rfc8314/logfmt.hpp"
+#include "rfc8314/rfc5322.hpp"
 
 using namespace rfc8314;
 using namespace rfc8314::report;
@@ -74,6 +85,59 @@ bool parseCount(const std::string& s, long long max, long long& out) {
         return false;
     out = std::stoll(s);
     return out <= max;
+}
+
+// The whole of a small file (a template); false when it cannot be read.
+bool readFile(const std::string& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+}
+
+// DIR for --notices: made when missing; an existing one must be empty, so
+// that a run never mixes its notices with an earlier run's (which would
+// then be sent twice).  "" when usable, else why not.
+std::string noticeDir(const std::string& dir) {
+    if (::mkdir(dir.c_str(), 0700) == 0)
+        return {};
+    if (errno != EEXIST)
+        return std::strerror(errno);
+    DIR* d = ::opendir(dir.c_str());
+    if (!d)
+        return std::strerror(errno);
+    bool empty = true;
+    while (const dirent* e = ::readdir(d))
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+            empty = false;
+    ::closedir(d);
+    return empty ? std::string() : "not empty (give a new or empty directory, so no notice is sent twice)";
+}
+
+// One notice file, created new (never through a link, never over a file).
+bool writeNew(const std::string& path, const std::string& text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return false;
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ::close(fd);
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return ::close(fd) == 0;
+}
+
+int utcOffsetMinutes(std::time_t t) {
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    return static_cast<int>(tm.tm_gmtoff / 60);
 }
 
 struct Input {
@@ -202,6 +266,27 @@ int main(int argc, char** argv) {
          "what-if: refuse authenticated TLS older than VERSION (e.g. TLSv1.2)")
         ("min-bits", po::value<std::string>()->value_name("N"),
          "what-if: refuse authenticated TLS with fewer cipher bits than N")
+        ("exceptions", po::value<std::string>()->value_name("FILE"),
+         "what-if: with the milter's exceptions file FILE")
+        ("as-of", po::value<std::string>()->value_name("YYYY-MM-DD"),
+         "what-if: judge the exceptions' dates on this day (default: each transaction's own)")
+        ("rollout-percent", po::value<std::string>()->value_name("N"),
+         "what-if: enforce on N% of the users only, picked as the milter picks them")
+        ("rollout-salt", po::value<std::string>()->value_name("SALT"),
+         "what-if: the milter's rollout_salt (default empty)")
+        ("listener", po::value<std::string>()->value_name("NAME"),
+         "what-if: only on the listener NAME (as in listener=NAME/PORT); repeatable")
+        ("emit-exceptions", "write an exceptions file exempting every user below the rule (needs --until)")
+        ("until", po::value<std::string>()->value_name("YYYY-MM-DD"),
+         "--emit-exceptions: the last day the exceptions hold")
+        ("notices", po::value<std::string>()->value_name("DIR"),
+         "write a notice (RFC 5322 message) to every user below the rule into DIR")
+        ("template", po::value<std::string>()->value_name("FILE"), "--notices: the template (default: built in)")
+        ("from", po::value<std::string>()->value_name("ADDRESS"),
+         "--notices: the sender (default postmaster@DOMAIN)")
+        ("deadline", po::value<std::string>()->value_name("YYYY-MM-DD"), "--notices: the day of the cut-off")
+        ("domain", po::value<std::string>()->value_name("DOMAIN"),
+         "--notices: mail user@DOMAIN when a user name is no address")
         ("text", "aligned text tables (the default)")
         ("csv", "CSV tables")
         ("json", "one JSON object")
@@ -233,6 +318,9 @@ int main(int argc, char** argv) {
     bool yearGiven = false;
     std::string ident = "rfc8314-milter", htmlPath;
     enum { Text, Csv, Json, None } format = None;
+    std::string exceptionsPath, noticesDir, templatePath, from, domain;
+    std::optional<Day> until, deadline;
+    bool emit = false, saltGiven = false, tableOptions = false;
     // In command-line order (not through a variables_map): inputs are read
     // in the order given, and a repeated option means what it did before.
     for (const po::option& o : parsed.options) {
@@ -271,36 +359,197 @@ int main(int argc, char** argv) {
             if (!parseCount(v, 4096, n) || n < 1)
                 return usageError("--min-bits wants a number of bits, e.g. 128");
             policy.minBits = static_cast<int>(n);
+        } else if (a == "exceptions") {
+            if (v.empty())
+                return usageError("--exceptions needs a file");
+            exceptionsPath = v;
+        } else if (a == "as-of") {
+            policy.asOf = Day::parse(v);
+            if (!policy.asOf)
+                return usageError("--as-of wants a date, YYYY-MM-DD");
+        } else if (a == "rollout-percent") {
+            if (!parseCount(v, 100, n))
+                return usageError("--rollout-percent wants a number from 0 to 100");
+            policy.rolloutPercent = static_cast<int>(n);
+        } else if (a == "rollout-salt") {
+            policy.rolloutSalt = v;
+            saltGiven = true;
+        } else if (a == "listener") {
+            if (v.empty() || v.find('/') != std::string::npos)
+                return usageError("--listener wants a listener name, as in listener=NAME/PORT");
+            policy.listeners.push_back(v);
+        } else if (a == "emit-exceptions") {
+            emit = true;
+        } else if (a == "until") {
+            until = Day::parse(v);
+            if (!until)
+                return usageError("--until wants a date, YYYY-MM-DD");
+        } else if (a == "notices") {
+            if (v.empty())
+                return usageError("--notices needs a directory");
+            noticesDir = v;
+        } else if (a == "template") {
+            if (v.empty())
+                return usageError("--template needs a file");
+            templatePath = v;
+        } else if (a == "from") {
+            if (!isValidMailbox(v))
+                return usageError("--from wants a mail address, e.g. postmaster@example.org");
+            from = v;
+        } else if (a == "deadline") {
+            deadline = Day::parse(v);
+            if (!deadline)
+                return usageError("--deadline wants a date, YYYY-MM-DD");
+        } else if (a == "domain") {
+            if (!isValidDomain(v))
+                return usageError("--domain wants a domain name, e.g. example.org");
+            domain = v;
         } else if (a == "text" || a == "csv" || a == "json") {
             const auto f = a == "text" ? Text : a == "csv" ? Csv : Json;
             if (format != None && format != f)
                 return usageError("choose one of --text, --csv, --json");
             format = f;
+            tableOptions = true;
         } else if (a == "html") {
             if (v.empty())
                 return usageError("--html needs a file");
             htmlPath = v;
+            tableOptions = true;
         } else if (a == "table") {
             if (!validTable(v))
                 return usageError("--table wants summary, days, ciphers, users, clients, cleartext or whatif");
             out.table = v;
+            tableOptions = true;
         } else if (a == "top") {
             if (!parseCount(v, 1000000000, n) || n < 1)
                 return usageError("--top wants a positive number");
             out.top = static_cast<std::size_t>(n);
+            tableOptions = true;
         }
     }
     if (inputs.empty())
         inputs.push_back({"-", false});
 
+    // The deprecation modes and what goes with them.
+    const bool notices = !noticesDir.empty();
+    if (emit && notices)
+        return usageError("choose one of --emit-exceptions and --notices");
+    if ((emit || notices) && tableOptions)
+        return usageError(std::string(emit ? "--emit-exceptions" : "--notices") +
+                          " writes no tables: leave out --text, --csv, --json, --html, --table and --top");
+    if (emit != until.has_value())
+        return usageError(emit ? "--emit-exceptions needs --until YYYY-MM-DD, the last day the exceptions hold"
+                               : "--until goes with --emit-exceptions");
+    if (!notices && (!templatePath.empty() || !from.empty() || !domain.empty() || deadline))
+        return usageError("--template, --from, --deadline and --domain go with --notices");
+    if (saltGiven && policy.rolloutPercent == 100)
+        return usageError("--rollout-salt goes with --rollout-percent");
+    const bool modelled = !exceptionsPath.empty() || policy.asOf || policy.rolloutPercent < 100 ||
+                          !policy.listeners.empty();
+    if (!policy.active()) {
+        if (emit || notices) {
+            // The rule the milter enforces when nothing is configured.
+            const WhatIfPolicy rule = WhatIfPolicy::milterDefault();
+            policy.requireTls = rule.requireTls;
+            policy.minTls = rule.minTls;
+            policy.minBits = rule.minBits;
+        } else if (modelled) {
+            return usageError("--exceptions, --as-of, --rollout-percent and --listener need a rule: "
+                              "--require-tls, --min-tls or --min-bits");
+        }
+    }
+    if (!exceptionsPath.empty()) {
+        // The milter's own reader: what it would refuse to load, the report
+        // refuses too.
+        const ExceptionLoad load = loadExceptions(exceptionsPath, Day::fromTime(std::time(nullptr)));
+        if (!load.errors.empty()) {
+            for (const auto& e : load.errors)
+                std::cerr << "rfc8314-report: " << e << "\n";
+            return usageError("--exceptions: the milter would not load " + exceptionsPath);
+        }
+        policy.exceptions = std::make_shared<ExceptionList>(load.list);
+    }
+    std::optional<NoticeTemplate> notice;
+    if (notices) {
+        std::string text;
+        if (templatePath.empty())
+            text = std::string(defaultNoticeTemplate());
+        else if (!readFile(templatePath, text))
+            return usageError("--template: cannot read " + templatePath);
+        std::string why;
+        notice = NoticeTemplate::parse(text, &why);
+        if (!notice)
+            return usageError("--template: " + (templatePath.empty() ? std::string("built-in") : templatePath) +
+                              ": " + why);
+        if (notice->needsDeadline() && !deadline)
+            return usageError("the template names {deadline}: give --deadline YYYY-MM-DD");
+        if (from.empty()) {
+            if (domain.empty())
+                return usageError("--notices needs --from ADDRESS (or --domain, for postmaster@DOMAIN)");
+            from = "postmaster@" + domain;
+        }
+        const std::string why2 = noticeDir(noticesDir);
+        if (!why2.empty()) {
+            std::cerr << "rfc8314-report: " << noticesDir << ": " << why2 << "\n";
+            return 1;
+        }
+    }
+
     LineParser parser(ident);
     if (yearGiven)
         parser.setYearRule(years);
-    Aggregator agg(policy);
+    Aggregator agg(std::move(policy));
+    if (emit || notices)
+        agg.keepDetail();
     std::vector<char> block(1 << 20);
     bool ok = true;
     for (const Input& in : inputs)
         ok = readInput(in, parser, agg, block, yearGiven) && ok;
+
+    if (emit) {
+        const Day today = Day::fromTime(std::time(nullptr));
+        if (*until < today)
+            std::cerr << "rfc8314-report: warning: --until " << until->str()
+                      << " is in the past: the milter loads these exceptions as expired\n";
+        std::ios::sync_with_stdio(false);
+        for (std::uint32_t id : writeExceptions(agg, *until, std::cout))
+            std::cerr << "rfc8314-report: user " << escapeLogValue(agg.userNames.name(id))
+                      << " left out: the exceptions file cannot hold the name\n";
+        std::cout.flush();
+        if (!std::cout) {
+            std::cerr << "rfc8314-report: cannot write standard output\n";
+            return 1;
+        }
+        return ok ? 0 : 1;
+    }
+    if (notices) {
+        NoticeOptions no;
+        no.from = from;
+        no.domain = domain;
+        no.deadline = deadline;
+        no.now = std::time(nullptr);
+        no.utcOffsetMinutes = utcOffsetMinutes(no.now);
+        no.pid = static_cast<long>(::getpid());
+        bool written = true;
+        makeNotices(
+            agg, *notice, no,
+            [&](const Notice& n) {
+                const std::string path = noticesDir + "/" + n.fileName;
+                if (!writeNew(path, n.message)) {
+                    std::cerr << "rfc8314-report: " << path << ": " << std::strerror(errno) << "\n";
+                    written = false;
+                    return;
+                }
+                std::cout << path << " " << n.to << "\n";
+            },
+            [&](std::uint32_t id) {
+                std::cerr << "rfc8314-report: no notice for user " << escapeLogValue(agg.userNames.name(id))
+                          << ": the name is no mail address"
+                          << (domain.empty() ? " (--domain gives user@DOMAIN)" : ", nor with @" + domain) << "\n";
+            });
+        std::cout.flush();
+        return ok && written && std::cout ? 0 : 1;
+    }
 
     if (!htmlPath.empty()) {
         std::ofstream h(htmlPath, std::ios::binary | std::ios::trunc);

@@ -170,6 +170,7 @@ report::Record expected(const AuditEvent& e, bool jsonForm) {
                                              : "unknown";
     r.bits = tls ? e.bits : std::nullopt;
     r.client = e.clientAddr;
+    r.clientName = e.clientName == "unknown" ? std::string_view() : e.clientName;
     r.verdict = e.verdict;
     r.reason = e.reason;
     r.exception = e.exception;
@@ -197,6 +198,7 @@ void compare(const std::string& form, const std::string& written, const report::
     BOOST_TEST(got.group == want.group, ctx << ": got " << got.group << ", want " << want.group);
     BOOST_TEST(show(got.bits) == show(want.bits), ctx);
     BOOST_TEST(got.client == want.client, ctx);
+    BOOST_TEST(got.clientName == want.clientName, ctx);
     BOOST_TEST(got.listener == listener, ctx);
     BOOST_TEST(got.verdict == want.verdict, ctx);
     BOOST_TEST(got.reason == want.reason, ctx);

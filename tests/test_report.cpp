@@ -8,6 +8,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -16,6 +18,8 @@
 
 #include "rfc8314/logfmt.hpp"
 #include "rfc8314/policy.hpp"
+#include "engine/exceptions_out.hpp"
+#include "engine/notices.hpp"
 #include "engine/record.hpp"
 #include "engine/tables.hpp"
 
@@ -519,7 +523,9 @@ BOOST_AUTO_TEST_CASE(what_if_is_evaluate) {
         }
     }
     BOOST_TEST(refusals > 100); // the table does exercise refusals
-    const WhatIfPolicy shown{false, TlsVersion::TLSv1_2, 128};
+    WhatIfPolicy shown;
+    shown.minTls = TlsVersion::TLSv1_2;
+    shown.minBits = 128;
     BOOST_TEST(shown.str() == "--min-tls TLSv1.2 --min-bits 128");
 }
 
@@ -564,7 +570,10 @@ BOOST_AUTO_TEST_CASE(evaluate_reasons_have_columns) {
     std::set<int> seen;
     for (const TlsFacts& t : facts)
         for (const AuthFacts* auth : auths) {
-            const WhatIfPolicy p{true, TlsVersion::TLSv1_2, 128};
+            WhatIfPolicy p;
+            p.requireTls = true;
+            p.minTls = TlsVersion::TLSv1_2;
+            p.minBits = 128;
             PolicyInput in;
             in.tls = &t;
             in.auth = auth;
@@ -658,7 +667,7 @@ BOOST_AUTO_TEST_CASE(address_spellings) {
         {std::string(200, '1'), std::string(200, '1')},
     };
     for (const auto& c : cases)
-        BOOST_TEST(rfc8314::report::canonicalAddress(c.spelled) == c.want, "'" << c.spelled << "'");
+        BOOST_TEST(rfc8314::canonicalAddress(c.spelled).value_or(c.spelled) == c.want, "'" << c.spelled << "'");
 }
 
 // Old and new milters' lines for the same clients give one row per client,
@@ -722,10 +731,14 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
     o.table = "users";
     writeCsv(a, o, users);
     const std::string u = users.str();
-    BOOST_TEST(u.rfind("user,transactions,first,last,tls,ciphers,groups,mechs,listeners,accept,exempt,"
-                       "would_reject,tempfail,reject,other,cleartext_auth,whatif_refused\r\n", 0) == 0u);
-    BOOST_TEST(u.find("alice,1,2024-11-24 11:22:39,2024-11-24 11:22:39,TLSv1.3,TLS_AES_128_GCM_SHA256,x25519,"
-                      "PLAIN,submission/587,1,0,0,0,0,0,0,0\r\n") != std::string::npos);
+    // The TLS mix (issue 16 item 4): a share per version, cleartext first.
+    BOOST_TEST(u.rfind("user,transactions,first,last,tls,pct_cleartext,pct_sslv3,pct_tls1_0,pct_tls1_1,"
+                       "pct_tls1_2,pct_tls1_3,pct_tls_unknown,ciphers,groups,mechs,listeners,accept,exempt,"
+                       "would_reject,tempfail,reject,other,cleartext_auth,whatif_refused\r\n", 0) == 0u, u);
+    BOOST_TEST(u.find("alice,1,2024-11-24 11:22:39,2024-11-24 11:22:39,TLSv1.3,0.0,0.0,0.0,0.0,0.0,100.0,0.0,"
+                      "TLS_AES_128_GCM_SHA256,x25519,PLAIN,submission/587,1,0,0,0,0,0,0,0\r\n") != std::string::npos, u);
+    BOOST_TEST(u.find("\"j, \"\"doe\"\"\",1,2024-11-24 11:22:39,2024-11-24 11:22:39,none,100.0,0.0,0.0,0.0,0.0,0.0,0.0,")
+               != std::string::npos, u);
 
     std::ostringstream all;
     writeCsv(a, OutputOptions{}, all);
@@ -739,7 +752,10 @@ BOOST_AUTO_TEST_CASE(output_shapes) {
                             "\"cleartext\":", "\"whatif\":"})
         BOOST_TEST(j.find(key) != std::string::npos, key);
     BOOST_TEST(j.find("{\"user\":\"j, \\\"doe\\\"\",\"transactions\":1,") != std::string::npos);
-    BOOST_TEST(j.find("\"policy\":{\"require_tls\":true,\"min_tls\":null,\"min_bits\":null}") != std::string::npos);
+    BOOST_TEST(j.find("\"policy\":{\"require_tls\":true,\"min_tls\":null,\"min_bits\":null,\"exceptions\":null,"
+                      "\"as_of\":null,\"rollout_percent\":100,\"listeners\":[]}") != std::string::npos, j);
+    BOOST_TEST(j.find("\"pct_cleartext\":0.0,\"pct_sslv3\":0.0,\"pct_tls1_0\":0.0,\"pct_tls1_1\":0.0,"
+                      "\"pct_tls1_2\":0.0,\"pct_tls1_3\":100.0,\"pct_tls_unknown\":0.0") != std::string::npos, j);
     // Braces and brackets balance outside strings.
     int depth = 0;
     bool inString = false;
@@ -913,6 +929,381 @@ BOOST_AUTO_TEST_CASE(top_and_order) {
     BOOST_TEST(names(0) == "alice bob carol ");
     BOOST_TEST(names(2) == "bob alice ");
     BOOST_TEST(names(10) == "bob alice carol ");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- issue 16: the deprecation tools ------------------------------------------------
+
+BOOST_AUTO_TEST_SUITE(report_deprecation)
+
+namespace {
+
+// The same line on another listener ("legacy/10587").
+std::string onListener(std::string line, const std::string& listener) {
+    const std::string from = "listener=submission/587";
+    line.replace(line.find(from), from.size(), "listener=" + listener);
+    return line;
+}
+
+ExceptionList exceptionsOf(const std::string& text) {
+    const ExceptionLoad l = parseExceptions(text, "exc", Day{20241101});
+    BOOST_REQUIRE_MESSAGE(l.errors.empty(), l.errors.front());
+    return l.list;
+}
+
+} // namespace
+
+// The what-if applies the rule as the milter would: an exception holds on
+// the transaction's day (or --as-of), a user outside the rollout share is
+// let through, a listener out of scope is not judged.  Each case against
+// a what-if without the modelling, so the model is what changes the count.
+BOOST_AUTO_TEST_CASE(what_if_models_exceptions_rollout_and_listeners) {
+    const std::vector<std::string> log = {
+        audit("alice", "none", "none", 0, "would-reject", ", reason=cleartext"),   // Nov 24
+        audit("bob", "none", "none", 0, "would-reject", ", reason=cleartext"),
+        audit("carol", "TLSv1.1", "TLS_RSA_WITH_AES_128_CBC_SHA", 128, "would-reject", ", reason=tls-version"),
+        onListener(audit("dave", "TLSv1.0", "TLS_RSA_WITH_AES_128_CBC_SHA", 128, "accept"), "legacy/10587"),
+        audit("erin", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+    };
+    WhatIfPolicy rule;
+    rule.requireTls = true;
+    rule.minTls = TlsVersion::TLSv1_2;
+    struct Case {
+        const char* name;
+        std::string exceptions; // "" none
+        std::optional<Day> asOf;
+        int percent;
+        std::vector<std::string> listeners;
+        std::uint64_t refused, exempt, outside;
+    };
+    const std::vector<Case> cases = {
+        {"no modelling", "", {}, 100, {}, 4, 0, 0},
+        {"alice exempt until after the day", "alice until 2024-12-31\n", {}, 100, {}, 3, 1, 0},
+        {"alice's exception had expired on the day", "alice until 2024-11-23\n", {}, 100, {}, 4, 0, 0},
+        {"--as-of judges it on another day", "alice until 2024-12-31\n", Day{20250101}, 100, {}, 4, 0, 0},
+        {"a domain entry", "@example.org\nALICE\n", {}, 100, {}, 3, 1, 0},
+        {"only the submission listener", "", {}, 100, {"submission"}, 3, 0, 0},
+        {"only the legacy listener", "", {}, 100, {"legacy"}, 1, 0, 0},
+        {"rollout 0%: everyone outside", "", {}, 0, {}, 0, 0, 4},
+    };
+    for (const Case& c : cases) {
+        WhatIfPolicy p = rule;
+        if (!c.exceptions.empty())
+            p.exceptions = std::make_shared<ExceptionList>(exceptionsOf(c.exceptions));
+        p.asOf = c.asOf;
+        p.rolloutPercent = c.percent;
+        p.listeners = c.listeners;
+        Aggregator a(p);
+        feed(a, log);
+        BOOST_TEST(a.whatIfTotal == c.refused, c.name << ": refused " << a.whatIfTotal << ", want " << c.refused);
+        BOOST_TEST(a.whatIfExempt == c.exempt, c.name << ": exempt " << a.whatIfExempt << ", want " << c.exempt);
+        BOOST_TEST(a.whatIfOutside == c.outside, c.name << ": outside " << a.whatIfOutside << ", want " << c.outside);
+    }
+    // A share: the users the milter's rolloutBucket puts inside are refused,
+    // the others outside; for many users, both happen.
+    WhatIfPolicy p = rule;
+    p.rolloutPercent = 30;
+    p.rolloutSalt = "s1";
+    Aggregator a(p);
+    std::vector<std::string> many;
+    for (int i = 0; i < 200; ++i)
+        many.push_back(audit("user" + std::to_string(i), "none", "none", 0, "would-reject", ", reason=cleartext"));
+    feed(a, many);
+    std::uint64_t inside = 0;
+    for (int i = 0; i < 200; ++i) {
+        const std::string u = "user" + std::to_string(i);
+        const bool in = rolloutBucket("s1", u) < 30;
+        inside += in ? 1 : 0;
+        const Entity& e = a.users[a.userNames.find(u)];
+        BOOST_TEST(e.whatIf[RNone] == (in ? 1u : 0u), u);
+        BOOST_TEST(e.whatIfOutside == (in ? 0u : 1u), u);
+    }
+    BOOST_TEST(a.whatIfTotal == inside);
+    BOOST_TEST(inside > 20u);
+    BOOST_TEST(inside < 120u);
+}
+
+// Every user name the exceptions file can hold reads back through the
+// milter's own parser as exactly that name; the others are refused, not
+// mangled.
+BOOST_AUTO_TEST_CASE(exceptions_user_word_reads_back) {
+    const std::vector<std::string> holdable = {
+        "alice", "alice@example.org", "j doe", "a#b", "\"quoted\"", "back\\slash", "x\"", "\xc3\xa9t\xc3\xa9",
+        "until", "#", "a b # c", std::string(300, 'x')};
+    for (const auto& name : holdable) {
+        const auto w = exceptionsUserWord(name);
+        BOOST_REQUIRE_MESSAGE(w, name);
+        const ExceptionLoad l = parseExceptions(*w + " until 2030-01-01 # c\n", "f", Day{20260101});
+        BOOST_TEST(l.errors.empty(), name << " -> " << *w << ": " << (l.errors.empty() ? "" : l.errors.front()));
+        BOOST_REQUIRE_EQUAL(l.list.entries.size(), 1u);
+        BOOST_TEST(l.list.entries[0].user == name, "got '" << l.list.entries[0].user << "', want '" << name << "'");
+        BOOST_TEST(l.list.entries[0].domain.empty(), name);
+    }
+    for (const std::string& name : {std::string(), std::string("@example.org"), std::string("a\nb"),
+                                   std::string("a\rb"), std::string("tab\tx"), std::string("del\x7f"),
+                                   std::string("nul\0x", 5)})
+        BOOST_TEST(!exceptionsUserWord(name), "'" << escapeLogValue(name) << "' must be refused");
+}
+
+// The whole file, from hostile log values: it loads without an error as
+// exactly the users below the rule (minus those it cannot hold), every
+// line printable, no comment that breaks its line.
+BOOST_AUTO_TEST_CASE(emitted_exceptions_file_loads_as_written) {
+    WhatIfPolicy p;
+    p.requireTls = true;
+    p.minTls = TlsVersion::TLSv1_2;
+    Aggregator a(p);
+    a.keepDetail();
+    LogLine hostile("Q2");
+    hostile.add("user", "evil\nuser until 2099-01-01").add("mech", "PLAIN").add("tls", "none").add("cipher", "none")
+        .add("group", "none").add("bits", "none").add("client", "bad\r\nname#[192.0.2.9]:1")
+        .add("listener", "submission/587").add("verdict", "reject").add("reason", "cleartext");
+    LogLine quoted("Q3");
+    quoted.add("user", "\"j doe\" # x").add("mech", "PLAIN").add("tls", "TLSv1").add("cipher", "AES128-SHA")
+        .add("group", "none").add("bits", "128").add("client", "h\xff.example[192.0.2.10]:1")
+        .add("listener", "submission/587").add("verdict", "reject").add("reason", "tls-version");
+    feed(a, {
+                audit("alice", "none", "none", 0, "reject", ", reason=cleartext", "Nov 24 10:00:00", "192.0.2.1"),
+                audit("alice", "TLSv1.1", "AES128-SHA", 128, "reject", ", reason=tls-version", "Nov 25 10:00:00",
+                      "IPv6:2001:DB8::1"),
+                audit("bob", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+                "Nov 24 11:00:00 mx rfc8314-milter[1]: " + hostile.str(),
+                "Nov 24 11:00:00 mx rfc8314-milter[1]: " + quoted.str(),
+            });
+    std::ostringstream out;
+    const auto left = writeExceptions(a, Day{20300630}, out);
+    const std::string f = out.str();
+    BOOST_REQUIRE_EQUAL(left.size(), 1u);
+    BOOST_TEST(a.userNames.name(left[0]) == "evil\nuser until 2099-01-01");
+    for (unsigned char c : f)
+        BOOST_TEST((c == '\n' || (c >= 0x20 && c < 0x7f)), "byte " << int(c) << " in\n" << f);
+    const ExceptionLoad l = parseExceptions(f, "emitted", Day{20260101});
+    BOOST_TEST(l.errors.empty(), f);
+    std::set<std::string> users;
+    for (const auto& e : l.list.entries) {
+        users.insert(e.user);
+        BOOST_TEST((e.until && *e.until == (Day{20300630})), e.user);
+    }
+    BOOST_TEST((users == std::set<std::string>{"alice", "\"j doe\" # x"}), f);
+    // alice's line: last seen on the 25th, from the canonical address, with TLSv1.1.
+    BOOST_TEST(f.find("alice until 2030-06-30 # last seen 2024-11-25 10:00:00 from 2001:db8::1 (h.example) with "
+                      "TLSv1.1; 2 of 2 transactions below the rule (TLSv1.1 1, cleartext 1)\n") != std::string::npos,
+               f);
+}
+
+namespace {
+
+std::vector<Notice> noticesOf(const std::vector<std::string>& log, const std::string& domain,
+                              std::vector<std::string>* without = nullptr) {
+    WhatIfPolicy p;
+    p.requireTls = true;
+    p.minTls = TlsVersion::TLSv1_2;
+    Aggregator a(p);
+    a.keepDetail();
+    feed(a, log);
+    std::string why;
+    const auto t = NoticeTemplate::parse(defaultNoticeTemplate(), &why);
+    BOOST_REQUIRE_MESSAGE(t, why);
+    NoticeOptions o;
+    o.from = "postmaster@example.org";
+    o.domain = domain;
+    o.deadline = Day{20270301};
+    o.now = 1764000000;
+    o.pid = 42;
+    std::vector<Notice> out;
+    makeNotices(a, *t, o, [&](const Notice& n) { out.push_back(n); },
+                [&](std::uint32_t id) {
+                    if (without)
+                        without->emplace_back(a.userNames.name(id));
+                });
+    return out;
+}
+
+// The header block of a message: each field with its folded lines.
+std::vector<std::string> headerLines(const std::string& m) {
+    std::vector<std::string> lines;
+    std::istringstream in(m);
+    for (std::string l; std::getline(in, l) && !l.empty();)
+        lines.push_back(l);
+    return lines;
+}
+
+} // namespace
+
+// A notice per user below the rule, none for a compliant one; hostile user
+// names never add a header or a line: they get no notice unless they are
+// an address, and an address is an RFC 5321 mailbox.
+BOOST_AUTO_TEST_CASE(notices_one_per_user_below_the_rule_and_no_injection) {
+    LogLine crlf("Q4");
+    crlf.add("user", "x@example.org\r\nBcc: victim@example.net").add("mech", "PLAIN").add("tls", "none")
+        .add("cipher", "none").add("group", "none").add("bits", "none").add("client", "unknown[192.0.2.4]:1")
+        .add("listener", "submission/587").add("verdict", "reject").add("reason", "cleartext");
+    std::vector<std::string> without;
+    const auto ns = noticesOf(
+        {
+            audit("alice@example.org", "none", "none", 0, "reject", ", reason=cleartext, cleartext_auth=yes"),
+            audit("bob", "TLSv1.1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+            audit("carol", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+            audit("\xc3\xa9mile", "TLSv1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+            audit("j doe", "TLSv1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+            "Nov 24 11:00:00 mx rfc8314-milter[1]: " + crlf.str(),
+            audit("=?UTF-8?Q?spoof?=", "TLSv1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+            audit("=?UTF-8?Q?x?=@example.org", "TLSv1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+        },
+        "example.org", &without);
+    std::set<std::string> to;
+    for (const auto& n : ns)
+        to.insert(n.to);
+    BOOST_TEST((to == std::set<std::string>{"alice@example.org", "bob@example.org"}));
+    std::sort(without.begin(), without.end());
+    BOOST_TEST(without.size() == 5u);
+    for (const auto& n : ns) {
+        const auto hs = headerLines(n.message);
+        std::set<std::string> names;
+        for (const auto& h : hs) {
+            BOOST_TEST(h.size() <= 78u, h);
+            for (unsigned char c : h)
+                BOOST_TEST((c >= 0x20 && c < 0x7f), "byte " << int(c) << " in header " << h);
+            if (h[0] == ' ' || h[0] == '\t')
+                continue;
+            names.insert(h.substr(0, h.find(':')));
+        }
+        BOOST_TEST((names == std::set<std::string>{"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted",
+                                                   "MIME-Version", "Content-Type", "Content-Transfer-Encoding"}),
+                   n.message);
+        const std::string body = n.message.substr(n.message.find("\n\n") + 2);
+        std::istringstream in(body);
+        for (std::string l; std::getline(in, l);) {
+            BOOST_TEST(l.size() <= 76u, l);
+            BOOST_TEST(l != ".");
+            BOOST_TEST(l.rfind("From ", 0) != 0u, l);
+        }
+        // The advice to change the password only after a cleartext login.
+        const bool advice = body.find("please change your password now") != std::string::npos;
+        BOOST_TEST(advice == (n.to == "alice@example.org"), n.to << "\n" << body);
+        BOOST_TEST(body.find("2027-03-01") != std::string::npos);
+        BOOST_TEST(n.fileName.find('/') == std::string::npos);
+    }
+    // Without --domain, a user name that is no address gets no notice.
+    without.clear();
+    const auto bare = noticesOf({audit("bob", "TLSv1.1", "AES128-SHA", 128, "reject", ", reason=tls-version")}, "",
+                                &without);
+    BOOST_TEST(bare.empty());
+    BOOST_TEST((without == std::vector<std::string>{"bob"}));
+}
+
+BOOST_AUTO_TEST_CASE(header_fields_are_encoded_and_folded) {
+    struct Case {
+        std::string value;
+        std::string want; // the whole field, or "" to check only the shape
+    };
+    const std::vector<Case> cases = {
+        {"Plain subject", "Subject: Plain subject\n"},
+        {"caf\xc3\xa9", "Subject: =?UTF-8?Q?caf=C3=A9?=\n"},
+        {"looks =?like?= a word", "Subject: =?UTF-8?Q?looks_=3D=3Flike=3F=3D_a_word?=\n"},
+        {cleanText("a\r\nBcc: x@y"), "Subject: a\\x0D\\x0ABcc: x@y\n"},
+        {std::string(200, 'x'), ""},
+        {"\xe2\x82\xac " + std::string(100, 'a') + " \xf0\x9f\x98\x80", ""},
+    };
+    for (const auto& c : cases) {
+        const std::string f = headerField("Subject", c.value);
+        if (!c.want.empty())
+            BOOST_TEST(f == c.want);
+        std::istringstream in(f);
+        int n = 0;
+        for (std::string l; std::getline(in, l); ++n) {
+            BOOST_TEST(l.size() <= 78u, l);
+            for (unsigned char ch : l)
+                BOOST_TEST((ch >= 0x20 && ch < 0x7f), f);
+            if (n > 0)
+                BOOST_TEST(l[0] == ' ', f);
+        }
+    }
+    BOOST_TEST(cleanText("a\xe2\x80\xae" "b\xff" "c") == "a\\u202E" "b\xef\xbf\xbd" "c");
+}
+
+BOOST_AUTO_TEST_CASE(notice_template_errors_name_the_line) {
+    struct Case {
+        std::string text, want;
+    };
+    const std::vector<Case> cases = {
+        {"Hello\n\nbody\n", "line 1: "},
+        {"Subject: x\nbody\n", "line 2: "},
+        {"Subject: x\n\n{nosuch}\n", "line 3: "},
+        {"Subject: x\n\n{if nosuch}\n{end}\n", "line 3: "},
+        {"Subject: x\n\n{if cleartext}\n{for client}\n{end}\n", "line 4: "},
+        {"Subject: x\n\n{if cleartext}\ntext\n", "line 3: "},
+        {"Subject: x\n\n{end}\n", "line 3: "},
+        {"Subject: x\n\n{client}\n", "line 3: "},
+        {"Subject: x\n\nbad \xff byte\n", "line 3: "},
+    };
+    for (const auto& c : cases) {
+        std::string why;
+        BOOST_TEST(!NoticeTemplate::parse(c.text, &why), c.text);
+        BOOST_TEST(why.rfind(c.want, 0) == 0u, "got '" << why << "', want '" << c.want << "...'");
+    }
+    std::string why;
+    const auto t = NoticeTemplate::parse("Subject: {{x} {user}\n\n{for client}\n{client}\n{end}\n{deadline}\n", &why);
+    BOOST_REQUIRE_MESSAGE(t, why);
+    BOOST_TEST(t->needsDeadline());
+    const auto u = NoticeTemplate::parse("Subject: x\n\n{if deadline}\n{deadline}\n{end}\n", &why);
+    BOOST_REQUIRE_MESSAGE(u, why);
+    BOOST_TEST(!u->needsDeadline());
+}
+
+// The TLS mix in the text users table: a share per version, with SSLv3
+// and versions the milter did not understand only when some user has them.
+BOOST_AUTO_TEST_CASE(text_users_table_has_the_tls_mix) {
+    struct Case {
+        std::vector<std::string> log;
+        std::string wantRow;            // a row, blanks squeezed
+        bool sslv3, unknown;            // columns shown
+    };
+    const std::vector<Case> cases = {
+        {{audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"),
+          audit("alice", "none", "none", 0, "reject", ", reason=cleartext"),
+          audit("alice", "TLSv1.1", "AES128-SHA", 128, "reject", ", reason=tls-version"),
+          audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept")},
+         "alice 4 ", false, false},
+        {{audit("bob", "TLSv1/SSLv3", "AES128-SHA", 128, "reject", ", reason=tls-version-unknown"),
+          audit("bob", "TLSv1.2", "AES128-SHA", 128, "accept")},
+         "bob 2 ", false, true},
+    };
+    for (const auto& c : cases) {
+        Aggregator a;
+        feed(a, c.log);
+        std::ostringstream out;
+        OutputOptions o;
+        o.table = "users";
+        writeText(a, o, out);
+        const std::string t = out.str();
+        BOOST_TEST((t.find("pct_cleartext") != std::string::npos && t.find("pct_tls1_3") != std::string::npos), t);
+        BOOST_TEST((t.find("pct_sslv3") != std::string::npos) == c.sslv3, t);
+        BOOST_TEST((t.find("pct_tls_unknown") != std::string::npos) == c.unknown, t);
+        // The shares in column order: cleartext, 1.0, 1.1, 1.2, 1.3 [, unknown].
+        std::string squeezed;
+        for (char ch : t)
+            if (ch != ' ' || (squeezed.size() && squeezed.back() != ' '))
+                squeezed += ch;
+        const std::string want = c.unknown ? " 0.0 0.0 0.0 50.0 0.0 50.0 " : " 25.0 0.0 25.0 0.0 50.0 ";
+        BOOST_TEST(squeezed.find(want) != std::string::npos, "want '" << want << "' in\n" << squeezed);
+    }
+}
+
+// Every placeholder and condition is in rfc8314-report(1).
+BOOST_AUTO_TEST_CASE(notice_placeholders_documented) {
+    std::ifstream in("man/rfc8314-report.1");
+    BOOST_REQUIRE(in);
+    const std::string man((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto* list : {&noticePlaceholders(), &noticeClientPlaceholders()})
+        for (std::string_view p : *list)
+            BOOST_TEST(man.find("{" + std::string(p) + "}") != std::string::npos, p);
+    const std::string section = man.substr(man.find(".SH NOTICE TEMPLATE"));
+    for (std::string_view c : noticeConditions())
+        BOOST_TEST((section.find(".B " + std::string(c)) != std::string::npos ||
+                    section.find(".BR " + std::string(c)) != std::string::npos),
+                   c);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,12 +2,13 @@
 // summaries, and the what-if.  See aggregate.hpp.
 #include "aggregate.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
+
+#include "rfc8314/config.hpp"
 
 namespace rfc8314::report {
 
@@ -74,17 +75,25 @@ int reasonOf(std::string_view r) noexcept {
 
 std::string WhatIfPolicy::str() const {
     std::string s;
+    auto add = [&s](const std::string& word) {
+        if (!s.empty())
+            s += ' ';
+        s += word;
+    };
     if (requireTls)
-        s += "--require-tls";
-    if (minTls != TlsVersion::None) {
-        s += s.empty() ? "" : " ";
-        s += "--min-tls ";
-        s += toString(minTls);
-    }
-    if (minBits > 0) {
-        s += s.empty() ? "" : " ";
-        s += "--min-bits " + std::to_string(minBits);
-    }
+        add("--require-tls");
+    if (minTls != TlsVersion::None)
+        add("--min-tls " + std::string(toString(minTls)));
+    if (minBits > 0)
+        add("--min-bits " + std::to_string(minBits));
+    if (exceptions)
+        add("--exceptions " + exceptions->file);
+    if (asOf)
+        add("--as-of " + asOf->str());
+    if (rolloutPercent < 100)
+        add("--rollout-percent " + std::to_string(rolloutPercent));
+    for (const auto& l : listeners)
+        add("--listener " + l);
     return s;
 }
 
@@ -95,7 +104,28 @@ ListenerPolicy WhatIfPolicy::listenerPolicy() const {
     p.minTlsVersion = minTls;
     p.minCipherBits = minBits;
     p.action = PolicyAction::Reject;
-    p.rolloutPercent = 100;
+    p.rolloutPercent = rolloutPercent;
+    return p;
+}
+
+bool WhatIfPolicy::inScope(std::string_view listener) const noexcept {
+    if (listeners.empty())
+        return true;
+    // The audit line's listener is NAME/PORT (or NAME alone).
+    const auto slash = listener.rfind('/');
+    const std::string_view name = slash == std::string_view::npos ? listener : listener.substr(0, slash);
+    for (const auto& l : listeners)
+        if (l == name)
+            return true;
+    return false;
+}
+
+WhatIfPolicy WhatIfPolicy::milterDefault() {
+    const ListenerPolicy d = Config::defaultPolicy(Role::Submission);
+    WhatIfPolicy p;
+    p.requireTls = d.requireTlsForAuth;
+    p.minTls = d.minTlsVersion;
+    p.minBits = d.minCipherBits;
     return p;
 }
 
@@ -129,32 +159,6 @@ std::string_view reasonLabel(int r) noexcept {
     if (r > RNone && r < ROther)
         return toString(kReasons[r - 1]);
     return r == RNone ? toString(PolicyReason::None) : std::string_view("other");
-}
-
-// ---- client addresses -------------------------------------------------------
-
-std::string canonicalAddress(std::string_view a) {
-    std::string_view bare = a;
-    while (!bare.empty() && (bare.front() == ' ' || bare.front() == '\t'))
-        bare.remove_prefix(1);
-    while (!bare.empty() && (bare.back() == ' ' || bare.back() == '\t'))
-        bare.remove_suffix(1);
-    if (bare.size() > 5 && (bare[0] | 0x20) == 'i' && (bare[1] | 0x20) == 'p' && (bare[2] | 0x20) == 'v' &&
-        bare[3] == '6' && bare[4] == ':')
-        bare.remove_prefix(5);
-    char in[INET6_ADDRSTRLEN + 1];
-    char out[INET6_ADDRSTRLEN];
-    if (bare.empty() || bare.size() >= sizeof in)
-        return std::string(a);
-    std::memcpy(in, bare.data(), bare.size());
-    in[bare.size()] = '\0';
-    unsigned char bin[16];
-    const int family = inet_pton(AF_INET, in, bin) == 1    ? AF_INET
-                       : inet_pton(AF_INET6, in, bin) == 1 ? AF_INET6
-                                                           : 0;
-    if (family == 0 || !inet_ntop(family, bin, out, sizeof out))
-        return std::string(a);
-    return out;
 }
 
 // ---- aggregation ------------------------------------------------------------
@@ -298,16 +302,69 @@ void EntityTable::growTo(std::size_t n) {
     size_ = std::max(size_, n);
 }
 
-Aggregator::Aggregator(WhatIfPolicy p) : policy_(p), listenerPolicy_(p.listenerPolicy()) {}
+Aggregator::Aggregator(WhatIfPolicy p)
+    : policy_(std::move(p)), listenerPolicy_(policy_.listenerPolicy()), today_(Day::fromTime(std::time(nullptr))) {}
 
-int Aggregator::wouldRefuse(const Record& r) {
+// The milter's own decision on the record's facts.  A record stands for a
+// transaction the milter saw on its own day: an exception is judged on
+// that day unless --as-of names another.
+Aggregator::Judged Aggregator::judge(const Record& r) {
+    Judged j;
+    if (!policy_.inScope(r.listener))
+        return j;
     factsOf(r, tls_, auth_);
     PolicyInput in;
     in.tls = &tls_;
     in.auth = &auth_;
     in.clientAddr = r.client; // for network exceptions, read as the milter reads it
+    in.salt = policy_.rolloutSalt;
+    in.exceptions = policy_.exceptions.get();
+    if (in.exceptions)
+        in.today = policy_.asOf ? *policy_.asOf : r.when >= 0 ? Day{civilDay(r.when)} : today_;
     const PolicyResult res = evaluate(listenerPolicy_, in);
-    return res.verdict == PolicyVerdict::Reject ? reasonIndex(res.reason) : RNone;
+    switch (res.verdict) {
+    case PolicyVerdict::Reject: j.kind = WhatIfKind::Refused; break;
+    case PolicyVerdict::Exempt: j.kind = WhatIfKind::Exempt; break;
+    case PolicyVerdict::WouldReject: j.kind = WhatIfKind::OutsideRollout; break;
+    default: return j; // accept; tempfail cannot come of action reject
+    }
+    j.reason = reasonIndex(res.reason);
+    return j;
+}
+
+void Aggregator::noteBelow(BelowDetail& b, const Record& r, std::uint32_t clientId, int tls) {
+    ++b.count;
+    ++b.tls[tls];
+    seen(b.first, b.last, r.when);
+    const std::uint32_t name = hostNames.id(r.clientName);
+    // The last transaction: the newest dated one (seen() has made b.last
+    // the newest), or any while none is dated.
+    if (b.count == 1 || (r.when >= 0 ? r.when >= b.last : b.last < 0)) {
+        b.lastClient = clientId;
+        b.lastClientName = name;
+        b.lastTls = static_cast<std::uint8_t>(tls);
+    }
+    for (auto& c : b.clients)
+        if (c.id == clientId) {
+            ++c.count;
+            c.tls |= static_cast<std::uint8_t>(1u << tls);
+            if (c.last < 0 || r.when >= c.last) {
+                c.last = std::max(c.last, r.when);
+                c.name = name;
+            }
+            return;
+        }
+    if (b.clients.size() == BelowDetail::kMaxClients) {
+        b.clientsCapped = true;
+        return;
+    }
+    BelowDetail::Client c;
+    c.id = clientId;
+    c.name = name;
+    c.last = r.when;
+    c.count = 1;
+    c.tls = static_cast<std::uint8_t>(1u << tls);
+    b.clients.push_back(c);
 }
 
 // One Dict lookup for a spelling seen before (the common case); the
@@ -319,7 +376,7 @@ std::uint32_t Aggregator::clientId(std::string_view spelled) {
     id = clientSpellings_.find(spelled);
     if (id != Dict::kMissing)
         return clientOfSpelling_[id];
-    const std::string canonical = canonicalAddress(spelled);
+    const std::string canonical = rfc8314::canonicalAddress(spelled).value_or(std::string(spelled));
     if (canonical == spelled)
         return clientNames.id(spelled);
     const std::uint32_t target = clientNames.id(canonical);
@@ -343,9 +400,13 @@ void Aggregator::add(const Record& r) {
         cipherTotals.resize(ciphers.size());
     ++cipherTotals[cipher];
     ++verdictTotals[v];
-    const int would = policy_.active() ? wouldRefuse(r) : RNone;
-    if (would != RNone)
-        ++whatIfTotal;
+    const Judged would = policy_.active() ? judge(r) : Judged{};
+    switch (would.kind) {
+    case WhatIfKind::Pass: break;
+    case WhatIfKind::Refused: ++whatIfTotal; break;
+    case WhatIfKind::Exempt: ++whatIfExempt; break;
+    case WhatIfKind::OutsideRollout: ++whatIfOutside; break;
+    }
 
     auto fold = [&](Entity& e) {
         ++e.count;
@@ -360,25 +421,36 @@ void Aggregator::add(const Record& r) {
             ++e.cleartext;
             seen(e.cleartextFirst, e.cleartextLast, r.when);
         }
-        if (would != RNone) {
+        switch (would.kind) {
+        case WhatIfKind::Pass: break;
+        case WhatIfKind::Refused:
             ++e.whatIf[RNone];
-            ++e.whatIf[would];
+            ++e.whatIf[would.reason];
+            break;
+        case WhatIfKind::Exempt: ++e.whatIfExempt; break;
+        case WhatIfKind::OutsideRollout: ++e.whatIfOutside; break;
         }
     };
 
+    const std::uint32_t cid = clientId(r.client);
     std::uint32_t uid = 0;
     if (r.authenticated) {
         uid = userNames.id(r.user);
         users.growTo(userNames.size());
         fold(users[uid]);
+        if (detail_ && would.kind != WhatIfKind::Pass) {
+            if (below.size() < userNames.size())
+                below.resize(userNames.size());
+            noteBelow(below[uid], r, cid, tls);
+        }
     } else {
         ++counts.unauthenticated;
-        if (would != RNone) {
+        // No user: no exception and no rollout bucket, so only refused.
+        if (would.kind == WhatIfKind::Refused) {
             ++whatIfUnauth;
-            ++whatIfUnauthBy[would];
+            ++whatIfUnauthBy[would.reason];
         }
     }
-    const std::uint32_t cid = clientId(r.client);
     clients.growTo(clientNames.size());
     Entity& c = clients[cid];
     fold(c);

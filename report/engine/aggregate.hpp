@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,16 +23,48 @@ namespace rfc8314::report {
 
 // A proposed policy for the what-if.  It is judged by the milter's own
 // policy function, rfc8314::evaluate(), on facts rebuilt from each record
-// (factsOf), as if the policy were enforced for everyone: no exceptions,
-// no rollout share, no report-only stage.
+// (factsOf), with action reject: the rule (TLS for auth, a minimum TLS
+// version, a minimum of cipher bits) and, when given, how the milter would
+// apply it: its exceptions file (read by the milter's own parser), the
+// share of users enforced (rollout_percent, rolloutBucket() of the salt and
+// the user, inside evaluate()), and the listeners it is enforced on.
 struct WhatIfPolicy {
     bool requireTls = false;
     TlsVersion minTls = TlsVersion::None; // None: no minimum
     int minBits = 0;                      // 0: no minimum
+    std::shared_ptr<const ExceptionList> exceptions; // null: none
+    int rolloutPercent = 100;             // 0..100
+    std::string rolloutSalt;
+    // Listener names (listener=NAME/PORT of the audit line) the policy is
+    // enforced on; empty: every listener.  Others are not judged at all.
+    std::vector<std::string> listeners;
+    // The day an exception's `until` is judged against; unset: each
+    // transaction's own day (undated ones: today).
+    std::optional<Day> asOf;
+
+    // A rule is given: without one there is no what-if.
     bool active() const noexcept { return requireTls || minTls != TlsVersion::None || minBits > 0; }
-    std::string str() const; // "--require-tls --min-tls TLSv1.2 --min-bits 128"
-    // The listener policy evaluate() is called with: enabled, reject.
+    // The rule and then how it is applied, as options:
+    // "--require-tls --min-tls TLSv1.2 --exceptions FILE --rollout-percent 25 --listener submission"
+    std::string str() const;
+    // The listener policy evaluate() is called with: enabled, reject, the
+    // rollout share.
     ListenerPolicy listenerPolicy() const;
+    // Whether a transaction on `listener` ("submission/587", "unknown") is
+    // judged.
+    bool inScope(std::string_view listener) const noexcept;
+    // The milter's compiled-in rule (Config::defaultPolicy of submission):
+    // TLS for auth, TLSv1.2, 128 bits.  For --emit-exceptions and
+    // --notices when no rule is given.
+    static WhatIfPolicy milterDefault();
+};
+
+// What the what-if makes of one transaction.
+enum class WhatIfKind : std::uint8_t {
+    Pass,           // the rule has nothing against it, or out of scope
+    Refused,        // evaluate() says reject
+    Exempt,         // below the rule, but an exception holds (verdict exempt)
+    OutsideRollout  // below the rule, but the user is outside the share (would-reject)
 };
 
 // The facts evaluate() needs, as the record states them: TLS version (an
@@ -97,6 +130,33 @@ struct Entity {
     std::uint64_t cleartext = 0;      // cleartext_auth=yes transactions
     CivilTime cleartextFirst = -1, cleartextLast = -1;
     std::uint64_t whatIf[RCount] = {}; // [RNone] = total would-be refusals
+    std::uint64_t whatIfExempt = 0, whatIfOutside = 0; // below the rule, let through
+    // Below the rule at all (refused, exempt or outside the rollout).
+    std::uint64_t belowRule() const noexcept { return whatIf[RNone] + whatIfExempt + whatIfOutside; }
+};
+
+// Where and how one user submitted below the rule, for the exceptions file
+// and the notices (Aggregator::keepDetail): the first kMaxClients client
+// addresses, each with the name it last had, its last transaction and the
+// TLS versions used (a bit per TlsVersion).  Made on a user's first
+// transaction below the rule; later ones only count.
+struct BelowDetail {
+    static constexpr std::size_t kMaxClients = 8;
+    struct Client {
+        std::uint32_t id = 0;    // Aggregator::clientNames
+        std::uint32_t name = 0;  // Aggregator::hostNames ("" when none)
+        CivilTime last = -1;
+        std::uint64_t count = 0;
+        std::uint8_t tls = 0;    // 1 << TlsVersion
+    };
+    std::uint64_t count = 0;
+    CivilTime first = -1, last = -1;
+    // The last transaction below the rule: client, its name, TlsVersion.
+    std::uint32_t lastClient = 0, lastClientName = 0;
+    std::uint8_t lastTls = 0;
+    std::uint64_t tls[kTlsCount] = {};
+    std::vector<Client> clients;
+    bool clientsCapped = false;
 };
 
 // Entities by id, in fixed-size chunks: growing never moves the ones
@@ -157,39 +217,47 @@ private:
     std::vector<Slot> slots_;
 };
 
-// The one spelling of a client address, so that one client is one row
-// whichever milter wrote the line: blanks around it and the RFC 5321 tag
-// "IPv6:" (Postfix's {client_addr}) dropped, an IPv4 or IPv6 address
-// re-printed as inet_ntop prints it (lower case, zeros compressed): the
-// form the milter itself now logs (FORMATS.md).  Anything that is not an
-// address is kept as written.
-std::string canonicalAddress(std::string_view spelled);
-
 class Aggregator {
 public:
     explicit Aggregator(WhatIfPolicy p = {});
+    // Also keep a BelowDetail per user below the rule (`below`), for the
+    // exceptions file and the notices.  Before the first add().
+    void keepDetail() { detail_ = true; }
     void add(const Record& r);
 
     const WhatIfPolicy& policy() const noexcept { return policy_; }
     InputCounts counts;
     Dict userNames, clientNames, ciphers, groups, mechs, listeners;
+    Dict hostNames;                      // client names, with keepDetail() only
     EntityTable users, clients;          // indexed like userNames/clientNames
+    std::vector<BelowDetail> below;      // by user id, with keepDetail() only
     std::map<int, DayStats> days;        // yyyymmdd; undated events are not here
     std::vector<std::uint64_t> cipherTotals; // by cipher id
     std::uint64_t verdictTotals[VCount] = {};
     std::uint64_t whatIfTotal = 0, whatIfUnauth = 0;
     std::uint64_t whatIfUnauthBy[RCount] = {};
+    std::uint64_t whatIfExempt = 0, whatIfOutside = 0; // transactions let through below the rule
     CivilTime first = -1, last = -1;
 
 private:
-    int wouldRefuse(const Record& r); // RNone, or the reason's slot
+    struct Judged {
+        WhatIfKind kind = WhatIfKind::Pass;
+        int reason = RNone; // the reason's slot when below the rule
+    };
+    Judged judge(const Record& r);
+    void noteBelow(BelowDetail& b, const Record& r, std::uint32_t clientId, int tls);
     std::uint32_t clientId(std::string_view spelled);
     WhatIfPolicy policy_;
     ListenerPolicy listenerPolicy_;
+    Day today_;      // for undated transactions when exceptions are judged
+    bool detail_ = false;
     TlsFacts tls_;   // reused for every record: no allocation once warm
     AuthFacts auth_;
-    // clientNames holds canonical addresses only; other spellings seen
-    // (IPv6:..., upper case, zeros written out) map to theirs here.
+    // clientNames holds canonical addresses only (rfc8314::canonicalAddress,
+    // the milter's own: one client is one row whichever milter wrote the
+    // line; anything that is no address is kept as written); other
+    // spellings seen (IPv6:..., upper case, zeros written out) map to
+    // theirs here.
     Dict clientSpellings_;
     std::vector<std::uint32_t> clientOfSpelling_;
 };

@@ -179,6 +179,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         case AuditKey::Cipher: dst = &r.cipher; break;
         case AuditKey::Group: dst = &r.group; break;
         case AuditKey::ClientAddr: dst = &r.client; break;
+        case AuditKey::ClientName: dst = &r.clientName; break;
         case AuditKey::Listener: dst = &listenerName; break;
         case AuditKey::Verdict: dst = &r.verdict; haveVerdict = true; break;
         case AuditKey::Reason: dst = &r.reason; break;
@@ -188,7 +189,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         case AuditKey::Stage: dst = &r.stage; break;
         case AuditKey::Answered: dst = &r.answered; break;
         case AuditKey::Error: dst = &r.error; break;
-        case AuditKey::Bits: case AuditKey::ClientName: case AuditKey::ClientPort:
+        case AuditKey::Bits: case AuditKey::ClientPort:
         case AuditKey::ListenerPort: case AuditKey::Bucket: case AuditKey::Client:
         case AuditKey::Count:
             break; // numbers, or not read
@@ -259,6 +260,8 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
     if (r.reason == "none")
         r.reason = {};
     r.cleartextAuth = cleartext == "yes";
+    if (r.clientName == "unknown")
+        r.clientName = {};
     std::string& l = scratch(AuditKey::Count); // the composed "name/port"
     l.assign(listenerName);
     if (listenerPort > 0) {

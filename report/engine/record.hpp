@@ -44,6 +44,7 @@ struct Record {
     std::string_view cipher;   // "none" without TLS, "unknown" if not known
     std::string_view group;
     std::string_view client;   // the address only, from "name[addr]:port"
+    std::string_view clientName; // the verified name from there; "" when "unknown"
     std::string_view listener; // "submission/587"
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // "" when none

@@ -88,6 +88,15 @@ std::string_view clientAddress(std::string_view c) noexcept {
     return c.substr(open + 1, close - open - 1);
 }
 
+// "name[addr]:port" -> "name"; "" for "unknown" (the milter's word for
+// no verified name) and when there is no "[".
+std::string_view clientName(std::string_view c) noexcept {
+    const auto open = c.rfind('[');
+    if (open == std::string_view::npos || c.substr(0, open) == "unknown")
+        return {};
+    return c.substr(0, open);
+}
+
 bool smallNumber(std::string_view s, int& out) noexcept {
     if (s.empty() || s.size() > 9)
         return false;
@@ -308,6 +317,7 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         case AuditKey::Client:
             ok = valueOf(written, scratch(key), v);
             r.client = clientAddress(v);
+            r.clientName = clientName(v);
             break;
         case AuditKey::Listener: ok = valueOf(written, scratch(key), r.listener); break;
         case AuditKey::Verdict: ok = valueOf(written, scratch(key), r.verdict); break;

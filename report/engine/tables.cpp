@@ -20,6 +20,13 @@ namespace {
 
 std::string num(std::uint64_t n) { return std::to_string(n); }
 
+// A share in percent with one decimal, "33.3": the TLS mix columns.
+std::string pct(std::uint64_t part, std::uint64_t whole) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+    return buf;
+}
+
 std::string percent(std::uint64_t part, std::uint64_t whole) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
@@ -54,7 +61,15 @@ void entityColumns(Table& t, bool client) {
     t.cols.push_back({"transactions", true});
     if (client)
         t.cols.push_back({"users", true});
-    for (const char* c : {"first", "last", "tls", "ciphers", "groups", "mechs", "listeners"})
+    for (const char* c : {"first", "last", "tls"})
+        t.cols.push_back({c});
+    // The TLS mix: SSLv3 and versions the milter did not understand are
+    // rare, so their columns leave the text when zero everywhere.
+    for (int k = 0; k < kTlsCount; ++k) {
+        const auto v = static_cast<TlsVersion>(k);
+        t.cols.push_back({std::string(tlsShareColumn(v)), true, v == TlsVersion::SSLv3 || v == TlsVersion::Unknown});
+    }
+    for (const char* c : {"ciphers", "groups", "mechs", "listeners"})
         t.cols.push_back({c});
     for (const char* c : {"accept", "exempt", "would_reject", "tempfail", "reject", "other"})
         t.cols.push_back({c, true, true});
@@ -82,6 +97,8 @@ void entityRows(Table& t, const Aggregator& a, bool client, const OutputOptions&
         row.push_back(formatTime(e.first));
         row.push_back(formatTime(e.last));
         row.push_back(joined(tlsNames(e.tls), text));
+        for (int k = 0; k < kTlsCount; ++k)
+            row.push_back(pct(e.tls[k], e.count));
         row.push_back(joined(tallyNames(e.ciphers, a.ciphers), text));
         row.push_back(joined(tallyNames(e.groups, a.groups), text));
         row.push_back(joined(tallyNames(e.mechs, a.mechs), text));
@@ -196,25 +213,21 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         out.push_back(std::move(t));
     }
     if (wanted(o, "whatif") && a.policy().active()) {
-        // A column per reason evaluate() can give (kReasons).
+        // A column per reason evaluate() can give (kReasons), then what
+        // only exceptions and a rollout share let through: those two leave
+        // the text when zero (no --exceptions, no --rollout-percent).
         Table t{"whatif", "WHAT IF " + a.policy().str(), "",
                 {{"user"}, {"refused", true}, {"transactions", true}}, {}, 0, {}};
         for (int k = RNone + 1; k < ROther; ++k)
             t.cols.push_back({keyName(reasonLabel(k)), true});
-        auto ids = std::make_shared<std::vector<std::uint32_t>>();
-        for (std::uint32_t i = 0; i < a.users.size(); ++i)
-            if (a.users[i].whatIf[RNone])
-                ids->push_back(i);
-        const std::uint64_t nusers = ids->size();
-        std::sort(ids->begin(), ids->end(), [&](auto x, auto y) {
-            if (a.users[x].whatIf[RNone] != a.users[y].whatIf[RNone])
-                return a.users[x].whatIf[RNone] > a.users[y].whatIf[RNone];
-            return a.userNames.name(x) < a.userNames.name(y);
-        });
+        t.cols.push_back({"exempt", true, true});
+        t.cols.push_back({"outside_rollout", true, true});
+        auto ids = std::make_shared<std::vector<std::uint32_t>>(whatIfUsers(a));
         // The users, then one row for the unauthenticated transactions.
         t.lazyCount = ids->size() + (a.whatIfUnauth ? 1 : 0);
         t.lazyRow = [&a, ids, text](std::size_t i, std::vector<std::string>& row) {
             const std::uint64_t* by;
+            std::uint64_t exempt = 0, outside = 0;
             if (i == ids->size()) {
                 row = {text ? "(unauthenticated)" : "", num(a.whatIfUnauth), num(a.counts.unauthenticated)};
                 by = a.whatIfUnauthBy;
@@ -223,13 +236,29 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
                 const Entity& e = a.users[id];
                 row = {shown(a.userNames.name(id), text), num(e.whatIf[RNone]), num(e.count)};
                 by = e.whatIf;
+                exempt = e.whatIfExempt;
+                outside = e.whatIfOutside;
             }
             for (int k = RNone + 1; k < ROther; ++k)
                 row.push_back(num(by[k]));
+            row.push_back(num(exempt));
+            row.push_back(num(outside));
         };
+        std::uint64_t refusedUsers = 0, exemptUsers = 0, outsideUsers = 0;
+        for (std::uint32_t id : *ids) {
+            refusedUsers += a.users[id].whatIf[RNone] ? 1 : 0;
+            exemptUsers += a.users[id].whatIfExempt ? 1 : 0;
+            outsideUsers += a.users[id].whatIfOutside ? 1 : 0;
+        }
         t.note = "would refuse " + num(a.whatIfTotal) + " of " + num(c.audit) + " transactions (" +
-                 percent(a.whatIfTotal, c.audit) + ") of " + num(nusers) + " users" +
+                 percent(a.whatIfTotal, c.audit) + ") of " + num(refusedUsers) + " users" +
                  (a.whatIfUnauth ? " and " + num(a.whatIfUnauth) + " unauthenticated" : "");
+        if (a.whatIfExempt)
+            t.note += "; exceptions let " + num(a.whatIfExempt) + " transactions of " + num(exemptUsers) +
+                      " users through";
+        if (a.whatIfOutside)
+            t.note += "; " + num(a.whatIfOutside) + " transactions of " + num(outsideUsers) +
+                      " users are outside the rollout share (reported only)";
         out.push_back(std::move(t));
     }
     return out;
@@ -249,7 +278,7 @@ void renderText(const Table& t, std::ostream& out) {
     t.forEachRow([&](const std::vector<std::string>& r) {
         for (std::size_t k = 0; k < t.cols.size(); ++k) {
             width[k] = std::max(width[k], r[k].size());
-            if (!keep[k] && r[k] != "0")
+            if (!keep[k] && r[k] != "0" && r[k] != "0.0") // a count, or a share (pct)
                 keep[k] = true;
         }
     });
@@ -348,6 +377,8 @@ std::string jentity(const Aggregator& a, const Entity& e, bool client) {
                     ",\"mechs\":" + jtally(e.mechs.pairs(), a.mechs) +
                     ",\"listeners\":" + jtally(e.listeners.pairs(), a.listeners) +
                     ",\"verdicts\":" + jverdicts(e.verdicts) + ",\"cleartext_auth\":" + num(e.cleartext);
+    for (int k = 0; k < kTlsCount; ++k)
+        o += ",\"" + std::string(tlsShareColumn(static_cast<TlsVersion>(k))) + "\":" + pct(e.tls[k], e.count);
     if (client) {
         // By name, so the output does not depend on the order files were read.
         std::vector<std::string_view> peers;
@@ -375,6 +406,35 @@ void Table::forEachRow(const std::function<void(const std::vector<std::string>&)
         lazyRow(i, row);
         f(row);
     }
+}
+
+std::string_view tlsShareColumn(TlsVersion v) noexcept {
+    switch (v) {
+    case TlsVersion::None: return "pct_cleartext";
+    case TlsVersion::SSLv3: return "pct_sslv3";
+    case TlsVersion::TLSv1_0: return "pct_tls1_0";
+    case TlsVersion::TLSv1_1: return "pct_tls1_1";
+    case TlsVersion::TLSv1_2: return "pct_tls1_2";
+    case TlsVersion::TLSv1_3: return "pct_tls1_3";
+    case TlsVersion::Unknown: break;
+    }
+    return "pct_tls_unknown";
+}
+
+std::vector<std::uint32_t> whatIfUsers(const Aggregator& a) {
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t i = 0; i < a.users.size(); ++i)
+        if (a.users[i].belowRule())
+            ids.push_back(i);
+    std::sort(ids.begin(), ids.end(), [&](auto x, auto y) {
+        const Entity &ex = a.users[x], &ey = a.users[y];
+        if (ex.whatIf[RNone] != ey.whatIf[RNone])
+            return ex.whatIf[RNone] > ey.whatIf[RNone];
+        if (ex.belowRule() != ey.belowRule())
+            return ex.belowRule() > ey.belowRule();
+        return a.userNames.name(x) < a.userNames.name(y);
+    });
+    return ids;
 }
 
 bool validTable(std::string_view n) noexcept {
@@ -521,18 +581,22 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
         out << "{\"policy\":{\"require_tls\":" << (p.requireTls ? "true" : "false") << ",\"min_tls\":"
             << (p.minTls == TlsVersion::None ? std::string("null") : js(toString(p.minTls)))
             << ",\"min_bits\":" << (p.minBits > 0 ? num(static_cast<std::uint64_t>(p.minBits)) : "null")
-            << "},\"transactions\":" << c.audit << ",\"refused\":" << a.whatIfTotal
-            << ",\"unauthenticated_refused\":" << a.whatIfUnauth << ",\"users\":[";
+            << ",\"exceptions\":" << (p.exceptions ? js(p.exceptions->file) : "null")
+            << ",\"as_of\":" << (p.asOf ? js(p.asOf->str()) : "null")
+            << ",\"rollout_percent\":" << p.rolloutPercent << ",\"listeners\":[";
+        for (std::size_t i = 0; i < p.listeners.size(); ++i)
+            out << (i ? "," : "") << js(p.listeners[i]);
+        out << "]},\"transactions\":" << c.audit << ",\"refused\":" << a.whatIfTotal
+            << ",\"unauthenticated_refused\":" << a.whatIfUnauth << ",\"exempt\":" << a.whatIfExempt
+            << ",\"outside_rollout\":" << a.whatIfOutside << ",\"users\":[";
         bool f = true;
-        for (std::uint32_t id : entityOrder(a.users, a.userNames, 0)) {
+        for (std::uint32_t id : whatIfUsers(a)) {
             const Entity& e = a.users[id];
-            if (!e.whatIf[RNone])
-                continue;
             out << (f ? "\n" : ",\n") << "{\"user\":" << js(a.userNames.name(id)) << ",\"refused\":"
                 << e.whatIf[RNone] << ",\"transactions\":" << e.count;
             for (int k = RNone + 1; k < ROther; ++k)
                 out << ",\"" << keyName(reasonLabel(k)) << "\":" << e.whatIf[k];
-            out << "}";
+            out << ",\"exempt\":" << e.whatIfExempt << ",\"outside_rollout\":" << e.whatIfOutside << "}";
             f = false;
         }
         out << "]}";

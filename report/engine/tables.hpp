@@ -63,5 +63,12 @@ std::vector<std::uint32_t> entityOrder(const EntityTable& v, const Dict& names, 
 // Names of a tally, most frequent first.
 std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names);
 std::vector<std::string_view> tlsNames(const std::uint64_t (&tls)[kTlsCount]);
+// The column (and JSON key) of a TLS version's share of a user's or an
+// address's transactions: pct_cleartext, pct_sslv3, pct_tls1_0 ...
+// pct_tls1_3, pct_tls_unknown.
+std::string_view tlsShareColumn(TlsVersion v) noexcept;
+// The users of the what-if table: below the rule at all (refused, exempt
+// or outside the rollout), most refused first, then most below, then name.
+std::vector<std::uint32_t> whatIfUsers(const Aggregator& a);
 
 } // namespace rfc8314::report

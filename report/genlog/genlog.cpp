@@ -94,7 +94,7 @@ Address address(std::uint64_t key, bool cgnat) {
                       static_cast<unsigned long long>((key >> 24) & 0xffff),
                       static_cast<unsigned long long>((key >> 40) & 0xfff));
         // As the milter writes it (inet_ntop): a zero field folds into "::".
-        std::snprintf(a.addr, sizeof a.addr, "%s", report::canonicalAddress(a.addr).c_str());
+        std::snprintf(a.addr, sizeof a.addr, "%s", canonicalAddress(a.addr).value_or(a.addr).c_str());
     } else {
         const unsigned long long h = (key >> 8) % 131072;
         std::snprintf(a.name, sizeof a.name, "%s", (key >> 4) % 3 ? "dsl.example.net" : "unknown");

@@ -23,14 +23,15 @@ W=$WORK
 # milter_case USER TLS CIPHER BITS ADDR [PORT] — the milter's audit line
 # (syslog message) to $W/case.msg and its JSON event, if any, to
 # $W/case.json (-t prints the JSON event of every audit event, refusals at
-# MAIL included).
+# MAIL included).  BITS "-": the MTA passes no {cipher_bits}.
 milter_case() {
     local user=$1 tls=$2 cipher=$3 bits=$4 addr=$5 port=${6:-587}
     local args=(-t --macro "{daemon_port}=$port" --macro '{auth_type}=PLAIN'
                 --macro "{auth_authen}=$user" --macro "{client_addr}=$addr"
                 --macro "i=Q$RANDOM" --helo client.example --rcpt rcpt@example.org)
     if [ "$tls" != none ]; then
-        args+=(--macro "{tls_version}=$tls" --macro "{cipher}=$cipher" --macro "{cipher_bits}=$bits")
+        args+=(--macro "{tls_version}=$tls" --macro "{cipher}=$cipher")
+        [ "$bits" != - ] && args+=(--macro "{cipher_bits}=$bits")
     fi
     "$MILTER_BIN" "${args[@]}" > "$W/case.out" 2>&1
     sed -n 's/^log info: \(.*user=.*verdict=.*\)$/\1/p' "$W/case.out" | head -1 > "$W/case.msg"
@@ -93,6 +94,8 @@ expect_no_grep "text: no MUST (RFC 8314 4.1 advises a change, if compromised)" "
 expect_grep "text: quoted user shown as the log writes it" '^"j doe" +1 ' "$W/text.out"
 expect_grep "text: carol twice over cleartext" '^carol +2 +2025-12-31 23:59:59 +2026-01-02 10:00:00$' "$W/text.out"
 expect_grep "text: what-if sentence" "^would refuse 5 of $AUDIT_LINES transactions \(55.6%\) of 4 users\$" "$W/text.out"
+# Columns: refused, transactions, cleartext, tls_version, cipher_bits,
+# tls_version_unknown, cipher_bits_unknown.
 expect_grep "text: dave refused for TLS version" '^dave +1 +1 +0 +1 +0 +0 +0$' "$W/text.out"
 
 # ---- CSV: the cleartext-password list is exactly the cleartext users --------
@@ -117,7 +120,9 @@ assert [x["day"] for x in d["days"]] == ["2025-12-30", "2025-12-31", "2026-01-01
 assert sorted(u["user"] for u in d["cleartext"]) == ["carol", "erin", "j doe"]
 assert {u["user"] for u in d["users"]} == {"alice", "bob", "carol", "dave", "erin", "j doe"}
 w = d["whatif"]
-assert w["refused"] == 5 and w["policy"] == {"require_tls": True, "min_tls": "TLSv1.2", "min_bits": None}, w
+assert w["refused"] == 5 and w["policy"] == {"require_tls": True, "min_tls": "TLSv1.2", "min_bits": None,
+                                             "exceptions": None, "as_of": None, "rollout_percent": 100,
+                                             "listeners": []}, w
 assert {u["user"]: u["refused"] for u in w["users"]} == {"carol": 2, "j doe": 1, "dave": 1, "erin": 1}, w
 alice = [u for u in d["users"] if u["user"] == "alice"][0]
 assert alice["listeners"] == {"submission/587": 1, "submissions/465": 1}, alice
@@ -212,9 +217,39 @@ expect_grep "option without its value: said so" "^rfc8314-report: .*'--min-tls' 
 expect_grep "option without its value: where to look" "^try 'rfc8314-report --help'\$" "$W/noval.err"
 "$REPORT" --help > "$W/help.out"
 expect_eq "--help: exit 0" "$?" 0
-for o in json-input year ident require-tls min-tls min-bits text csv json html table top version; do
+for o in json-input year ident require-tls min-tls min-bits exceptions as-of rollout-percent rollout-salt \
+         listener emit-exceptions until notices template from deadline domain text csv json html table top version; do
     expect_grep "--help lists --$o" "^  --$o( |$)" "$W/help.out"
 done
+# The deprecation modes' usage errors: each exit 64 with its reason, nothing read.
+while IFS='|' read -r why args; do
+    # shellcheck disable=SC2086
+    "$REPORT" $args "$W/maillog.1" > "$W/mode.out" 2> "$W/mode.err"
+    expect_eq "usage: $why: exit 64" "$?" 64
+    expect_grep "usage: $why: said so" "^rfc8314-report: $why" "$W/mode.err"
+done <<'EOF2'
+--emit-exceptions needs --until|--emit-exceptions
+--until goes with --emit-exceptions|--until 2030-01-01
+choose one of --emit-exceptions and --notices|--emit-exceptions --until 2030-01-01 --notices /nonexistent/x
+--emit-exceptions writes no tables|--emit-exceptions --until 2030-01-01 --csv
+--template, --from, --deadline and --domain go with --notices|--domain example.org
+--notices needs --from|--notices /nonexistent/x
+--rollout-salt goes with --rollout-percent|--min-tls TLSv1.2 --rollout-salt s
+--exceptions, --as-of, --rollout-percent and --listener need a rule|--listener submission
+--listener wants a listener name|--min-tls TLSv1.2 --listener submission/587
+--rollout-percent wants a number from 0 to 100|--min-tls TLSv1.2 --rollout-percent 101
+--until wants a date|--emit-exceptions --until 2030-13-01
+--from wants a mail address|--notices /nonexistent/x --from a\nb
+EOF2
+printf 'alice until 2030-01-01\nbad line here\n' > "$W/bad-exceptions"
+"$REPORT" --min-tls TLSv1.2 --exceptions "$W/bad-exceptions" "$W/maillog.1" > /dev/null 2> "$W/badexc.err"
+expect_eq "--exceptions the milter would refuse: exit 64" "$?" 64
+expect_grep "--exceptions the milter would refuse: its error, with file:line" \
+    "^rfc8314-report: $W/bad-exceptions:2: " "$W/badexc.err"
+mkdir -p "$W/notices-used" && : > "$W/notices-used/0001-old.eml"
+"$REPORT" --notices "$W/notices-used" --domain example.org "$W/maillog.1" > /dev/null 2> "$W/used.err"
+expect_eq "--notices into a directory with files: exit 1" "$?" 1
+expect_grep "--notices into a directory with files: refused, so no notice is sent twice" "not empty" "$W/used.err"
 cp "$W/maillog.1" "$W/-dash.log"
 (cd "$W" && "$REPORT" --table summary -- -dash.log) > "$W/dash.out" 2>&1
 expect_grep "--: a name after it is a file, even with a leading dash" "^audit +4\$" "$W/dash.out"
@@ -248,7 +283,8 @@ expect_grep "truncated .gz on stdin: named" 'standard input: compressed data end
 n=0
 for c in "u13 TLSv1.3 TLS_AES_128_GCM_SHA256 128" "u12 TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384 256" \
          "u3des TLSv1.2 DES-CBC3-SHA 112" "unull TLSv1.2 NULL-SHA256 0" "u10 TLSv1 AES128-SHA 128" \
-         "u11 TLSv1.1 AES256-SHA 256" "uold TLSv1/SSLv3 AES256-SHA 256" "uclear none - 0"; do
+         "u11 TLSv1.1 AES256-SHA 256" "uold TLSv1/SSLv3 AES256-SHA 256" "uclear none - 0" \
+         "unobits TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 -"; do
     set -- $c
     n=$((n + 1))
     milter_case "$1" "$2" "$3" "$4" "192.0.2.$((60 + n))" || { fail "milter -t gave no audit line for $c"; continue; }
@@ -257,6 +293,12 @@ for c in "u13 TLSv1.3 TLS_AES_128_GCM_SHA256 128" "u12 TLSv1.2 ECDHE-RSA-AES256-
 done
 expect_grep "policy cases: the milter refused NULL-SHA256 for its 0 bits" \
     'user=unull, .*bits=0, .*verdict=reject, reason=cipher-bits' "$W/policy.log"
+# An MTA that passes no {cipher_bits}: the milter logs bits=unknown and
+# refuses (fail closed); the report must read that as unknown, not 0.
+expect_grep "policy cases: the milter refused TLS without {cipher_bits} as bits=unknown" \
+    'user=unobits, .*bits=unknown, .*verdict=reject, reason=cipher-bits-unknown' "$W/policy.log"
+expect_grep "policy cases: the milter refused TLSv1/SSLv3 as an unknown version" \
+    'user=uold, .*verdict=reject, reason=tls-version-unknown' "$W/policy.log"
 # user -> reason of each refusal, as the milter logged it.
 sed -n 's/.*user=\([^,]*\),.*verdict=reject, reason=\([^,]*\).*/\1 \2/p' "$W/policy.log" | sort > "$W/milter-refused.txt"
 [ -s "$W/milter-refused.txt" ] || fail "policy cases: the milter refused nothing"
@@ -278,7 +320,11 @@ EOF2
 done
 sed 's/^/    milter: /' "$W/milter-refused.txt"
 "$REPORT" --year 2026 --min-bits 128 --table whatif "$W/policy.log" > "$W/null.out"
+# Columns: refused, transactions, cleartext, tls_version, cipher_bits,
+# tls_version_unknown, cipher_bits_unknown.
 expect_grep "what-if --min-bits 128: the NULL-SHA256 refusal counted" '^unull +1 +1 +0 +0 +1 +0 +0$' "$W/null.out"
+expect_grep "what-if --min-bits 128: the refusal without {cipher_bits} counted as cipher-bits-unknown" \
+    '^unobits +1 +1 +0 +0 +0 +0 +1$' "$W/null.out"
 
 # ---- one client, one row ----------------------------------------------------------
 # The same IPv6 client as Postfix spells {client_addr} (IPv6:...), as
@@ -337,7 +383,7 @@ else
         > "$W/shot.log" 2>&1
     timeout 120 "$CHROMIUM" "${opts[@]}" --enable-logging=stderr --v=0 --dump-dom \
         "file://$W/report.html" > "$W/dom.html" 2> "$W/console.log"
-    if python3 - "$W/report.png" <<'EOF'
+    cat > "$W/png_count.py" <<'EOF'
 # A PNG decoder in the standard library's terms: unfilter the scanlines and
 # count colours, so a blank (one-colour) page cannot pass.
 import struct, sys, zlib
@@ -357,7 +403,7 @@ while pos < len(data):
 raw = zlib.decompress(idat)
 stride = w * bpp
 prev = bytearray(stride)
-colours, ink = set(), 0
+colours, ink, counts = set(), 0, {}
 for y in range(h):
     f = raw[y * (stride + 1)]
     line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
@@ -376,18 +422,44 @@ for y in range(h):
         for x in range(0, stride, bpp * 2):
             px = bytes(line[x:x + 3])
             colours.add(px)
+            counts[px] = counts.get(px, 0) + 1
             ink += px != b"\xff\xff\xff"
     prev = line
 print("png %dx%d, %d colours, %d sampled non-white pixels" % (w, h, len(colours), ink))
-assert w == 1200 and len(colours) >= 8 and ink > 5000
+# PNG_COLOURS="rrggbb ...": each must be drawn (sampled at least 20 times);
+# without it, the whole page: many colours and much ink.
+import os
+want = os.environ.get("PNG_COLOURS", "").split()
+for c in want:
+    n = counts.get(bytes.fromhex(c), 0)
+    print("colour #%s: %d sampled pixels" % (c, n))
+    assert n >= 20, c
+assert w == 1200 and (want or (len(colours) >= 8 and ink > 5000))
 EOF
+    if python3 - "$W/report.png" < "$W/png_count.py"
     then pass "html: screenshot renders (not blank)"; else fail "html: screenshot"; sed 's/^/    | /' "$W/shot.log"; fi
     size=$(stat -c %s "$W/report.png" 2>/dev/null || echo 0)
     check "html: screenshot non-trivial ($size bytes)" test "$size" -gt 20000
     svgs=$(grep -o '<svg' "$W/dom.html" | wc -l)
     rects=$(grep -o '<rect' "$W/dom.html" | wc -l)
     check "html: charts in the DOM ($svgs svg, $rects rect)" test "$svgs" -ge 3 -a "$rects" -ge 20
-    for id in chart-tls chart-ciphers chart-refusals cleartext whatif users clients; do
+    # The TLS mix of the busiest users (issue 16 item 4): a bar of
+    # segments per user in the DOM, and drawn: the chart's section alone,
+    # with the page's style, shot again, shows every segment colour.
+    mixes=$(grep -o '<rect class="mix"' "$W/dom.html" | wc -l)
+    check "html: TLS-mix bars in the DOM ($mixes segments for 6 users)" test "$mixes" -ge 6
+    { sed -n '1,/<body>/p' "$W/report.html"; sed -n '/<section id="chart-users">/,/<\/section>/p' "$W/report.html"
+      echo '</body></html>'; } > "$W/mix.html"
+    grep -o '<rect class="mix"[^>]*fill="#[0-9a-f]*"' "$W/mix.html" | sed 's/.*fill="#//; s/"$//' | sort -u > "$W/mix.fills"
+    timeout 120 "$CHROMIUM" "${opts[@]}" --window-size=1200,800 --screenshot="$W/mix.png" "file://$W/mix.html" \
+        > "$W/mixshot.log" 2>&1
+    if [ -s "$W/mix.fills" ] && PNG_COLOURS="$(tr '\n' ' ' < "$W/mix.fills")" \
+        python3 - "$W/mix.png" < "$W/png_count.py"; then
+        pass "html: TLS-mix bars drawn in every segment colour ($(tr '\n' ' ' < "$W/mix.fills"))"
+    else
+        fail "html: TLS-mix bars not drawn"
+    fi
+    for id in chart-tls chart-ciphers chart-refusals chart-users cleartext whatif users clients; do
         expect_grep "html: section $id rendered" "id=\"$id\"" "$W/dom.html"
     done
     expect_no_grep "html: no console message or failed load" 'CONSOLE|Uncaught|net::ERR_|Refused to|Content Security Policy' "$W/console.log"
