@@ -42,7 +42,7 @@ REPORT_USERS  ?= 50000
 all: $(REPORT) $(REPORT_GENLOG)
 
 $(BUILD)/report/%.o: ALL_CPPFLAGS += -Ireport
-$(BUILD)/tests/test_report.o $(BUILD)/tests/test_report_%.o: ALL_CPPFLAGS += -Ireport
+$(BUILD)/tests/test_report.o $(BUILD)/tests/test_report_%.o $(BUILD)/tests/test_audit.o: ALL_CPPFLAGS += -Ireport
 $(BUILD)/tests/test_audit_ecs.o: ALL_CPPFLAGS += -Ireport
 
 # Bytes, not a string literal: the template may hold any UTF-8, quotes and

@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(report_reads_ecs_as_it_reads_native) {
 }
 
 BOOST_AUTO_TEST_CASE(ecs_types_hold) {
-    AuditValues v;
-    v.when = 0;
+    AuditEvent v;
+    v.time = 0;
     v.host = "mx1";
     v.verdict = "accept";
     v.listener = "submission";
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(ecs_types_hold) {
     BOOST_TEST(j.find("\"@timestamp\":\"1970-01-01T00:00:00Z\"") == 1, j);
     v.clientAddr = "2001:db8::10";
     v.verdict = "tempfail";
-    v.stage = "mail";
+    v.stage = Stage::Mail;
     v.answered = "mail";
     v.error = "x";
     const std::string f = ecsAuditJson(v);

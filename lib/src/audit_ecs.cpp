@@ -121,14 +121,14 @@ std::string isoTime(std::time_t t) {
 
 } // namespace
 
-std::string ecsAuditJson(const AuditValues& v) {
+std::string ecsAuditJson(const AuditEvent& v) {
     // The transaction went on (accepted, exempt, only reported) or was
     // refused: ECS's allowed/denied with outcome success/failure.
     const bool refused = v.verdict == "reject" || v.verdict == "tempfail";
-    const bool failed = !v.stage.empty();
+    const bool failed = v.stage.has_value();
     const bool tls = v.tls != TlsVersion::None;
     Nested j;
-    j.str("@timestamp", isoTime(v.when));
+    j.str("@timestamp", isoTime(v.time));
     j.open("ecs").str("version", kEcsVersion).close();
     j.open("event")
         .str("kind", "event")
@@ -172,20 +172,20 @@ std::string ecsAuditJson(const AuditValues& v) {
         .boolean("authenticated", v.authenticated);
     if (v.authenticated)
         j.str("mech", v.mech);
-    if (!v.tlsRaw.empty())
+    if (v.tls == TlsVersion::Unknown && !v.tlsRaw.empty())
         j.str("tls_raw", v.tlsRaw);
     j.optNum("bits", tls ? v.bits : std::nullopt)
-        .boolean("cleartext_auth", v.cleartextAuth);
+        .boolean("cleartext_auth", v.authenticated && !tls);
     if (!ip && !v.clientAddr.empty())
         j.str("client_addr", v.clientAddr);
-    if (v.bucket >= 0)
-        j.num("bucket", v.bucket);
+    if (v.bucket && *v.bucket >= 0)
+        j.num("bucket", *v.bucket);
     if (!v.exception.empty())
         j.str("exception", v.exception);
     if (!v.exemptUntil.empty())
         j.str("exempt_until", v.exemptUntil);
     if (failed)
-        j.str("stage", v.stage).str("answered", v.answered);
+        j.str("stage", toString(*v.stage)).str("answered", v.answered);
     j.close();
     return j.done();
 }

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "rfc8314/audit.hpp"
 #include "rfc8314/audit_ecs.hpp"
 #include "rfc8314/logfmt.hpp"
 #include "rfc8314/policy.hpp"
@@ -26,21 +27,13 @@ std::string macro(const MacroSource& m, std::string_view name) {
     return v ? std::string(*v) : std::string();
 }
 
-// bits= of the audit line: the number (0 is real: NULL ciphers), "unknown"
+// bits= of the debug tls line, spelled as the audit line spells it (audit.cpp):
+// the number (0 is real: NULL ciphers), "unknown"
 // when TLS is in use without a {cipher_bits} number, "none" on cleartext.
 std::string bitsText(const TlsFacts& t) {
     if (!t.active())
         return "none";
     return t.bits ? std::to_string(*t.bits) : std::string("unknown");
-}
-
-std::string isoTime(const Clock& clock) {
-    std::time_t t = clock.now;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 } // namespace
@@ -202,48 +195,51 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
                              std::string_view answered) const {
     const bool authenticated = auth_.authenticated();
     const bool tls = tls_.active();
-    const bool rawVersion = tls_.version == TlsVersion::Unknown;
-    const std::string_view verdict =
-        failure ? toString(config_->onInternalError) : toString(p.verdict);
-    const std::string_view reason = failure ? std::string_view("internal-error") : toString(p.reason);
-    const std::string_view none = "none", unknown = "unknown";
-    // No group written: none when the suite uses none (RSA key transport),
-    // unknown when it does but nobody said which.
-    const std::string_view group = !tls                                        ? none
-                                   : !group_.empty()                           ? std::string_view(group_)
-                                   : tls_.cipher && !cipherUsesGroup(*tls_.cipher) ? none
-                                                                               : unknown;
-    LogLine line(queueId_);
-    line.add("user", authenticated ? std::string_view(auth_.authen) : none)
-        .add("mech", authenticated ? std::string_view(auth_.type) : none)
-        .add("tls", toString(tls_.version));
-    if (rawVersion)
-        line.add("tls_raw", tls_.versionText);
-    line.add("cipher", tls ? (tls_.clause.empty() ? unknown : std::string_view(tls_.clause)) : none)
-        .add("group", group)
-        .add("bits", bitsText(tls_))
-        .add("client", clientText())
-        .add("listener", listenerText())
-        .add("verdict", verdict);
-    if (failure || p.reason != PolicyReason::None)
-        line.add("reason", reason);
+    // The facts; audit.cpp spells them as the schema says, in both forms.
+    AuditEvent e;
+    e.time = when;
+    e.queueId = queueId_;
+    e.authenticated = authenticated;
+    e.user = auth_.authen;
+    e.mech = auth_.type;
+    e.tls = tls_.version;
+    e.tlsRaw = tls_.versionText;
+    e.cipher = tls_.clause;
+    e.group = group_;
+    e.groupUnused = tls_.cipher && !cipherUsesGroup(*tls_.cipher);
+    e.bits = tls_.bits;
+    e.clientName = client_.name;
+    e.clientAddr = client_.addr;
+    e.clientPort = client_.port;
+    e.listener = listenerName();
+    if (listenerFacts_.port)
+        e.listenerPort = *listenerFacts_.port;
+    e.verdict = failure ? toString(config_->onInternalError) : toString(p.verdict);
     if (failure)
-        line.add("stage", toString(failure->stage)).add("answered", answered).add("error", failure->what);
-    if (!failure && p.bucket)
-        line.add("bucket", *p.bucket);
-    if (!failure && p.exception)
-        line.add("exception", p.exception->text());
-    if (!failure && p.exception && p.exception->until)
-        line.add("exempt_until", p.exception->until->str());
-    if (authenticated && !tls)
-        line.add("cleartext_auth", "yes");
-    const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
+        e.reason = "internal-error";
+    else if (p.reason != PolicyReason::None)
+        e.reason = toString(p.reason);
+    std::string exception, exemptUntil;
+    if (!failure) {
+        e.bucket = p.bucket;
+        if (p.exception) {
+            exception = p.exception->text();
+            e.exception = exception;
+        }
+        if (p.exception && p.exception->until) {
+            exemptUntil = p.exception->until->str();
+            e.exemptUntil = exemptUntil;
+        }
+    } else {
+        e.stage = failure->stage;
+        e.answered = answered;
+        e.error = failure->what;
+    }
 
     AuditSummary summary;
-    summary.verdict = verdict;
-    if (failure || p.reason != PolicyReason::None)
-        summary.reason = reason;
-    summary.listener = listenerName();
+    summary.verdict = e.verdict;
+    summary.reason = e.reason;
+    summary.listener = e.listener;
     summary.tls = tls_.version;
     if (tls)
         summary.cipher = tls_.cipher;
@@ -252,77 +248,13 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         summary.failedStage = failure->stage;
         summary.answered = answered;
     }
+    const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
     if (!auditJson_)
-        return {level, line.str(), {}, summary};
-    if (config_->auditFormat == AuditFormat::Ecs) {
-        std::string exemptUntil, exception;
-        AuditValues v;
-        v.when = when;
-        v.host = auditHost_;
-        v.queueId = queueId_;
-        v.authenticated = authenticated;
-        v.user = auth_.authen;
-        v.mech = auth_.type;
-        v.tls = tls_.version;
-        if (rawVersion)
-            v.tlsRaw = tls_.versionText;
-        v.cipher = tls_.clause;
-        v.group = group_;
-        v.bits = tls_.bits;
-        v.clientName = client_.name;
-        v.clientAddr = client_.addr;
-        v.clientPort = client_.port ? std::optional<int>(*client_.port) : std::nullopt;
-        v.listener = listenerName();
-        v.listenerPort = listenerFacts_.port ? std::optional<int>(*listenerFacts_.port) : std::nullopt;
-        v.verdict = verdict;
-        v.reason = summary.reason;
-        if (!failure) {
-            v.bucket = p.bucket.value_or(-1);
-            if (p.exception)
-                exception = p.exception->text();
-            if (p.exception && p.exception->until)
-                exemptUntil = p.exception->until->str();
-        }
-        v.exception = exception;
-        v.exemptUntil = exemptUntil;
-        v.cleartextAuth = authenticated && !tls;
-        if (failure) {
-            v.stage = toString(failure->stage);
-            v.answered = answered;
-            v.error = failure->what;
-        }
-        return {level, line.str(), ecsAuditJson(v), summary};
-    }
-    Clock c;
-    c.now = when;
-    JsonLine json;
-    json.add("time", isoTime(c))
-        .add("host", auditHost_)
-        .add("queue_id", queueId_)
-        .add("event", authenticated ? "auth" : "unauthenticated")
-        .add("user", auth_.authen)
-        .add("mech", auth_.type)
-        .add("tls", toString(tls_.version));
-    if (rawVersion)
-        json.add("tls_raw", tls_.versionText);
-    json.add("cipher", tls ? std::string_view(tls_.clause) : std::string_view())
-        .add("group", tls ? std::string_view(group_) : std::string_view())
-        .add("bits", tls ? tls_.bits : std::nullopt)
-        .add("client_name", client_.name)
-        .add("client_addr", client_.addr)
-        .add("client_port", client_.port.value_or(0))
-        .add("listener", listenerName())
-        .add("listener_port", listenerFacts_.port ? std::optional<int>(*listenerFacts_.port) : std::nullopt)
-        .add("verdict", verdict)
-        .add("reason", reason)
-        .add("bucket", failure ? -1 : p.bucket.value_or(-1))
-        .add("exception", !failure && p.exception ? p.exception->text() : "")
-        .add("exempt_until",
-             !failure && p.exception && p.exception->until ? p.exception->until->str() : "")
-        .add("cleartext_auth", authenticated && !tls ? "yes" : "no");
-    if (failure)
-        json.add("stage", toString(failure->stage)).add("answered", answered).add("error", failure->what);
-    return {level, line.str(), json.str(), summary};
+        return {level, auditLine(e), {}, summary};
+    e.host = auditHost_;
+    if (config_->auditFormat == AuditFormat::Ecs)
+        return {level, auditLine(e), ecsAuditJson(e), summary};
+    return {level, auditLine(e), auditJson(e), summary};
 }
 
 void Session::answerFailure(Decision& d, const Failure& f, Stage at) const {

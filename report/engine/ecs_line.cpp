@@ -210,7 +210,7 @@ LineKind LineParser::parseEcs(std::string_view line, Record& r) {
         r.tls = r.cipher = r.group = "none";
     }
     r.client = !v[ESourceIp].empty() ? v[ESourceIp] : v[EClientAddr];
-    std::string& l = scratch_[FListener];
+    std::string& l = scratch(AuditKey::Listener);
     l.assign(v[EListener]);
     if (destPort && *destPort > 0) {
         l += '/';

@@ -135,7 +135,7 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
     if (line.back() != '}')
         return LineKind::Damaged;
     ++i;
-    std::string_view time, event, listenerName, tlsv;
+    std::string_view time, event, listenerName, tlsv, cleartext;
     long long listenerPort = 0;
     bool haveVerdict = false, haveUser = false;
     std::string keyBuf;
@@ -161,37 +161,47 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
         skipWs();
         if (i >= line.size())
             return LineKind::Damaged;
-        // Which scratch buffer a string value of this key may use.
-        Field f = FCount;
+        // Where a string value of this key goes (its scratch buffer is the
+        // key's own).
+        const AuditKey k = auditJsonKey(key);
         std::string_view* dst = nullptr;
         if (key == "@timestamp" || key == "ecs")
             return parseEcs(line, r); // audit_format = ecs
-        if (key == "time") { f = FTime; dst = &time; }
-        else if (key == "queue_id") { f = FQueue; dst = &r.queueId; }
-        else if (key == "event") { f = FEvent; dst = &event; }
-        else if (key == "user") { f = FUser; dst = &r.user; haveUser = true; }
-        else if (key == "mech") { f = FMech; dst = &r.mech; }
-        else if (key == "tls") { f = FTls; dst = &tlsv; }
-        else if (key == "cipher") { f = FCipher; dst = &r.cipher; }
-        else if (key == "group") { f = FGroup; dst = &r.group; }
-        else if (key == "client_addr") { f = FClient; dst = &r.client; }
-        else if (key == "client_name") { f = FClientName; dst = &r.clientName; }
-        else if (key == "listener") { f = FListenerName; dst = &listenerName; }
-        else if (key == "verdict") { f = FVerdict; dst = &r.verdict; haveVerdict = true; }
-        else if (key == "reason") { f = FReason; dst = &r.reason; }
-        else if (key == "exempt_until") { f = FExempt; dst = &r.exemptUntil; }
-        else if (key == "cleartext_auth") { f = FCleartext; }
-        else if (key == "host") { f = FHost; dst = &r.host; }
+        switch (k) {
+        case AuditKey::Time: dst = &time; break;
+        case AuditKey::Host: dst = &r.host; break;
+        case AuditKey::QueueId: dst = &r.queueId; break;
+        case AuditKey::Event: dst = &event; break;
+        case AuditKey::User: dst = &r.user; haveUser = true; break;
+        case AuditKey::Mech: dst = &r.mech; break;
+        case AuditKey::Tls: dst = &tlsv; break;
+        case AuditKey::TlsRaw: dst = &r.tlsRaw; break;
+        case AuditKey::Cipher: dst = &r.cipher; break;
+        case AuditKey::Group: dst = &r.group; break;
+        case AuditKey::ClientAddr: dst = &r.client; break;
+        case AuditKey::ClientName: dst = &r.clientName; break;
+        case AuditKey::Listener: dst = &listenerName; break;
+        case AuditKey::Verdict: dst = &r.verdict; haveVerdict = true; break;
+        case AuditKey::Reason: dst = &r.reason; break;
+        case AuditKey::Exception: dst = &r.exception; break;
+        case AuditKey::ExemptUntil: dst = &r.exemptUntil; break;
+        case AuditKey::CleartextAuth: dst = &cleartext; break;
+        case AuditKey::Stage: dst = &r.stage; break;
+        case AuditKey::Answered: dst = &r.answered; break;
+        case AuditKey::Error: dst = &r.error; break;
+        case AuditKey::Bits: case AuditKey::ClientPort:
+        case AuditKey::ListenerPort: case AuditKey::Bucket: case AuditKey::Client:
+        case AuditKey::Count:
+            break; // numbers, or not read
+        }
         if (line[i] == '"') {
             std::string_view v;
-            std::string* buf = f == FCount ? &keyBuf : &scratch_[f];
+            std::string* buf = dst ? &scratch(k) : &keyBuf;
             i = jsonString(line, i, *buf, v);
             if (i == std::string_view::npos)
                 return LineKind::Damaged;
             if (dst)
                 *dst = v;
-            if (f == FCleartext)
-                r.cleartextAuth = v == "yes";
         } else {
             const std::size_t start = i;
             while (i < line.size() && line[i] != ',' && line[i] != '}' && line[i] != ' ')
@@ -211,11 +221,11 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
                 n = -n;
             if (!num && tok != "true" && tok != "false" && tok != "null")
                 return LineKind::Damaged; // nested or broken: not our flat object
-            if (key == "bits") // null: not known, or no TLS; a negative is no number of bits
+            if (k == AuditKey::Bits) // null: not known, or no TLS; a negative is no number of bits
                 r.bits = num && n >= 0 && n <= 1000000 ? std::optional<int>(static_cast<int>(n)) : std::nullopt;
-            else if (num && key == "bucket")
+            else if (num && k == AuditKey::Bucket)
                 r.bucket = static_cast<int>(n);
-            else if (num && key == "listener_port")
+            else if (num && k == AuditKey::ListenerPort)
                 listenerPort = n;
         }
         skipWs();
@@ -249,9 +259,10 @@ LineKind LineParser::parseJson(std::string_view line, Record& r) {
     }
     if (r.reason == "none")
         r.reason = {};
+    r.cleartextAuth = cleartext == "yes";
     if (r.clientName == "unknown")
         r.clientName = {};
-    std::string& l = scratch_[FListener];
+    std::string& l = scratch(AuditKey::Count); // the composed "name/port"
     l.assign(listenerName);
     if (listenerPort > 0) {
         l += '/';

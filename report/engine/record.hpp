@@ -15,6 +15,8 @@
 #include <string_view>
 #include <utility>
 
+#include "rfc8314/audit.hpp"
+
 namespace rfc8314::report {
 
 // Inverse of escapeLogValue: `written` is a value exactly as it appears on a
@@ -47,7 +49,14 @@ struct Record {
     std::string_view host;     // JSON `host` / ECS host.name; "" when the line has none
     std::string_view verdict;  // accept exempt would-reject tempfail reject
     std::string_view reason;   // "" when none
+    std::string_view exception; // the exceptions-file entry that let it through, or ""
     std::string_view exemptUntil;
+    std::string_view tlsRaw;   // the MTA's version text with tls=unknown, else ""
+    // A transaction the filter failed on (reason internal-error): the stage
+    // that failed, the step that answered, the error; "" otherwise.
+    std::string_view stage;
+    std::string_view answered;
+    std::string_view error;
     // Cipher bits: 0 is a real value (NULL ciphers); nullopt when the line
     // says the bits are unknown (bits=unknown, JSON null) or there is no TLS
     // (bits=none; an old log's bits=0 beside tls=none).
@@ -96,12 +105,13 @@ public:
     LineKind parseEcs(std::string_view line, Record& r);
 
 private:
-    enum Field { FQueue, FUser, FMech, FTls, FCipher, FGroup, FClient, FListener, FVerdict,
-                 FReason, FExempt, FListenerName, FEvent, FTime, FCleartext, FClientName, FHost, FCount };
     LineKind parseMessage(std::string_view msg, Record& r);
+    // The unescaped value of a key (audit.hpp's schema), and the JSON
+    // form's "listener/port" composed like the line's.
+    std::string& scratch(AuditKey k) noexcept { return scratch_[static_cast<std::size_t>(k)]; }
     std::string ident_;
     YearRule years_;
-    std::string scratch_[FCount]; // reused: no allocation per line once warm
+    std::string scratch_[kAuditKeyCount + 1]; // reused: no allocation per line once warm
     // parseEcs's: the dotted path of the member being read, and a buffer
     // per field it keeps (ecs_line.cpp's EcsField).
     std::string ecsPath_;

@@ -63,33 +63,19 @@ bool valueOf(std::string_view written, std::string& buf, std::string_view& out) 
     return true;
 }
 
-// Audit keys as the milter writes them (session.cpp auditEvent).
-enum Key { KUser, KMech, KTls, KCipher, KGroup, KBits, KClient, KListener, KVerdict, KReason,
-           KBucket, KExempt, KCleartext, KUnknown };
 
-Key keyOf(std::string_view k) noexcept {
-    switch (k.size()) {
-    case 3: if (k == "tls") return KTls; break;
-    case 4:
-        if (k == "user") return KUser;
-        if (k == "mech") return KMech;
-        if (k == "bits") return KBits;
-        break;
-    case 5: if (k == "group") return KGroup; break;
-    case 6:
-        if (k == "cipher") return KCipher;
-        if (k == "client") return KClient;
-        if (k == "reason") return KReason;
-        if (k == "bucket") return KBucket;
-        break;
-    case 7: if (k == "verdict") return KVerdict; break;
-    case 8: if (k == "listener") return KListener; break;
-    case 12: if (k == "exempt_until") return KExempt; break;
-    case 14: if (k == "cleartext_auth") return KCleartext; break;
-    default: break;
-    }
-    return KUnknown;
+constexpr unsigned bit(AuditKey k) noexcept { return 1u << static_cast<unsigned>(k); }
+
+// The keys every audit line has (the schema's Always ones): a line
+// without one of them is damaged.
+constexpr unsigned requiredKeys() noexcept {
+    unsigned m = 0;
+    for (const auto& f : kAuditLineFields)
+        if (f.when == AuditWhen::Always)
+            m |= bit(f.key);
+    return m;
 }
+static_assert(kAuditKeyCount <= 32, "the key set is a 32-bit mask");
 
 // "name[addr]:port" -> "addr"; anything else is kept whole.
 std::string_view clientAddress(std::string_view c) noexcept {
@@ -282,8 +268,10 @@ LineKind LineParser::parseSyslog(std::string_view line, Record& r) {
 
 LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
     r = Record{};
-    // Optional queue id: "4XyZ1: user=..."; the id is written bare.
-    if (!startsWith(msg, "user=")) {
+    // Optional queue id: "4XyZ1: user=..."; the id is written bare.  An
+    // audit line opens with the schema's first key.
+    const std::string_view first = kAuditLineFields[0].name;
+    if (!(startsWith(msg, first) && msg.substr(first.size(), 1) == "=")) {
         const auto colon = msg.find(": ");
         if (colon == std::string_view::npos || colon == 0 || colon > 64)
             return LineKind::Other;
@@ -291,7 +279,8 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         for (char c : id)
             if (c == ' ' || c == '=' || c == ',' || c == '"')
                 return LineKind::Other;
-        if (!startsWith(msg.substr(colon + 2), "user="))
+        const auto after = msg.substr(colon + 2);
+        if (!(startsWith(after, first) && after.substr(first.size(), 1) == "="))
             return LineKind::Other;
         r.queueId = id;
         msg.remove_prefix(colon + 2);
@@ -302,7 +291,7 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         const auto eq = msg.find('=', i);
         if (eq == std::string_view::npos)
             return LineKind::Damaged;
-        const Key key = keyOf(msg.substr(i, eq - i));
+        const AuditKey key = auditLineKey(msg.substr(i, eq - i));
         std::size_t j = eq + 1;
         if (j < msg.size() && msg[j] == '"') {
             for (++j; j < msg.size() && msg[j] != '"'; ++j)
@@ -319,21 +308,26 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         std::string_view v;
         bool ok = true;
         switch (key) {
-        case KUser: ok = valueOf(written, scratch_[FUser], r.user); break;
-        case KMech: ok = valueOf(written, scratch_[FMech], r.mech); break;
-        case KTls: ok = valueOf(written, scratch_[FTls], r.tls); break;
-        case KCipher: ok = valueOf(written, scratch_[FCipher], r.cipher); break;
-        case KGroup: ok = valueOf(written, scratch_[FGroup], r.group); break;
-        case KClient:
-            ok = valueOf(written, scratch_[FClient], v);
+        case AuditKey::User: ok = valueOf(written, scratch(key), r.user); break;
+        case AuditKey::Mech: ok = valueOf(written, scratch(key), r.mech); break;
+        case AuditKey::Tls: ok = valueOf(written, scratch(key), r.tls); break;
+        case AuditKey::TlsRaw: ok = valueOf(written, scratch(key), r.tlsRaw); break;
+        case AuditKey::Cipher: ok = valueOf(written, scratch(key), r.cipher); break;
+        case AuditKey::Group: ok = valueOf(written, scratch(key), r.group); break;
+        case AuditKey::Client:
+            ok = valueOf(written, scratch(key), v);
             r.client = clientAddress(v);
             r.clientName = clientName(v);
             break;
-        case KListener: ok = valueOf(written, scratch_[FListener], r.listener); break;
-        case KVerdict: ok = valueOf(written, scratch_[FVerdict], r.verdict); break;
-        case KReason: ok = valueOf(written, scratch_[FReason], r.reason); break;
-        case KExempt: ok = valueOf(written, scratch_[FExempt], r.exemptUntil); break;
-        case KBits:
+        case AuditKey::Listener: ok = valueOf(written, scratch(key), r.listener); break;
+        case AuditKey::Verdict: ok = valueOf(written, scratch(key), r.verdict); break;
+        case AuditKey::Reason: ok = valueOf(written, scratch(key), r.reason); break;
+        case AuditKey::Stage: ok = valueOf(written, scratch(key), r.stage); break;
+        case AuditKey::Answered: ok = valueOf(written, scratch(key), r.answered); break;
+        case AuditKey::Error: ok = valueOf(written, scratch(key), r.error); break;
+        case AuditKey::Exception: ok = valueOf(written, scratch(key), r.exception); break;
+        case AuditKey::ExemptUntil: ok = valueOf(written, scratch(key), r.exemptUntil); break;
+        case AuditKey::Bits:
             // A number (0 is real: NULL ciphers), "unknown" under TLS when
             // not known, "none" on cleartext (FORMATS.md).
             if (written != "unknown" && written != "none") {
@@ -342,21 +336,24 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
                 r.bits = b;
             }
             break;
-        case KBucket: ok = smallNumber(written, r.bucket); break;
-        case KCleartext: r.cleartextAuth = written == "yes"; break;
-        case KUnknown: break; // a newer milter's key: skip, stay readable
+        case AuditKey::Bucket: ok = smallNumber(written, r.bucket); break;
+        case AuditKey::CleartextAuth: r.cleartextAuth = written == "yes"; break;
+        case AuditKey::Time: case AuditKey::Host: case AuditKey::QueueId: case AuditKey::Event: case AuditKey::ClientName:
+        case AuditKey::ClientAddr: case AuditKey::ClientPort: case AuditKey::ListenerPort:
+        case AuditKey::Count: // a newer milter's key: skip, stay readable
+            break;
         }
         if (!ok)
             return LineKind::Damaged;
-        if (key < KReason)
-            have |= 1u << key;
+        if (key != AuditKey::Count)
+            have |= bit(key);
         if (j == msg.size())
             break;
         if (msg.compare(j, 2, ", ") != 0)
             return LineKind::Damaged;
         i = j + 2;
     }
-    if (have != (1u << KReason) - 1)
+    if ((have & requiredKeys()) != requiredKeys())
         return LineKind::Damaged;
     r.authenticated = !(r.user == "none" && r.mech == "none");
     if (r.tls == "none")

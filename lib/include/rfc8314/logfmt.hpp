@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace rfc8314 {
 
@@ -31,6 +32,8 @@ public:
     LogLine& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
     LogLine& add(std::string_view key, long long value);
     const std::string& str() const noexcept { return out_; }
+    // The line, moved out (the LogLine is left empty): no copy of it.
+    std::string take() noexcept { return std::move(out_); }
 
 private:
     void key(std::string_view k);
