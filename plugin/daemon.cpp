@@ -36,6 +36,12 @@
 // joins its threads, and one that took a connection in the last moment
 // could otherwise meet a destroyed configuration, cipher registry or key
 // table.
+//
+// Why ~700 lines in one file: start, detach, the signal loop, the drain and
+// the reload thread share one state (the Daemon object: pid file, sockets,
+// threads, the drain deadline) whose order of setup and teardown is the
+// point of the file; the pieces that stand alone are in startup.cpp,
+// pidfile.cpp, notify.cpp and metrics_http.cpp.
 #include "daemon.hpp"
 
 #include <fcntl.h>

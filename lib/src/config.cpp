@@ -15,6 +15,14 @@
 // invalid value, multiple occurrences) becomes a ConfigError with file, line
 // and key.  Nothing throws for bad input, and parsing goes on after an error
 // so all are reported.
+//
+// Why one file of ~1,050 lines: the key table (~100 lines, one entry per
+// key), the ~30 value parsers it names, the Program_options glue and the
+// file reader are one unit — a key's parser, its table entry and the reader
+// that reports its errors with file:line change together, and splitting
+// them would put the table's parser names in a header of their own for no
+// reader's benefit.  Sections: parsers, Program_options value types, the
+// table, the reader, validation across keys.
 #include "rfc8314/config.hpp"
 
 #include "rfc8314/metrics.hpp"
