@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "rfc8314/config.hpp"
 #include "rfc8314/metrics.hpp"
 #include "rfc8314/session.hpp"
@@ -424,12 +426,18 @@ BOOST_AUTO_TEST_CASE(http_response_table) {
 // The rendering as promtool, Prometheus's own checker, reads it: no parse
 // error and no lint finding.
 BOOST_AUTO_TEST_CASE(promtool_accepts_the_text_format) {
-    const std::string path = "build/test_metrics.prom";
+    // A private file, not one in a build directory: the test runs from any
+    // build (build/, build-san/) with the source tree as its directory.
+    char path[] = "/tmp/rfc8314-test-metrics.XXXXXX";
+    const int fd = mkstemp(path);
+    BOOST_TEST_REQUIRE(fd >= 0);
+    ::close(fd);
     {
         std::ofstream f(path);
         f << Populated().m.render(Format::Prometheus);
+        BOOST_TEST_REQUIRE(static_cast<bool>(f.flush()), "cannot write " << path);
     }
-    const std::string cmd = "promtool check metrics < " + path + " 2>&1";
+    const std::string cmd = std::string("promtool check metrics < ") + path + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     BOOST_TEST_REQUIRE(p != nullptr);
     std::string out;
@@ -437,6 +445,7 @@ BOOST_AUTO_TEST_CASE(promtool_accepts_the_text_format) {
     while (std::fgets(buf, sizeof buf, p))
         out += buf;
     const int rc = pclose(p);
+    ::unlink(path);
     BOOST_TEST(rc == 0, "promtool check metrics: exit " << rc << ": " << out);
     BOOST_TEST(out.empty(), "promtool findings: " << out);
 }
