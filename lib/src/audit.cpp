@@ -40,6 +40,8 @@ std::string auditLine(const AuditEvent& e) {
     LogLine out(e.queueId);
     std::string composite; // client= and listener= join several facts
     for (const AuditField& f : kAuditLineFields) {
+        if (f.when == AuditWhen::Failure && !failure)
+            continue; // the table says when: only on a failed transaction's event
         switch (f.key) {
         case AuditKey::User: out.add(f.name, e.authenticated ? e.user : none); break;
         case AuditKey::Mech: out.add(f.name, e.authenticated ? e.mech : none); break;
@@ -87,18 +89,9 @@ std::string auditLine(const AuditEvent& e) {
             if (!e.reason.empty())
                 out.add(f.name, e.reason);
             break;
-        case AuditKey::Stage:
-            if (failure)
-                out.add(f.name, toString(*e.stage));
-            break;
-        case AuditKey::Answered:
-            if (failure)
-                out.add(f.name, e.answered);
-            break;
-        case AuditKey::Error:
-            if (failure)
-                out.add(f.name, e.error);
-            break;
+        case AuditKey::Stage: out.add(f.name, toString(*e.stage)); break;
+        case AuditKey::Answered: out.add(f.name, e.answered); break;
+        case AuditKey::Error: out.add(f.name, e.error); break;
         case AuditKey::Bucket:
             if (e.bucket)
                 out.add(f.name, static_cast<long long>(*e.bucket));
@@ -129,6 +122,8 @@ std::string auditJson(const AuditEvent& e) {
     JsonLine out;
     char timeBuf[32];
     for (const AuditField& f : kAuditJsonFields) {
+        if (f.when == AuditWhen::Failure && !failure)
+            continue; // the table says when: only on a failed transaction's event
         switch (f.key) {
         case AuditKey::Time: out.add(f.name, isoTime(e.time, timeBuf)); break;
         case AuditKey::Host: out.add(f.name, e.host); break;
@@ -155,18 +150,9 @@ std::string auditJson(const AuditEvent& e) {
         case AuditKey::Exception: out.add(f.name, e.exception); break;
         case AuditKey::ExemptUntil: out.add(f.name, e.exemptUntil); break;
         case AuditKey::CleartextAuth: out.add(f.name, e.authenticated && !tls ? "yes" : "no"); break;
-        case AuditKey::Stage:
-            if (failure)
-                out.add(f.name, toString(*e.stage));
-            break;
-        case AuditKey::Answered:
-            if (failure)
-                out.add(f.name, e.answered);
-            break;
-        case AuditKey::Error:
-            if (failure)
-                out.add(f.name, e.error);
-            break;
+        case AuditKey::Stage: out.add(f.name, toString(*e.stage)); break;
+        case AuditKey::Answered: out.add(f.name, e.answered); break;
+        case AuditKey::Error: out.add(f.name, e.error); break;
         case AuditKey::Client: case AuditKey::Count:
             break; // the line's composite: JSON has its parts
         }
