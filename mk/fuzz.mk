@@ -5,7 +5,8 @@
 #       build every tests/fuzz/fuzz_*.cpp with clang (-fsanitize=fuzzer,
 #       address,undefined) against the lib/ sources compiled afresh with
 #       clang into $(BUILD)/fuzz/, then run each target for N seconds
-#       (default 10) on a copy of its seed corpus, print the executions each
+#       (default 10) on a copy of its seed corpus and its recorded crash
+#       inputs (so every run replays them first), print the executions each
 #       reached, and fail when any target crashed, leaked, timed out or hit
 #       a sanitizer report.  Runs are independent: `make -j7 fuzz` runs the
 #       targets side by side.
@@ -65,7 +66,7 @@ $(FUZZ_DIR)/bin/%: $(FUZZ_SRC)/%.cpp $(FUZZ_SRC)/fuzz_util.hpp $(FUZZ_LIB_OBJS)
 # $(FUZZ_DIR)/result/T = "T STATUS EXECUTIONS" for the summary.
 $(FUZZ_RUNS): fuzz-run-%: fuzz-deps $(FUZZ_DIR)/bin/%
 	@rm -rf $(FUZZ_DIR)/corpus/$* && mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/artifacts $(FUZZ_DIR)/log $(FUZZ_DIR)/result
-	@if [ -d $(FUZZ_SRC)/corpus/$* ]; then cp -R $(FUZZ_SRC)/corpus/$*/. $(FUZZ_DIR)/corpus/$*/; fi
+	@for d in $(FUZZ_SRC)/corpus/$* $(FUZZ_SRC)/crashes/$*; do if [ -d $$d ]; then cp -R $$d/. $(FUZZ_DIR)/corpus/$*/; fi; done
 	@echo "fuzz: $* for $(FUZZ_SECONDS)s"
 	@dict=; [ -f $(FUZZ_SRC)/$*.dict ] && dict=-dict=$(FUZZ_SRC)/$*.dict; \
 	 if $(FUZZ_DIR)/bin/$* -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 \

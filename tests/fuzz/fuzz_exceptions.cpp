@@ -4,11 +4,12 @@
 //
 // Properties (abort() on violation): no crash; every error and warning
 // starts with "fuzz.exceptions:N: " for a line N that exists; every entry
-// sits on an existing line, is either a user or a domain (never both,
-// never neither), has no control byte in its name, a lower-case domain,
-// and an `until` day that prints and parses back to itself; every entry is
-// found by find() for the user it names (for a domain entry without '@',
-// for "probe@DOMAIN").
+// sits on an existing line, is exactly one of a user, a domain or a client
+// network, has no control byte in its name, a lower-case domain, and an
+// `until` day that prints and parses back to itself; every user entry is
+// found by find() for the user it names (a domain entry without '@', for
+// "probe@DOMAIN"); every network prints as text that parses back to
+// itself and findNetwork() finds an entry for the network's own address.
 #include <string>
 
 #include "fuzz_util.hpp"
@@ -50,7 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     for (const auto& e : r.list.entries) {
         fuzz::require(e.line >= 1 && e.line <= lines, "an entry sits on an existing line", e.user + e.domain);
-        fuzz::require(e.user.empty() != e.domain.empty(), "an entry is a user or a domain", e.user + "|" + e.domain);
+        const int kinds = int(!e.user.empty()) + int(!e.domain.empty()) + int(e.network.has_value());
+        fuzz::require(kinds == 1, "an entry is exactly one of a user, a domain or a network",
+                      e.user + "|" + e.domain + "|" + (e.network ? e.network->str() : std::string()));
         for (unsigned char c : e.user + e.domain)
             fuzz::require(c >= 0x20 && c != 0x7f, "no control byte in an entry's name", e.user + e.domain);
         for (char c : e.domain)
@@ -60,7 +63,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fuzz::require(again.has_value() && *again == *e.until, "an until day round-trips through str()",
                           e.until->str());
         }
-        if (!e.user.empty()) {
+        if (e.network) {
+            const std::string net = e.network->str();
+            const auto again = ClientNetwork::parse(net);
+            fuzz::require(again.has_value() && again->v6 == e.network->v6 && again->bytes == e.network->bytes &&
+                              again->prefix == e.network->prefix,
+                          "a network round-trips through str()", net);
+            const std::string addr = net.substr(0, net.find('/'));
+            fuzz::require(r.list.findNetwork(addr) != nullptr, "findNetwork() finds a listed network's address",
+                          addr);
+        } else if (!e.user.empty()) {
             fuzz::require(r.list.find(e.user) != nullptr, "find() finds a listed user", e.user);
         } else if (e.domain.find('@') == std::string::npos) {
             fuzz::require(r.list.find("probe@" + e.domain) != nullptr, "find() finds a listed domain", e.domain);
