@@ -101,6 +101,7 @@ Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
     // Should anything below fail, connected_ stays false and every MAIL of
     // the connection is answered as a failure (onMailFrom), whatever was
     // read before it.
+    lineConnection_.clear();
     listenerFacts_ = readListenerFacts(m);
     listener_ = config_->resolveListener(listenerFacts_);
     if (!listener_.determined)
@@ -135,6 +136,7 @@ void Session::captureTls(const MacroSource& m) {
         return;
     tls_ = std::move(t);
     group_.clear();
+    lineConnection_.clear();
     if (!tls_.active() || !tls_.cipher)
         return;
     // A group only where the suite's key exchange uses one of its family
@@ -248,6 +250,11 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         summary.failedStage = failure->stage;
         summary.answered = answered;
     }
+    // The connection's part of the line is the same for each of its
+    // lines: written once (cleared where those facts change).
+    if (lineConnection_.empty())
+        lineConnection_ = auditLineConnection(e);
+    e.lineConnection = lineConnection_;
     const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
     if (!auditJson_)
         return {level, auditLine(e), {}, summary};
@@ -290,7 +297,15 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     // configured, which an MTA might send only here.
     if (!tls_.active() || !config_->groupMacro.empty())
         captureTls(m);
-    captureQueueId(m);
+    // Sendmail gives the queue id at MAIL, Postfix (by default) only after
+    // the first valid RCPT, and an MTA does one or the other for all of a
+    // connection.  A miss is libmilter's slowest look-up (it walks every
+    // stage's macros), so after a MAIL without it the connection's later
+    // MAILs do not ask; end of message always does.
+    if (queueIdAtMail_) {
+        captureQueueId(m);
+        queueIdAtMail_ = !queueId_.empty();
+    }
     auth_ = readAuthFacts(m);
 
     // A session that never finished its connect step (its context was

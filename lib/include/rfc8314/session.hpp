@@ -190,10 +190,17 @@ private:
     std::string auditHost_; // `host` of the JSON events (only made when they are)
     TlsFacts tls_;
     std::string group_;
+    // The audit line's connection fields (auditLineConnection), made by
+    // the first line that needs them; "" again wherever the TLS facts, the
+    // client or the listener change.
+    mutable std::string lineConnection_;
     bool connected_ = false; // onConnect ran to its end
     bool warnedUnknownCipher_ = false;
     bool warnedUnknownListener_ = false;
     bool auditJson_ = false;
+    // Whether MAIL asks for the queue id: until a MAIL of the connection
+    // came without one (onMailFrom).
+    bool queueIdAtMail_ = true;
     // A connect or HELO failure: answered at every MAIL (a HELO failure
     // until the next HELO succeeds).
     std::optional<Failure> connectionFailure_;
