@@ -102,6 +102,7 @@ Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
     // the connection is answered as a failure (onMailFrom), whatever was
     // read before it.
     lineConnection_.clear();
+    queueIdAtMail_ = true;
     listenerFacts_ = readListenerFacts(m);
     listener_ = config_->resolveListener(listenerFacts_);
     if (!listener_.determined)
@@ -385,8 +386,12 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
 Decision Session::onRcpt(const MacroSource& /*m*/, std::string_view rcpt) {
     // Only the count and the first one matter: `for` is written only for a
     // single recipient, so no other recipient's address leaks into the trace.
-    if (rcpts_.size() < 2)
-        rcpts_.emplace_back(rcpt);
+    // Assigned into the strings a previous message left, not new ones: an
+    // allocation per message saved.
+    if (rcptCount_ < rcpts_.size())
+        rcpts_[rcptCount_++].assign(rcpt);
+    else
+        rcptCount_ = rcpts_.size() + 1; // more than one: `for` is not written
     return {};
 }
 
@@ -407,7 +412,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     in.byHost = byHost_;
     in.with = withProtocol(true, tls, auth_.authenticated());
     in.queueId = queueId_;
-    if (rcpts_.size() == 1) {
+    if (rcptCount_ == 1) {
         std::string_view r = rcpts_.front();
         if (r.size() >= 2 && r.front() == '<' && r.back() == '>')
             r = r.substr(1, r.size() - 2);
@@ -453,7 +458,7 @@ Decision Session::onAbort() {
     flushAudit(d);
     auth_ = AuthFacts{};
     queueId_.clear();
-    rcpts_.clear();
+    rcptCount_ = 0;
     return d;
 }
 

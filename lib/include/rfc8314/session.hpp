@@ -15,6 +15,7 @@
 // The session keeps the Config it was created with for its whole life.
 #pragma once
 
+#include <array>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -215,7 +216,10 @@ private:
     std::optional<Failure> transactionFailure_;
     AuthFacts auth_;
     std::string queueId_;
-    std::vector<std::string> rcpts_;
+    // The first recipients (only whether there is exactly one, and which,
+    // matters); rcptCount_ counts them, up to one more than kept.
+    std::array<std::string, 2> rcpts_;
+    std::size_t rcptCount_ = 0;
 };
 
 } // namespace rfc8314
