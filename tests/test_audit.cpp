@@ -333,15 +333,15 @@ BOOST_AUTO_TEST_CASE(every_schema_key_is_in_the_man_page) {
 
 // The session writes its audit events through the schema: its line and
 // JSON are the writers' for the facts it holds.
-// A session writes the connection's fields once (auditLineConnection) and
-// hands them to every line of the connection: the line must be the one the
-// facts would give.
-BOOST_AUTO_TEST_CASE(cached_connection_fields_give_the_same_line) {
+// A session writes the line's head once (auditLineHead) and hands it to
+// every line of the connection: the line must be the one the facts would
+// give.
+BOOST_AUTO_TEST_CASE(cached_head_gives_the_same_line) {
     for (const auto& e : events()) {
         const std::string want = auditLine(e);
         AuditEvent cached = e;
-        const std::string connection = auditLineConnection(e);
-        cached.lineConnection = connection;
+        const std::string connection = auditLineHead(e);
+        cached.lineHead = connection;
         BOOST_TEST(auditLine(cached) == want, "got " << auditLine(cached) << " want " << want);
         BOOST_TEST(want.find(connection) != std::string::npos, want << " lacks " << connection);
     }
@@ -386,6 +386,12 @@ BOOST_AUTO_TEST_CASE(session_restates_the_connection_when_its_facts_change) {
     const std::string second = auditOf(s.onMailFrom(mac, "<a@example.org>", c));
     BOOST_TEST(second.find("tls=TLSv1.3, cipher=TLS_AES_128_GCM_SHA256") != std::string::npos, second);
     BOOST_TEST(second.find("client=laptop.example[192.0.2.10]:50123") != std::string::npos, second);
+    // Another user on the same connection: a head of its own.
+    mac.m["{auth_authen}"] = "carol";
+    mac.m["{auth_type}"] = "LOGIN";
+    mac.m["i"] = "Q2b";
+    const std::string other = auditOf(s.onMailFrom(mac, "<c@example.org>", c));
+    BOOST_TEST(other.find("Q2b: user=carol, mech=LOGIN, tls=TLSv1.3") == 0u, other);
     mac.m = {{"{daemon_port}", "25"}, {"{client_addr}", "198.51.100.7"}, {"{client_port}", "40000"},
              {"{auth_authen}", "bob"}, {"{auth_type}", "PLAIN"}, {"i", "Q3"}};
     s.onConnect(mac, "other.example", "198.51.100.7");

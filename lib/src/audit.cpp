@@ -113,9 +113,9 @@ void addLineField(LogLine& out, const AuditField& f, const AuditEvent& e, std::s
     }
 }
 
-constexpr bool connectionKey(AuditKey k) noexcept {
+constexpr bool headKey(AuditKey k) noexcept {
     switch (k) {
-    case AuditKey::Tls: case AuditKey::TlsRaw: case AuditKey::Cipher: case AuditKey::Group:
+    case AuditKey::User: case AuditKey::Mech: case AuditKey::Tls: case AuditKey::TlsRaw: case AuditKey::Cipher: case AuditKey::Group:
     case AuditKey::Bits: case AuditKey::Client: case AuditKey::Listener:
         return true;
     default:
@@ -123,13 +123,13 @@ constexpr bool connectionKey(AuditKey k) noexcept {
     }
 }
 
-// auditLine writes the cached connection fields in one piece, so they must
+// auditLine writes the cached head fields in one piece, so they must
 // follow each other in the table, and none of them only on a failure.
-constexpr bool connectionKeysTogether() noexcept {
+constexpr bool headKeysTogether() noexcept {
     int runs = 0;
     bool in = false;
     for (const AuditField& f : kAuditLineFields) {
-        const bool c = connectionKey(f.key);
+        const bool c = headKey(f.key);
         if (c && f.when == AuditWhen::Failure)
             return false;
         if (c && !in)
@@ -138,36 +138,36 @@ constexpr bool connectionKeysTogether() noexcept {
     }
     return runs == 1;
 }
-static_assert(connectionKeysTogether(), "the connection's line fields must be one run of kAuditLineFields");
+static_assert(headKeysTogether(), "the line's head fields must be one run of kAuditLineFields");
 
 } // namespace
 
-bool auditLineConnectionKey(AuditKey k) noexcept { return connectionKey(k); }
+bool auditLineHeadKey(AuditKey k) noexcept { return headKey(k); }
 
-std::string auditLineConnection(const AuditEvent& e) {
+std::string auditLineHead(const AuditEvent& e) {
     LogLine out;
     std::string composite;
     for (const AuditField& f : kAuditLineFields)
-        if (auditLineConnectionKey(f.key))
+        if (headKey(f.key))
             addLineField(out, f, e, composite);
     return out.take();
 }
 
 std::string auditLine(const AuditEvent& e) {
     const bool failure = e.stage.has_value();
-    const bool cached = !e.lineConnection.empty();
-    bool connectionWritten = false;
+    const bool cached = !e.lineHead.empty();
+    bool headWritten = false;
     LogLine out(e.queueId);
     std::string composite;
     for (const AuditField& f : kAuditLineFields) {
         if (f.when == AuditWhen::Failure && !failure)
             continue; // the table says when: only on a failed transaction's event
-        if (cached && auditLineConnectionKey(f.key)) {
-            // The connection's fields as auditLineConnection wrote them
-            // (the same walk of this table), in the place of the first.
-            if (!connectionWritten)
-                out.addFields(e.lineConnection);
-            connectionWritten = true;
+        if (cached && headKey(f.key)) {
+            // The head as auditLineHead wrote it (the same walk of this
+            // table), in the place of its first field.
+            if (!headWritten)
+                out.addFields(e.lineHead);
+            headWritten = true;
             continue;
         }
         addLineField(out, f, e, composite);

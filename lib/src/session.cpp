@@ -101,7 +101,7 @@ Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
     // Should anything below fail, connected_ stays false and every MAIL of
     // the connection is answered as a failure (onMailFrom), whatever was
     // read before it.
-    lineConnection_.clear();
+    lineHead_.clear();
     queueIdAtMail_ = true;
     listenerFacts_ = readListenerFacts(m);
     listener_ = config_->resolveListener(listenerFacts_);
@@ -137,7 +137,7 @@ void Session::captureTls(const MacroSource& m) {
         return;
     tls_ = std::move(t);
     group_.clear();
-    lineConnection_.clear();
+    lineHead_.clear();
     if (!tls_.active() || !tls_.cipher)
         return;
     // A group only where the suite's key exchange uses one of its family
@@ -251,11 +251,18 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         summary.failedStage = failure->stage;
         summary.answered = answered;
     }
-    // The connection's part of the line is the same for each of its
-    // lines: written once (cleared where those facts change).
-    if (lineConnection_.empty())
-        lineConnection_ = auditLineConnection(e);
-    e.lineConnection = lineConnection_;
+    // The line's head is the same for each line of the connection while
+    // its user is: written once (cleared where the connection's facts
+    // change, keyed on the authentication).
+    if (lineHead_.empty() || lineHeadAuthenticated_ != e.authenticated || lineHeadUser_ != e.user ||
+        lineHeadMech_ != e.mech) {
+        lineHead_.clear(); // until every key below is set (assign may throw)
+        lineHeadAuthenticated_ = e.authenticated;
+        lineHeadUser_.assign(e.user);
+        lineHeadMech_.assign(e.mech);
+        lineHead_ = auditLineHead(e);
+    }
+    e.lineHead = lineHead_;
     const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
     if (!auditJson_)
         return {level, auditLine(e), {}, summary};

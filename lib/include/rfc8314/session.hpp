@@ -191,10 +191,12 @@ private:
     std::string auditHost_; // `host` of the JSON events (only made when they are)
     TlsFacts tls_;
     std::string group_;
-    // The audit line's connection fields (auditLineConnection), made by
-    // the first line that needs them; "" again wherever the TLS facts, the
-    // client or the listener change.
-    mutable std::string lineConnection_;
+    // The audit line's head (auditLineHead), made by the first line that
+    // needs it, for the user, mech and authentication kept beside it; ""
+    // again wherever the TLS facts, the client or the listener change.
+    mutable std::string lineHead_;
+    mutable std::string lineHeadUser_, lineHeadMech_;
+    mutable bool lineHeadAuthenticated_ = false;
     bool connected_ = false; // onConnect ran to its end
     bool warnedUnknownCipher_ = false;
     bool warnedUnknownListener_ = false;
