@@ -927,8 +927,11 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                             "group is set but user is not"});
     }
 
-    for (auto& s : sections)
+    for (auto& s : sections) {
+        if (s->scope.has("exceptions_file"))
+            s->listener.exceptionsFileLine = s->scope.lineOf("exceptions_file");
         cfg->listeners.push_back(std::move(s->listener));
+    }
     if (r.errors.empty())
         r.config = std::move(cfg);
     return r;
@@ -936,27 +939,30 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
 
 namespace {
 // Loads the exceptions files a parsed config names, the global one and each
-// listener's own, into a copy of it.  Every error names the exceptions file
-// and its line, and the key that named the file.
+// listener's own, into a copy of it.  Every error names the config line that
+// set the key, the key, and the exceptions file and its line.
 void attachExceptions(ConfigResult& r, Day today) {
     if (!r.config)
         return;
     auto cfg = std::make_shared<Config>(*r.config);
-    auto load = [&](const std::string& path, int line, const std::string& key) {
+    auto load = [&](const std::string& path, ConfigError where) {
         auto got = loadExceptions(path, today);
-        for (auto& e : got.errors)
-            r.errors.push_back({cfg->file, line, key, std::move(e)});
+        for (auto& e : got.errors) {
+            where.message = std::move(e);
+            r.errors.push_back(where);
+        }
         for (auto& w : got.warnings)
             r.warnings.push_back(std::move(w));
         return std::make_shared<const ExceptionList>(std::move(got.list));
     };
     if (!cfg->exceptionsFile.empty())
-        cfg->exceptions = load(cfg->exceptionsFile, 0, "exceptions_file");
+        cfg->exceptions = load(cfg->exceptionsFile, cfg->errorAt("exceptions_file", ""));
     for (auto& l : cfg->listeners)
         if (l.exceptionsFile)
             l.exceptions = l.exceptionsFile->empty()
                                ? std::make_shared<const ExceptionList>()
-                               : load(*l.exceptionsFile, 0, "listener " + l.name + ": exceptions_file");
+                               : load(*l.exceptionsFile, {cfg->file, l.exceptionsFileLine,
+                                                          "listener " + l.name + ": exceptions_file", ""});
     if (r.errors.empty())
         r.config = std::move(cfg);
     else
