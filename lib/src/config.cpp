@@ -237,6 +237,35 @@ Error parseFacility(std::string_view v, std::string& out) {
     return "want mail, daemon, user or local0..local7, got " + quoted(v);
 }
 
+// One of an enum's values, by its toString() spelling, any case.  The
+// refusal lists them in order: "want tls, always or off, got ...".
+template <class E, E... Values>
+Error parseOneOf(std::string_view v, E& out) {
+    for (E e : {Values...}) {
+        if (text::iequals(v, toString(e))) {
+            out = e;
+            return std::nullopt;
+        }
+    }
+    static const std::string want = [] {
+        const std::string_view names[] = {toString(Values)...};
+        std::string w = "want ";
+        const std::size_t n = sizeof...(Values);
+        for (std::size_t i = 0; i < n; ++i)
+            w.append(i == 0 ? "" : i + 1 == n ? " or " : ", ").append(names[i]);
+        return w;
+    }();
+    return want + ", got " + quoted(v);
+}
+
+constexpr auto parseLogLevel = parseOneOf<LogLevel, LogLevel::Error, LogLevel::Warning, LogLevel::Notice,
+                                          LogLevel::Info, LogLevel::Debug>;
+constexpr auto parseFailAction = parseOneOf<FailAction, FailAction::Tempfail, FailAction::Accept>;
+constexpr auto parseAuditFormat = parseOneOf<AuditFormat, AuditFormat::Native, AuditFormat::Ecs>;
+constexpr auto parseTrace = parseOneOf<TraceMode, TraceMode::Tls, TraceMode::Always, TraceMode::Off>;
+constexpr auto parseTraceClient = parseOneOf<TraceClient, TraceClient::Full, TraceClient::Hidden>;
+constexpr auto parseRole = parseOneOf<Role, Role::Submission, Role::Submissions, Role::Relay>;
+
 Error parseTimeout(std::string_view v, int& out) {
     auto n = parseSmallNumber(v);
     if (!n || *n < 1 || *n > 86400)
@@ -245,36 +274,8 @@ Error parseTimeout(std::string_view v, int& out) {
     return std::nullopt;
 }
 
-Error parseLogLevel(std::string_view v, LogLevel& out) {
-    for (auto l : {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info,
-                   LogLevel::Debug}) {
-        if (text::iequals(v, toString(l))) {
-            out = l;
-            return std::nullopt;
-        }
-    }
-    return "want error, warning, notice, info or debug, got " + quoted(v);
-}
 
-Error parseFailAction(std::string_view v, FailAction& out) {
-    for (auto a : {FailAction::Tempfail, FailAction::Accept}) {
-        if (text::iequals(v, toString(a))) {
-            out = a;
-            return std::nullopt;
-        }
-    }
-    return "want tempfail or accept, got " + quoted(v);
-}
 
-Error parseAuditFormat(std::string_view v, AuditFormat& out) {
-    for (auto f : {AuditFormat::Native, AuditFormat::Ecs}) {
-        if (text::iequals(v, toString(f))) {
-            out = f;
-            return std::nullopt;
-        }
-    }
-    return "want native or ecs, got " + quoted(v);
-}
 
 bool isMacroName(std::string_view v) {
     if (v.size() >= 2 && v.front() == '{' && v.back() == '}')
@@ -308,25 +309,7 @@ Error parseHostname(std::string_view v, std::string& out) {
     return std::nullopt;
 }
 
-Error parseTrace(std::string_view v, TraceMode& out) {
-    for (auto m : {TraceMode::Tls, TraceMode::Always, TraceMode::Off}) {
-        if (text::iequals(v, toString(m))) {
-            out = m;
-            return std::nullopt;
-        }
-    }
-    return "want tls, always or off, got " + quoted(v);
-}
 
-Error parseTraceClient(std::string_view v, TraceClient& out) {
-    for (auto c : {TraceClient::Full, TraceClient::Hidden}) {
-        if (text::iequals(v, toString(c))) {
-            out = c;
-            return std::nullopt;
-        }
-    }
-    return "want full or hidden, got " + quoted(v);
-}
 
 Error parseListenerPort(std::string_view v, std::uint16_t& out) {
     auto p = parsePort(v);
@@ -336,15 +319,6 @@ Error parseListenerPort(std::string_view v, std::uint16_t& out) {
     return std::nullopt;
 }
 
-Error parseRole(std::string_view v, Role& out) {
-    for (auto r : {Role::Submission, Role::Submissions, Role::Relay}) {
-        if (text::iequals(v, toString(r))) {
-            out = r;
-            return std::nullopt;
-        }
-    }
-    return "want submission, submissions or relay, got " + quoted(v);
-}
 
 // An IANA group name or known alias, stored in IANA spelling.
 Error parseGroup(std::string_view v, std::string& out) {
