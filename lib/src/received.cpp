@@ -54,8 +54,10 @@ std::string commentText(std::string_view s, std::size_t max) {
 // One unbreakable token: the concatenation of a few views.  The views point
 // into the input, the literals here, or strings of buildReceived that live
 // until the field is written.
+// At most five parts: "(", name, " ", "[addr]", ")"; a clause that ends
+// the field's clauses gets ";" as one more, and has three at most.
 struct Token {
-    std::array<std::string_view, 6> parts{};
+    std::array<std::string_view, 5> parts{};
     std::size_t count = 0;
     std::size_t size = 0;
     void add(std::string_view p) noexcept {
@@ -64,10 +66,11 @@ struct Token {
     }
 };
 
-// The tokens of one field, at most one of each clause: from, the client
-// comment, the HELO comment, by, with, id, for, tls, group and the date
-// (ten; two to spare).
-constexpr std::size_t kMaxTokens = 12;
+// The tokens of one fold: the connection's clauses (from, the client
+// comment, the HELO comment, by: four) or the message's (with, id, for,
+// tls, group and the date: six); one to spare.  Every one is set up per
+// message, so the bound is kept tight (issue 17).
+constexpr std::size_t kMaxTokens = 7;
 class Tokens {
 public:
     Token& add(std::initializer_list<std::string_view> parts) noexcept {
