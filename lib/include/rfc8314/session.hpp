@@ -304,6 +304,7 @@ private:
     std::string byHost_;
     std::string auditHost_; // `host` of the JSON events (only made when they are)
     TlsFacts tls_;
+    bool groupUnused_ = false; // tls_'s suite uses no group (captureTls)
     std::string group_;
     // The audit line's head (auditLineHead), made by the first line that
     // needs it, for the user, mech and authentication kept beside it; ""
