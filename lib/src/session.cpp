@@ -317,7 +317,7 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
         captureQueueId(m);
         queueIdAtMail_ = !queueId_.empty();
     }
-    auth_ = readAuthFacts(m);
+    readAuthFacts(m, auth_);
 
     // A session that never finished its connect step (its context was
     // made only now, or the step failed) knows neither listener nor client.
