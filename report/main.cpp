@@ -205,35 +205,38 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::size_t
     LineSink sink(parser, agg, in.json);
     LineSplitter split(blockSize);
     bool ok = true;
-    while (true) {
-        const int n = gzread(f, split.space(), static_cast<unsigned>(split.room()));
-        if (n < 0) {
-            // zlib's message already names the file for a system error.
-            int err = 0;
-            const char* why = gzerror(f, &err);
-            std::cerr << "rfc8314-report: ";
-            if (err != Z_ERRNO)
-                std::cerr << name << ": ";
-            std::cerr << why << "\n";
+    long last = 0; // gzread's last result: 0 at the end, < 0 on an error
+    if (threads > 1) {
+        // Inflating (or copying) on a second core while this one parses.
+        ReadAhead ahead([f](char* buf, std::size_t n) { return static_cast<long>(gzread(f, buf, static_cast<unsigned>(n))); },
+                        blockSize);
+        last = ahead.feedAll(split, sink);
+    } else {
+        while ((last = gzread(f, split.space(), static_cast<unsigned>(split.room()))) > 0)
+            split.feed(static_cast<std::size_t>(last), sink);
+    }
+    if (last < 0) {
+        // zlib's message already names the file for a system error.
+        int err = 0;
+        const char* why = gzerror(f, &err);
+        std::cerr << "rfc8314-report: ";
+        if (err != Z_ERRNO)
+            std::cerr << name << ": ";
+        std::cerr << why << "\n";
+        ok = false;
+    } else {
+        // gzread tolerates a gzip stream that stops short (it may be a
+        // file still being written) and says so only through gzerror:
+        // a truncated .gz would otherwise pass for a complete one.
+        int err = 0;
+        gzerror(f, &err);
+        const bool truncated = err == Z_BUF_ERROR;
+        split.end(sink, truncated); // the tail of a line cut by the truncation
+        if (truncated) {
+            std::cerr << "rfc8314-report: " << name
+                      << ": compressed data ends early (truncated file); lines up to there are read\n";
             ok = false;
-            break;
         }
-        if (n == 0) {
-            // gzread tolerates a gzip stream that stops short (it may be a
-            // file still being written) and says so only through gzerror:
-            // a truncated .gz would otherwise pass for a complete one.
-            int err = 0;
-            gzerror(f, &err);
-            const bool truncated = err == Z_BUF_ERROR;
-            split.end(sink, truncated); // the tail of a line cut by the truncation
-            if (truncated) {
-                std::cerr << "rfc8314-report: " << name
-                          << ": compressed data ends early (truncated file); lines up to there are read\n";
-                ok = false;
-            }
-            break;
-        }
-        split.feed(static_cast<std::size_t>(n), sink);
     }
     gzclose(f);
     return ok;

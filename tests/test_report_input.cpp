@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -93,6 +94,7 @@ void feed(Aggregator& a, const std::vector<std::string>& lines, std::size_t from
     LineSink sink(parser, a, false);
     for (std::size_t i = from; i < to; ++i)
         sink.line(lines[i]);
+    sink.flush();
 }
 
 std::string oneFile(const std::vector<std::string>& lines, const std::string& extra) {
@@ -213,6 +215,66 @@ BOOST_AUTO_TEST_CASE(segments_read_as_one_pass) {
     }
     ::close(fd);
     ::unlink(path.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(read_ahead_is_one_pass) {
+    auto lines = sampleLog(1500);
+    for (std::size_t i = 50; i < lines.size(); i += 113)
+        lines[i] += std::string(700, 'y'); // over-long at a 512-byte block
+    std::string all;
+    for (const auto& l : lines)
+        all += l + "\n";
+    all += "tail without a newline";
+    auto direct = [&](Aggregator& a) {
+        LineParser parser;
+        parser.setYearRule({2025, 12});
+        LineSink sink(parser, a, false);
+        LineSplitter split(512);
+        for (std::size_t at = 0; at < all.size();) {
+            const std::size_t n = std::min(split.room(), all.size() - at);
+            std::copy(all.data() + at, all.data() + at + n, split.space());
+            split.feed(n, sink);
+            at += n;
+        }
+        split.end(sink, false);
+    };
+    Aggregator one(rule());
+    direct(one);
+    const std::string want = render(one);
+    // Reads of odd sizes, and an error after some of them.
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{77}, std::size_t{512}, std::size_t{5000}}) {
+        for (long atEnd : {0L, -1L}) {
+            Aggregator a(rule());
+            LineParser parser;
+            parser.setYearRule({2025, 12});
+            LineSink sink(parser, a, false);
+            LineSplitter split(512);
+            std::size_t at = 0;
+            long last;
+            {
+                ReadAhead ahead(
+                    [&](char* buf, std::size_t n) -> long {
+                        const std::size_t k = std::min({n, chunk, all.size() - at});
+                        if (k == 0)
+                            return atEnd;
+                        std::copy(all.data() + at, all.data() + at + k, buf);
+                        at += k;
+                        return static_cast<long>(k);
+                    },
+                    chunk < 512 ? chunk : 512, 3);
+                last = ahead.feedAll(split, sink);
+            }
+            BOOST_TEST(last == atEnd);
+            split.end(sink, false);
+            BOOST_TEST((render(a) == want), "reads of " << chunk << " bytes, ending " << atEnd
+                                                        << ": the report differs from one pass");
+        }
+    }
+    // Left early (an exception in the parser, say): the reader stops.
+    {
+        std::size_t reads = 0;
+        ReadAhead ahead([&](char*, std::size_t n) { ++reads; return static_cast<long>(n); }, 64, 2);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

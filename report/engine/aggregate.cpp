@@ -246,6 +246,22 @@ std::size_t Dict::probe(std::string_view s, std::uint64_t h) const noexcept {
     return i;
 }
 
+void Dict::prefetchSlot(std::string_view s) const noexcept {
+    if (!slots_.empty())
+        __builtin_prefetch(&slots_[hashOf(s) & (slots_.size() - 1)]);
+}
+
+std::uint32_t Dict::prefetchEntry(std::string_view s) const noexcept {
+    if (slots_.empty())
+        return kMissing;
+    const std::uint64_t h = hashOf(s);
+    const Slot& slot = slots_[h & (slots_.size() - 1)];
+    if (!slot.id || slot.tag != static_cast<std::uint32_t>(h >> 32))
+        return kMissing; // a guess only: a probe further on is left to find()
+    __builtin_prefetch(slot.entry);
+    return slot.id - 1;
+}
+
 std::uint32_t Dict::find(std::string_view s) const noexcept {
     if (slots_.empty())
         return kMissing;
@@ -393,6 +409,25 @@ std::uint32_t Aggregator::clientId(std::string_view spelled) {
     clientSpellings_.id(spelled);
     clientOfSpelling_.push_back(target);
     return target;
+}
+
+void Aggregator::prefetch(const Record& r, int stage) const noexcept {
+    auto entity = [](const EntityTable& t, std::uint32_t id) {
+        if (id >= t.size())
+            return;
+        const char* e = reinterpret_cast<const char*>(&t[id]);
+        for (std::size_t at = 0; at < sizeof(Entity); at += 64)
+            __builtin_prefetch(e + at, 1);
+    };
+    if (stage == 0) {
+        if (r.authenticated)
+            userNames.prefetchSlot(r.user);
+        clientNames.prefetchSlot(r.client);
+        return;
+    }
+    if (r.authenticated)
+        entity(users, userNames.prefetchEntry(r.user));
+    entity(clients, clientNames.prefetchEntry(r.client));
 }
 
 void Aggregator::add(const Record& r) {

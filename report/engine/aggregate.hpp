@@ -237,6 +237,12 @@ public:
     static constexpr std::uint32_t kMissing = 0xFFFFFFFFu;
     std::uint32_t id(std::string_view s);              // interned on first sight
     std::uint32_t find(std::string_view s) const noexcept; // or kMissing
+    // Cache hints, no effect on the result: the slot s hashes to, then
+    // (once that is in the cache) the name it holds and the id there, or
+    // kMissing.  So a batch of lines can have its look-ups' memory on the
+    // way before the first of them is folded.
+    void prefetchSlot(std::string_view s) const noexcept;
+    std::uint32_t prefetchEntry(std::string_view s) const noexcept;
     std::string_view name(std::uint32_t id) const noexcept {
         std::uint32_t n;
         std::memcpy(&n, entries_[id], 4);
@@ -267,6 +273,10 @@ public:
     void keepDetail() { detail_ = true; }
     bool keepsDetail() const noexcept { return detail_; }
     void add(const Record& r);
+    // Cache hints for a record add() will get soon (LineSink): stage 0 the
+    // user's and client's hash slots, stage 1 (a few lines later) their
+    // names and entities.  No effect on the result.
+    void prefetch(const Record& r, int stage) const noexcept;
     // Folds in the aggregate of the lines that came right after this one's
     // (a later segment of the same input, read by another thread), with
     // the same policy and byHost: the result is the one add() would have

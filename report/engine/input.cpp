@@ -14,15 +14,37 @@
 
 namespace rfc8314::report {
 
+LineSink::LineSink(const LineParser& parser, Aggregator& agg, bool json)
+    : agg_(agg), json_(json), ring_(kDepth, Pending{parser, Record{}, LineKind::Foreign}) {}
+
 void LineSink::line(std::string_view line) {
     ++agg_.counts.lines;
-    const LineKind k = json_ ? parser_.parseJson(line, r_) : parser_.parseSyslog(line, r_);
-    switch (k) {
-    case LineKind::Audit: agg_.add(r_); break;
+    Pending& p = ring_[head_ % kDepth];
+    p.kind = json_ ? p.parser.parseJson(line, p.r) : p.parser.parseSyslog(line, p.r);
+    if (p.kind == LineKind::Audit)
+        agg_.prefetch(p.r, 0);
+    ++head_;
+    if (head_ - tail_ > kHint) {
+        const Pending& q = ring_[(head_ - 1 - kHint) % kDepth];
+        if (q.kind == LineKind::Audit)
+            agg_.prefetch(q.r, 1);
+    }
+    if (head_ - tail_ == kDepth)
+        fold(ring_[tail_++ % kDepth]);
+}
+
+void LineSink::fold(Pending& p) {
+    switch (p.kind) {
+    case LineKind::Audit: agg_.add(p.r); break;
     case LineKind::Foreign: ++agg_.counts.foreign; break;
     case LineKind::Other: ++agg_.counts.other; break;
     case LineKind::Damaged: ++agg_.counts.damaged; break;
     }
+}
+
+void LineSink::flush() {
+    while (tail_ < head_)
+        fold(ring_[tail_++ % kDepth]);
 }
 
 void LineSink::damaged() noexcept {
@@ -45,6 +67,7 @@ void LineSplitter::feed(std::size_t n, LineSink& sink) {
             sink.line(std::string_view(base + start, pos - start));
         start = pos + 1;
     }
+    sink.flush(); // the lines point into the block: fold them before it moves
     have_ = end - start;
     if (have_ == block_.size()) { // no newline in a whole block
         if (!skipping_)
@@ -63,8 +86,72 @@ void LineSplitter::end(LineSink& sink, bool cut) {
         else
             sink.line(std::string_view(block_.data(), have_));
     }
+    sink.flush();
     have_ = 0;
     skipping_ = false;
+}
+
+ReadAhead::ReadAhead(Read read, std::size_t blockSize, std::size_t blocks)
+    : read_(std::move(read)), blocks_(blocks < 2 ? 2 : blocks) {
+    for (Block& b : blocks_)
+        b.bytes.resize(blockSize);
+    thread_ = std::thread([this] { reader(); });
+}
+
+ReadAhead::~ReadAhead() {
+    {
+        std::lock_guard<std::mutex> lock(m_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void ReadAhead::reader() {
+    while (true) {
+        Block* b;
+        {
+            std::unique_lock<std::mutex> lock(m_);
+            cv_.wait(lock, [this] { return stop_ || filled_ - consumed_ < blocks_.size(); });
+            if (stop_)
+                return;
+            b = &blocks_[filled_ % blocks_.size()];
+        }
+        // The block is the reader's alone until filled_ counts it.
+        const long n = read_(b->bytes.data(), b->bytes.size());
+        b->n = n;
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            ++filled_;
+        }
+        cv_.notify_all();
+        if (n <= 0)
+            return;
+    }
+}
+
+long ReadAhead::feedAll(LineSplitter& split, LineSink& sink) {
+    while (true) {
+        const Block* b;
+        {
+            std::unique_lock<std::mutex> lock(m_);
+            cv_.wait(lock, [this] { return filled_ > consumed_; });
+            b = &blocks_[consumed_ % blocks_.size()];
+        }
+        if (b->n <= 0)
+            return b->n;
+        for (std::size_t at = 0, n = static_cast<std::size_t>(b->n); at < n;) {
+            const std::size_t k = std::min(split.room(), n - at);
+            std::memcpy(split.space(), b->bytes.data() + at, k);
+            split.feed(k, sink);
+            at += k;
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            ++consumed_;
+        }
+        cv_.notify_all();
+    }
 }
 
 namespace {

@@ -10,9 +10,13 @@
 // std::bad_alloc and std::system_error (no thread) escape.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "aggregate.hpp"
@@ -20,18 +24,34 @@
 
 namespace rfc8314::report {
 
-// Lines into a parser and an aggregator, counted by kind.
+// Lines into a parser and an aggregator, counted by kind.  A line is
+// parsed at once but folded into the aggregator a few lines later, in
+// order: meanwhile the memory of its user and client (hash slot, name,
+// entity: cache misses, with hundreds of thousands of them) is fetched
+// (Aggregator::prefetch).  So a record's views must outlive a few more
+// lines: each of the last kDepth lines has a parser (and its buffers) of
+// its own, and flush() folds what is pending before the bytes the lines
+// point into are reused.
 class LineSink {
 public:
-    LineSink(LineParser& parser, Aggregator& agg, bool json) : parser_(parser), agg_(agg), json_(json) {}
-    void line(std::string_view line); // without its newline
+    LineSink(const LineParser& parser, Aggregator& agg, bool json);
+    void line(std::string_view line); // without its newline; valid until flush()
     void damaged() noexcept;          // a line that could not be read at all (over-long, cut)
+    void flush();                     // every line so far into the aggregator
 
 private:
-    LineParser& parser_;
+    static constexpr std::size_t kDepth = 8; // lines parsed ahead of the fold
+    static constexpr std::size_t kHint = 3;  // lines after parsing: names and entities
+    struct Pending {
+        LineParser parser;
+        Record r;
+        LineKind kind = LineKind::Foreign;
+    };
+    void fold(Pending& p);
     Aggregator& agg_;
     bool json_;
-    Record r_;
+    std::vector<Pending> ring_;
+    std::size_t head_ = 0, tail_ = 0; // lines parsed, lines folded
 };
 
 // Cuts a block stream into lines: feed() the bytes read into the block's
@@ -53,6 +73,35 @@ private:
     std::vector<char> block_;
     std::size_t have_ = 0;
     bool skipping_ = false; // inside an over-long line
+};
+
+// Reads ahead on a thread of its own (gzip's inflate, a pipe) while the
+// caller cuts and parses the blocks read before: `read(buf, n)` returns
+// the bytes read, 0 at the end, < 0 on an error, as gzread does.
+class ReadAhead {
+public:
+    using Read = std::function<long(char* buf, std::size_t n)>;
+    ReadAhead(Read read, std::size_t blockSize, std::size_t blocks = 4);
+    ~ReadAhead(); // stops and joins the reader
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+    // Every block into split and sink, in order; returns the read's last
+    // result (0 or < 0).  Does not call split.end().
+    long feedAll(LineSplitter& split, LineSink& sink);
+
+private:
+    struct Block {
+        std::vector<char> bytes;
+        long n = 0; // filled; <= 0: the read's end or error
+    };
+    void reader();
+    Read read_;
+    std::vector<Block> blocks_;
+    std::size_t filled_ = 0, consumed_ = 0; // counts; block k is blocks_[k % size]
+    bool stop_ = false;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::thread thread_;
 };
 
 // Where the segments of a plain file of `size` bytes start when read by
