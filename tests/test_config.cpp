@@ -604,8 +604,15 @@ BOOST_AUTO_TEST_CASE(listener_trace_client_and_exceptions_file) {
                                       << "/bad\n";
     r = loadConfig(d + "/badexc.conf", {}, false, *Day::parse("2026-11-24"));
     BOOST_TEST(!r.config);
-    BOOST_TEST(joinErrors(r).find(d + "/bad:2: bad network \"192.0.2.1/24\": host bits set") !=
-                   std::string::npos,
+    // The config line that named the file, the key, then the exceptions file's own line.
+    BOOST_TEST(joinErrors(r).find(d + "/badexc.conf:3: listener legacy: exceptions_file: " + d +
+                                  "/bad:2: bad network \"192.0.2.1/24\": host bits set") != std::string::npos,
+               joinErrors(r));
+    std::ofstream(d + "/badexc.conf") << "# global\n\nexceptions_file = " << d << "/bad\n";
+    r = loadConfig(d + "/badexc.conf", {}, false, *Day::parse("2026-11-24"));
+    BOOST_TEST(!r.config);
+    BOOST_TEST(joinErrors(r).find(d + "/badexc.conf:3: exceptions_file: " + d +
+                                  "/bad:2: bad network \"192.0.2.1/24\": host bits set") != std::string::npos,
                joinErrors(r));
 
     std::ofstream(d + "/off.conf") << "[listener x]\nport = 10587\ntrace = off\ntrace_client = hidden\n";

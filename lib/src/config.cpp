@@ -237,6 +237,35 @@ Error parseFacility(std::string_view v, std::string& out) {
     return "want mail, daemon, user or local0..local7, got " + quoted(v);
 }
 
+// One of an enum's values, by its toString() spelling, any case.  The
+// refusal lists them in order: "want tls, always or off, got ...".
+template <class E, E... Values>
+Error parseOneOf(std::string_view v, E& out) {
+    for (E e : {Values...}) {
+        if (text::iequals(v, toString(e))) {
+            out = e;
+            return std::nullopt;
+        }
+    }
+    static const std::string want = [] {
+        const std::string_view names[] = {toString(Values)...};
+        std::string w = "want ";
+        const std::size_t n = sizeof...(Values);
+        for (std::size_t i = 0; i < n; ++i)
+            w.append(i == 0 ? "" : i + 1 == n ? " or " : ", ").append(names[i]);
+        return w;
+    }();
+    return want + ", got " + quoted(v);
+}
+
+constexpr auto parseLogLevel = parseOneOf<LogLevel, LogLevel::Error, LogLevel::Warning, LogLevel::Notice,
+                                          LogLevel::Info, LogLevel::Debug>;
+constexpr auto parseFailAction = parseOneOf<FailAction, FailAction::Tempfail, FailAction::Accept>;
+constexpr auto parseAuditFormat = parseOneOf<AuditFormat, AuditFormat::Native, AuditFormat::Ecs>;
+constexpr auto parseTrace = parseOneOf<TraceMode, TraceMode::Tls, TraceMode::Always, TraceMode::Off>;
+constexpr auto parseTraceClient = parseOneOf<TraceClient, TraceClient::Full, TraceClient::Hidden>;
+constexpr auto parseRole = parseOneOf<Role, Role::Submission, Role::Submissions, Role::Relay>;
+
 Error parseTimeout(std::string_view v, int& out) {
     auto n = parseSmallNumber(v);
     if (!n || *n < 1 || *n > 86400)
@@ -245,36 +274,8 @@ Error parseTimeout(std::string_view v, int& out) {
     return std::nullopt;
 }
 
-Error parseLogLevel(std::string_view v, LogLevel& out) {
-    for (auto l : {LogLevel::Error, LogLevel::Warning, LogLevel::Notice, LogLevel::Info,
-                   LogLevel::Debug}) {
-        if (text::iequals(v, toString(l))) {
-            out = l;
-            return std::nullopt;
-        }
-    }
-    return "want error, warning, notice, info or debug, got " + quoted(v);
-}
 
-Error parseFailAction(std::string_view v, FailAction& out) {
-    for (auto a : {FailAction::Tempfail, FailAction::Accept}) {
-        if (text::iequals(v, toString(a))) {
-            out = a;
-            return std::nullopt;
-        }
-    }
-    return "want tempfail or accept, got " + quoted(v);
-}
 
-Error parseAuditFormat(std::string_view v, AuditFormat& out) {
-    for (auto f : {AuditFormat::Native, AuditFormat::Ecs}) {
-        if (text::iequals(v, toString(f))) {
-            out = f;
-            return std::nullopt;
-        }
-    }
-    return "want native or ecs, got " + quoted(v);
-}
 
 bool isMacroName(std::string_view v) {
     if (v.size() >= 2 && v.front() == '{' && v.back() == '}')
@@ -308,25 +309,7 @@ Error parseHostname(std::string_view v, std::string& out) {
     return std::nullopt;
 }
 
-Error parseTrace(std::string_view v, TraceMode& out) {
-    for (auto m : {TraceMode::Tls, TraceMode::Always, TraceMode::Off}) {
-        if (text::iequals(v, toString(m))) {
-            out = m;
-            return std::nullopt;
-        }
-    }
-    return "want tls, always or off, got " + quoted(v);
-}
 
-Error parseTraceClient(std::string_view v, TraceClient& out) {
-    for (auto c : {TraceClient::Full, TraceClient::Hidden}) {
-        if (text::iequals(v, toString(c))) {
-            out = c;
-            return std::nullopt;
-        }
-    }
-    return "want full or hidden, got " + quoted(v);
-}
 
 Error parseListenerPort(std::string_view v, std::uint16_t& out) {
     auto p = parsePort(v);
@@ -336,15 +319,6 @@ Error parseListenerPort(std::string_view v, std::uint16_t& out) {
     return std::nullopt;
 }
 
-Error parseRole(std::string_view v, Role& out) {
-    for (auto r : {Role::Submission, Role::Submissions, Role::Relay}) {
-        if (text::iequals(v, toString(r))) {
-            out = r;
-            return std::nullopt;
-        }
-    }
-    return "want submission, submissions or relay, got " + quoted(v);
-}
 
 // An IANA group name or known alias, stored in IANA spelling.
 Error parseGroup(std::string_view v, std::string& out) {
@@ -927,8 +901,11 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
                             "group is set but user is not"});
     }
 
-    for (auto& s : sections)
+    for (auto& s : sections) {
+        if (s->scope.has("exceptions_file"))
+            s->listener.exceptionsFileLine = s->scope.lineOf("exceptions_file");
         cfg->listeners.push_back(std::move(s->listener));
+    }
     if (r.errors.empty())
         r.config = std::move(cfg);
     return r;
@@ -936,27 +913,30 @@ ConfigResult parseConfig(std::string_view text, std::string_view fileName,
 
 namespace {
 // Loads the exceptions files a parsed config names, the global one and each
-// listener's own, into a copy of it.  Every error names the exceptions file
-// and its line, and the key that named the file.
+// listener's own, into a copy of it.  Every error names the config line that
+// set the key, the key, and the exceptions file and its line.
 void attachExceptions(ConfigResult& r, Day today) {
     if (!r.config)
         return;
     auto cfg = std::make_shared<Config>(*r.config);
-    auto load = [&](const std::string& path, int line, const std::string& key) {
+    auto load = [&](const std::string& path, ConfigError where) {
         auto got = loadExceptions(path, today);
-        for (auto& e : got.errors)
-            r.errors.push_back({cfg->file, line, key, std::move(e)});
+        for (auto& e : got.errors) {
+            where.message = std::move(e);
+            r.errors.push_back(where);
+        }
         for (auto& w : got.warnings)
             r.warnings.push_back(std::move(w));
         return std::make_shared<const ExceptionList>(std::move(got.list));
     };
     if (!cfg->exceptionsFile.empty())
-        cfg->exceptions = load(cfg->exceptionsFile, 0, "exceptions_file");
+        cfg->exceptions = load(cfg->exceptionsFile, cfg->errorAt("exceptions_file", ""));
     for (auto& l : cfg->listeners)
         if (l.exceptionsFile)
             l.exceptions = l.exceptionsFile->empty()
                                ? std::make_shared<const ExceptionList>()
-                               : load(*l.exceptionsFile, 0, "listener " + l.name + ": exceptions_file");
+                               : load(*l.exceptionsFile, {cfg->file, l.exceptionsFileLine,
+                                                          "listener " + l.name + ": exceptions_file", ""});
     if (r.errors.empty())
         r.config = std::move(cfg);
     else

@@ -113,6 +113,7 @@ struct ListenerConfig {
     // unset: the global exceptions_file; "": none on this listener; else a
     // file of its own, which replaces the global one here.
     std::optional<std::string> exceptionsFile;
+    int exceptionsFileLine = 0;        // where the section set it, for errors in that file
     // Loaded from exceptionsFile by loadConfig(); null when it is unset.
     std::shared_ptr<const ExceptionList> exceptions;
     // Policy keys.
