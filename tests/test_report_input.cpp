@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(read_ahead_is_one_pass) {
     direct(one);
     const std::string want = render(one);
     // Reads of odd sizes, and an error after some of them.
-    for (std::size_t chunk : {std::size_t{1}, std::size_t{77}, std::size_t{512}, std::size_t{5000}}) {
+    for (std::size_t chunk : {std::size_t{7}, std::size_t{77}, std::size_t{512}, std::size_t{5000}}) {
         for (long atEnd : {0L, -1L}) {
             Aggregator a(rule());
             LineParser parser;
