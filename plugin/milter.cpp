@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "metrics_http.hpp"
+#include "rfc8314/facts.hpp"
 #include "rfc8314/logfmt.hpp"
 #include "rfc8314/macros.hpp"
 #include "rfc8314/session.hpp"
@@ -283,8 +284,7 @@ std::string addressText(const _SOCK_ADDR* sa) {
     char buf[INET6_ADDRSTRLEN] = {};
     if (sa->sa_family == AF_INET) {
         auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-        if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf))
-            return buf;
+        return std::string(buf, ipv4Text(reinterpret_cast<const unsigned char*>(&in->sin_addr), buf));
     } else if (sa->sa_family == AF_INET6) {
         auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
         if (inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf))

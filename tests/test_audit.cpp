@@ -333,6 +333,72 @@ BOOST_AUTO_TEST_CASE(every_schema_key_is_in_the_man_page) {
 
 // The session writes its audit events through the schema: its line and
 // JSON are the writers' for the facts it holds.
+// A session writes the line's head once (auditLineHead) and hands it to
+// every line of the connection: the line must be the one the facts would
+// give.
+BOOST_AUTO_TEST_CASE(cached_head_gives_the_same_line) {
+    for (const auto& e : events()) {
+        const std::string want = auditLine(e);
+        AuditEvent cached = e;
+        const std::string connection = auditLineHead(e);
+        cached.lineHead = connection;
+        BOOST_TEST(auditLine(cached) == want, "got " << auditLine(cached) << " want " << want);
+        BOOST_TEST(want.find(connection) != std::string::npos, want << " lacks " << connection);
+    }
+}
+
+// The cached fields follow the facts: a line after the connection's TLS
+// facts changed (STARTTLS, then EHLO) states the new ones, and a new
+// connection on the same Session its own client.
+BOOST_AUTO_TEST_CASE(session_restates_the_connection_when_its_facts_change) {
+    struct Macros : MacroSource {
+        std::map<std::string, std::string, std::less<>> m;
+        std::optional<std::string_view> get(std::string_view n) const override {
+            auto it = m.find(n);
+            if (it == m.end())
+                return std::nullopt;
+            return std::string_view(it->second);
+        }
+    } mac;
+    auto auditOf = [](const Decision& d) {
+        for (const auto& l : d.logs)
+            if (!l.summary.verdict.empty())
+                return l.line;
+        return std::string();
+    };
+    Config cfg;
+    Session s(std::make_shared<const Config>(cfg));
+    mac.m = {{"{daemon_port}", "25"}, {"{client_addr}", "192.0.2.10"}, {"{client_port}", "50123"}};
+    s.onConnect(mac, "laptop.example", "192.0.2.10");
+    s.onHelo(mac, "laptop");
+    Clock c;
+    c.now = 1732443759;
+    mac.m["{auth_authen}"] = "alice";
+    mac.m["{auth_type}"] = "PLAIN";
+    mac.m["i"] = "Q1";
+    const std::string first = auditOf(s.onMailFrom(mac, "<a@example.org>", c));
+    BOOST_TEST(first.find("tls=none") != std::string::npos, first);
+    mac.m = {{"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_AES_128_GCM_SHA256"}, {"{cipher_bits}", "128"}};
+    s.onHelo(mac, "laptop");
+    mac.m["{auth_authen}"] = "alice";
+    mac.m["{auth_type}"] = "PLAIN";
+    mac.m["i"] = "Q2";
+    const std::string second = auditOf(s.onMailFrom(mac, "<a@example.org>", c));
+    BOOST_TEST(second.find("tls=TLSv1.3, cipher=TLS_AES_128_GCM_SHA256") != std::string::npos, second);
+    BOOST_TEST(second.find("client=laptop.example[192.0.2.10]:50123") != std::string::npos, second);
+    // Another user on the same connection: a head of its own.
+    mac.m["{auth_authen}"] = "carol";
+    mac.m["{auth_type}"] = "LOGIN";
+    mac.m["i"] = "Q2b";
+    const std::string other = auditOf(s.onMailFrom(mac, "<c@example.org>", c));
+    BOOST_TEST(other.find("Q2b: user=carol, mech=LOGIN, tls=TLSv1.3") == 0u, other);
+    mac.m = {{"{daemon_port}", "25"}, {"{client_addr}", "198.51.100.7"}, {"{client_port}", "40000"},
+             {"{auth_authen}", "bob"}, {"{auth_type}", "PLAIN"}, {"i", "Q3"}};
+    s.onConnect(mac, "other.example", "198.51.100.7");
+    const std::string third = auditOf(s.onMailFrom(mac, "<b@example.org>", c));
+    BOOST_TEST(third.find("client=other.example[198.51.100.7]:40000") != std::string::npos, third);
+}
+
 BOOST_AUTO_TEST_CASE(session_writes_through_the_schema) {
     struct Macros : MacroSource {
         std::map<std::string, std::string, std::less<>> m;

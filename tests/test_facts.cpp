@@ -2,6 +2,8 @@
 // really send (MTA-FACTS.md §1-§3) and of malformed values.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+
 #include "rfc8314/facts.hpp"
 
 #include <string>
@@ -177,6 +179,27 @@ BOOST_AUTO_TEST_CASE(unknown_version_and_bits_stay_unknown) {
                                                      << (t.bits ? std::to_string(*t.bits) : "unknown"));
         BOOST_TEST(t.versionText == c.version, "the raw text is kept for the log");
         BOOST_TEST(t.clause == "TLS_RSA_WITH_NULL_SHA256");
+    }
+}
+
+// ipv4Text replaces inet_ntop for IPv4 at connect: the same text for
+// every octet value in every position.
+BOOST_AUTO_TEST_CASE(ipv4_text_is_inet_ntop_text) {
+    for (unsigned v = 0; v < 256; ++v) {
+        const unsigned char patterns[][4] = {
+            {static_cast<unsigned char>(v), 0, 0, 0},
+            {1, static_cast<unsigned char>(v), 10, 100},
+            {255, 99, static_cast<unsigned char>(v), 9},
+            {static_cast<unsigned char>(255 - v), 0, 255, static_cast<unsigned char>(v)},
+        };
+        for (const auto& a : patterns) {
+            char want[INET_ADDRSTRLEN] = {};
+            BOOST_REQUIRE(inet_ntop(AF_INET, a, want, sizeof want));
+            char got[16];
+            const std::size_t n = ipv4Text(a, got);
+            BOOST_TEST(std::string(got, n) == want);
+            BOOST_TEST(std::string(got) == want); // NUL-terminated too
+        }
     }
 }
 

@@ -33,85 +33,144 @@ std::string_view isoTime(std::time_t t, char (&buf)[32]) noexcept {
 AuditKey auditLineKey(std::string_view name) noexcept { return keyIn(kAuditLineFields, name); }
 AuditKey auditJsonKey(std::string_view name) noexcept { return keyIn(kAuditJsonFields, name); }
 
-std::string auditLine(const AuditEvent& e) {
+namespace {
+
+// Writes line field `f` of `e` into `out`, if the event has it.
+// `composite` is a scratch buffer for client= and listener=, which join
+// several facts.
+void addLineField(LogLine& out, const AuditField& f, const AuditEvent& e, std::string& composite) {
     const bool tls = e.tls != TlsVersion::None;
-    const bool failure = e.stage.has_value();
     const std::string_view none = "none", unknown = "unknown";
+    switch (f.key) {
+    case AuditKey::User: out.add(f.name, e.authenticated ? e.user : none); break;
+    case AuditKey::Mech: out.add(f.name, e.authenticated ? e.mech : none); break;
+    case AuditKey::Tls: out.add(f.name, toString(e.tls)); break;
+    case AuditKey::TlsRaw:
+        if (e.tls == TlsVersion::Unknown)
+            out.add(f.name, e.tlsRaw);
+        break;
+    case AuditKey::Cipher: out.add(f.name, !tls ? none : e.cipher.empty() ? unknown : e.cipher); break;
+    case AuditKey::Group:
+        // none when the suite uses none (RSA key transport), unknown
+        // when it does but nobody said which.
+        out.add(f.name, !tls                ? none
+                        : !e.group.empty()  ? e.group
+                        : e.groupUnused     ? none
+                                            : unknown);
+        break;
+    case AuditKey::Bits:
+        if (tls && e.bits)
+            out.add(f.name, static_cast<long long>(*e.bits));
+        else
+            out.add(f.name, tls ? unknown : none);
+        break;
+    case AuditKey::Client:
+        composite.assign(e.clientName.empty() ? unknown : e.clientName);
+        composite += '[';
+        composite += e.clientAddr;
+        composite += ']';
+        if (e.clientPort) {
+            composite += ':';
+            composite += std::to_string(*e.clientPort);
+        }
+        out.add(f.name, composite);
+        break;
+    case AuditKey::Listener:
+        composite.assign(e.listener);
+        if (e.listenerPort) {
+            composite += '/';
+            composite += std::to_string(*e.listenerPort);
+        }
+        out.add(f.name, composite);
+        break;
+    case AuditKey::Verdict: out.add(f.name, e.verdict); break;
+    case AuditKey::Reason:
+        if (!e.reason.empty())
+            out.add(f.name, e.reason);
+        break;
+    case AuditKey::Stage: out.add(f.name, toString(*e.stage)); break;
+    case AuditKey::Answered: out.add(f.name, e.answered); break;
+    case AuditKey::Error: out.add(f.name, e.error); break;
+    case AuditKey::Bucket:
+        if (e.bucket)
+            out.add(f.name, static_cast<long long>(*e.bucket));
+        break;
+    case AuditKey::Exception:
+        if (!e.exception.empty())
+            out.add(f.name, e.exception);
+        break;
+    case AuditKey::ExemptUntil:
+        if (!e.exemptUntil.empty())
+            out.add(f.name, e.exemptUntil);
+        break;
+    case AuditKey::CleartextAuth:
+        if (e.authenticated && !tls)
+            out.add(f.name, "yes");
+        break;
+    case AuditKey::Time: case AuditKey::Host: case AuditKey::QueueId: case AuditKey::Event: case AuditKey::ClientName:
+    case AuditKey::ClientAddr: case AuditKey::ClientPort: case AuditKey::ListenerPort: case AuditKey::Count:
+        break; // not line keys (the queue id leads the line)
+    }
+}
+
+constexpr bool headKey(AuditKey k) noexcept {
+    switch (k) {
+    case AuditKey::User: case AuditKey::Mech: case AuditKey::Tls: case AuditKey::TlsRaw: case AuditKey::Cipher: case AuditKey::Group:
+    case AuditKey::Bits: case AuditKey::Client: case AuditKey::Listener:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// auditLine writes the cached head fields in one piece, so they must
+// follow each other in the table, and none of them only on a failure.
+constexpr bool headKeysTogether() noexcept {
+    int runs = 0;
+    bool in = false;
+    for (const AuditField& f : kAuditLineFields) {
+        const bool c = headKey(f.key);
+        if (c && f.when == AuditWhen::Failure)
+            return false;
+        if (c && !in)
+            ++runs;
+        in = c;
+    }
+    return runs == 1;
+}
+static_assert(headKeysTogether(), "the line's head fields must be one run of kAuditLineFields");
+
+} // namespace
+
+bool auditLineHeadKey(AuditKey k) noexcept { return headKey(k); }
+
+std::string auditLineHead(const AuditEvent& e) {
+    LogLine out;
+    std::string composite;
+    for (const AuditField& f : kAuditLineFields)
+        if (headKey(f.key))
+            addLineField(out, f, e, composite);
+    return out.take();
+}
+
+std::string auditLine(const AuditEvent& e) {
+    const bool failure = e.stage.has_value();
+    const bool cached = !e.lineHead.empty();
+    bool headWritten = false;
     LogLine out(e.queueId);
-    std::string composite; // client= and listener= join several facts
+    std::string composite;
     for (const AuditField& f : kAuditLineFields) {
         if (f.when == AuditWhen::Failure && !failure)
             continue; // the table says when: only on a failed transaction's event
-        switch (f.key) {
-        case AuditKey::User: out.add(f.name, e.authenticated ? e.user : none); break;
-        case AuditKey::Mech: out.add(f.name, e.authenticated ? e.mech : none); break;
-        case AuditKey::Tls: out.add(f.name, toString(e.tls)); break;
-        case AuditKey::TlsRaw:
-            if (e.tls == TlsVersion::Unknown)
-                out.add(f.name, e.tlsRaw);
-            break;
-        case AuditKey::Cipher: out.add(f.name, !tls ? none : e.cipher.empty() ? unknown : e.cipher); break;
-        case AuditKey::Group:
-            // none when the suite uses none (RSA key transport), unknown
-            // when it does but nobody said which.
-            out.add(f.name, !tls                ? none
-                            : !e.group.empty()  ? e.group
-                            : e.groupUnused     ? none
-                                                : unknown);
-            break;
-        case AuditKey::Bits:
-            if (tls && e.bits)
-                out.add(f.name, static_cast<long long>(*e.bits));
-            else
-                out.add(f.name, tls ? unknown : none);
-            break;
-        case AuditKey::Client:
-            composite.assign(e.clientName.empty() ? unknown : e.clientName);
-            composite += '[';
-            composite += e.clientAddr;
-            composite += ']';
-            if (e.clientPort) {
-                composite += ':';
-                composite += std::to_string(*e.clientPort);
-            }
-            out.add(f.name, composite);
-            break;
-        case AuditKey::Listener:
-            composite.assign(e.listener);
-            if (e.listenerPort) {
-                composite += '/';
-                composite += std::to_string(*e.listenerPort);
-            }
-            out.add(f.name, composite);
-            break;
-        case AuditKey::Verdict: out.add(f.name, e.verdict); break;
-        case AuditKey::Reason:
-            if (!e.reason.empty())
-                out.add(f.name, e.reason);
-            break;
-        case AuditKey::Stage: out.add(f.name, toString(*e.stage)); break;
-        case AuditKey::Answered: out.add(f.name, e.answered); break;
-        case AuditKey::Error: out.add(f.name, e.error); break;
-        case AuditKey::Bucket:
-            if (e.bucket)
-                out.add(f.name, static_cast<long long>(*e.bucket));
-            break;
-        case AuditKey::Exception:
-            if (!e.exception.empty())
-                out.add(f.name, e.exception);
-            break;
-        case AuditKey::ExemptUntil:
-            if (!e.exemptUntil.empty())
-                out.add(f.name, e.exemptUntil);
-            break;
-        case AuditKey::CleartextAuth:
-            if (e.authenticated && !tls)
-                out.add(f.name, "yes");
-            break;
-        case AuditKey::Time: case AuditKey::Host: case AuditKey::QueueId: case AuditKey::Event: case AuditKey::ClientName:
-        case AuditKey::ClientAddr: case AuditKey::ClientPort: case AuditKey::ListenerPort: case AuditKey::Count:
-            break; // not line keys (the queue id leads the line)
+        if (cached && headKey(f.key)) {
+            // The head as auditLineHead wrote it (the same walk of this
+            // table), in the place of its first field.
+            if (!headWritten)
+                out.addFields(e.lineHead);
+            headWritten = true;
+            continue;
         }
+        addLineField(out, f, e, composite);
     }
     return out.take();
 }

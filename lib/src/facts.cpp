@@ -164,9 +164,27 @@ std::optional<std::string> canonicalAddress(std::string_view text) {
     const int family = inet_pton(AF_INET, in, bin) == 1    ? AF_INET
                        : inet_pton(AF_INET6, in, bin) == 1 ? AF_INET6
                                                            : 0;
+    if (family == AF_INET)
+        return std::string(out, ipv4Text(bin, out));
     if (family == 0 || !inet_ntop(family, bin, out, sizeof out))
         return std::nullopt;
     return std::string(out);
+}
+
+std::size_t ipv4Text(const unsigned char* octets, char* out) noexcept {
+    char* p = out;
+    for (int i = 0; i < 4; ++i) {
+        if (i)
+            *p++ = '.';
+        const unsigned v = octets[i];
+        if (v >= 100)
+            *p++ = static_cast<char>('0' + v / 100);
+        if (v >= 10)
+            *p++ = static_cast<char>('0' + v / 10 % 10);
+        *p++ = static_cast<char>('0' + v % 10);
+    }
+    *p = '\0';
+    return static_cast<std::size_t>(p - out);
 }
 
 TlsFacts readTlsFacts(const MacroSource& m) {

@@ -130,6 +130,16 @@ LogLine& LogLine::add(std::string_view k, std::string_view value) {
     return *this;
 }
 
+LogLine& LogLine::addFields(std::string_view fields) {
+    if (fields.empty())
+        return *this;
+    if (!first_)
+        out_ += ", ";
+    first_ = false;
+    out_ += fields;
+    return *this;
+}
+
 LogLine& LogLine::add(std::string_view k, long long value) {
     key(k);
     out_ += std::to_string(value);

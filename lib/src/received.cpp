@@ -85,17 +85,31 @@ private:
     std::size_t count_ = 0;
 };
 
+// Copies a part of a token: most are a few octets ("(", " ", "by "),
+// where a loop beats a call of memcpy.
+inline char* put(char* p, std::string_view v) noexcept {
+    if (v.size() <= 16) {
+        for (char c : v)
+            *p++ = c;
+        return p;
+    }
+    std::memcpy(p, v.data(), v.size());
+    return p + v.size();
+}
+
 // Joins the tokens with a space, or with eol + TAB where the next token
 // would take the line past kFoldAt; never inside a token.  Two passes: the
 // separators first, then one resize and plain copies (a std::string append
-// per part cost more than the rest of the field).
-std::string fold(const Tokens& tokens, std::string_view eol) {
+// per part cost more than the rest of the field).  `head` is text already
+// folded that the tokens follow (the line then stands at column `col`);
+// `endCol`, when given, gets the column after the last token.
+std::string fold(const Tokens& tokens, std::string_view eol, std::string_view head = {},
+                 std::size_t col = sizeof("Received: ") - 1, std::size_t* endCol = nullptr) {
     std::array<bool, kMaxTokens> folded{}; // before token i: eol + TAB, else a space
-    std::size_t total = 0;
-    std::size_t col = sizeof("Received: ") - 1;
+    std::size_t total = head.size();
     std::size_t i = 0;
     for (const auto& t : tokens) {
-        if (i > 0) {
+        if (i > 0 || !head.empty()) {
             folded[i] = col + 1 + t.size > kFoldAt;
             total += folded[i] ? eol.size() + 1 : 1;
             col = folded[i] ? 1 : col + 1;
@@ -104,24 +118,22 @@ std::string fold(const Tokens& tokens, std::string_view eol) {
         col += t.size;
         ++i;
     }
+    if (endCol)
+        *endCol = col;
     std::string out(total, '\0');
-    char* p = out.data();
-    auto put = [&p](std::string_view v) {
-        std::memcpy(p, v.data(), v.size());
-        p += v.size();
-    };
+    char* p = put(out.data(), head);
     i = 0;
     for (const auto& t : tokens) {
-        if (i > 0) {
+        if (i > 0 || !head.empty()) {
             if (folded[i]) {
-                put(eol);
+                p = put(p, eol);
                 *p++ = '\t';
             } else {
                 *p++ = ' ';
             }
         }
         for (std::size_t k = 0; k < t.count; ++k)
-            put(t.parts[k]);
+            p = put(p, t.parts[k]);
         ++i;
     }
     return out;
@@ -211,30 +223,61 @@ std::string_view cachedDate(std::time_t when, int utcOffsetMinutes) noexcept {
 // connection carries many messages.  Kept per thread (a libmilter worker
 // serves one callback at a time) and keyed on every value it judged, so
 // a hit is exactly what judging again would give, whichever session asks.
+// The field's first clauses (from, its comments, by) depend on nothing
+// else, so they are kept folded too, with the column they end at.
 struct ConnectionClauses {
-    std::string helo, clientName, clientAddr, byHost, tls, group; // the key
+    std::string helo, clientName, clientAddr, byHost, tls, group, eol; // the key
+    bool hideClient = false;                                          // the key
     bool valid = false;
-    bool heloOk = false, nameOk = false, byOk = false, tlsOk = false, groupOk = false;
-    std::string literal; // "[addr]" or "[IPv6:addr]", or empty
+    bool tlsOk = false, groupOk = false;
+    std::string head; // "from ... by ...", folded
+    std::size_t headCol = 0;
 
-    template <class Input> const ConnectionClauses& judge(const Input& in) {
-        if (valid && in.helo == helo && in.clientName == clientName && in.clientAddr == clientAddr &&
-            in.byHost == byHost && in.tls == tls && in.group == group)
+    template <class Input> const ConnectionClauses& judge(const Input& in, std::string_view eolIn) {
+        if (valid && in.hideClient == hideClient && in.helo == helo && in.clientName == clientName &&
+            in.clientAddr == clientAddr && in.byHost == byHost && in.tls == tls && in.group == group &&
+            eolIn == eol)
             return *this;
         valid = false; // until every field below is set (assign may throw)
+        hideClient = in.hideClient;
         helo = in.helo;
         clientName = in.clientName;
         clientAddr = in.clientAddr;
         byHost = in.byHost;
         tls = in.tls;
         group = in.group;
-        literal = addressLiteral(in.clientAddr);
-        heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
+        eol = eolIn;
+        const std::string literal = addressLiteral(in.clientAddr); // "[addr]", "[IPv6:addr]" or ""
+        const bool heloOk = isValidDomain(in.helo) || isValidAddressLiteral(in.helo);
         // Postfix says "unknown" when the client has no verified name.
-        nameOk = isValidDomain(in.clientName) && in.clientName != "unknown";
-        byOk = isValidByHost(in.byHost);
+        const bool nameOk = isValidDomain(in.clientName) && in.clientName != "unknown";
+        const bool byOk = isValidByHost(in.byHost);
         tlsOk = isValidTlsCipherValue(in.tls) && in.tls.size() <= 64;
         groupOk = isValidDhGroup(in.group) && in.group.size() <= 64;
+
+        Tokens tokens;
+        std::string heloComment; // the escaped comment; must live until fold()
+        if (in.hideClient) {
+            tokens.add({"from ", kHiddenClientDomain});
+        } else {
+            // from: the HELO name when it is a valid domain or address literal;
+            // otherwise "unknown" and the HELO, escaped, in a comment of its own.
+            tokens.add({"from ", heloOk ? std::string_view(in.helo) : std::string_view("unknown")});
+            if (!literal.empty()) {
+                if (nameOk)
+                    tokens.add({"(", in.clientName, " ", literal, ")"});
+                else
+                    tokens.add({"(", literal, ")"});
+            } else if (nameOk) {
+                tokens.add({"(", in.clientName, ")"});
+            }
+            if (!heloOk && !in.helo.empty()) {
+                heloComment = commentText(in.helo, kHeloCommentMax);
+                tokens.add({"(helo=", heloComment, ")"});
+            }
+        }
+        tokens.add({"by ", byOk ? std::string_view(in.byHost) : std::string_view("localhost")});
+        head = fold(tokens, eol, {}, sizeof("Received: ") - 1, &headCol);
         valid = true;
         return *this;
     }
@@ -270,34 +313,12 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
 namespace {
 
 template <class Input> std::string build(const Input& in, std::string_view eol) {
-    // The clauses about the connection, judged once per connection on a
-    // thread rather than once per message (see ConnectionClauses).
+    // The clauses about the connection, judged and folded once per
+    // connection on a thread rather than once per message (see
+    // ConnectionClauses).
     thread_local ConnectionClauses clauses;
-    const ConnectionClauses& c = clauses.judge(in);
+    const ConnectionClauses& c = clauses.judge(in, eol);
     Tokens tokens;
-    std::string helo; // the escaped comment; must live until fold()
-
-    if (in.hideClient) {
-        tokens.add({"from ", kHiddenClientDomain});
-    } else {
-        // from: the HELO name when it is a valid domain or address literal;
-        // otherwise "unknown" and the HELO, escaped, in a comment of its own.
-        tokens.add({"from ", c.heloOk ? std::string_view(in.helo) : std::string_view("unknown")});
-        if (!c.literal.empty()) {
-            if (c.nameOk)
-                tokens.add({"(", in.clientName, " ", c.literal, ")"});
-            else
-                tokens.add({"(", c.literal, ")"});
-        } else if (c.nameOk) {
-            tokens.add({"(", in.clientName, ")"});
-        }
-        if (!c.heloOk && !in.helo.empty()) {
-            helo = commentText(in.helo, kHeloCommentMax);
-            tokens.add({"(helo=", helo, ")"});
-        }
-    }
-
-    tokens.add({"by ", c.byOk ? std::string_view(in.byHost) : std::string_view("localhost")});
     tokens.add({"with ", toString(in.with)});
     if (isAtom(in.queueId) && in.queueId.size() <= kQueueIdMax)
         tokens.add({"id ", in.queueId});
@@ -310,7 +331,7 @@ template <class Input> std::string build(const Input& in, std::string_view eol) 
     }
     tokens.back().add(";");
     tokens.add({cachedDate(in.when, in.utcOffsetMinutes)});
-    return fold(tokens, eol);
+    return fold(tokens, eol, c.head, c.headCol);
 }
 
 } // namespace

@@ -101,6 +101,8 @@ Decision Session::onConnect(const MacroSource& m, std::string_view hostname,
     // Should anything below fail, connected_ stays false and every MAIL of
     // the connection is answered as a failure (onMailFrom), whatever was
     // read before it.
+    lineHead_.clear();
+    queueIdAtMail_ = true;
     listenerFacts_ = readListenerFacts(m);
     listener_ = config_->resolveListener(listenerFacts_);
     if (!listener_.determined)
@@ -135,6 +137,7 @@ void Session::captureTls(const MacroSource& m) {
         return;
     tls_ = std::move(t);
     group_.clear();
+    lineHead_.clear();
     if (!tls_.active() || !tls_.cipher)
         return;
     // A group only where the suite's key exchange uses one of its family
@@ -248,6 +251,18 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
         summary.failedStage = failure->stage;
         summary.answered = answered;
     }
+    // The line's head is the same for each line of the connection while
+    // its user is: written once (cleared where the connection's facts
+    // change, keyed on the authentication).
+    if (lineHead_.empty() || lineHeadAuthenticated_ != e.authenticated || lineHeadUser_ != e.user ||
+        lineHeadMech_ != e.mech) {
+        lineHead_.clear(); // until every key below is set (assign may throw)
+        lineHeadAuthenticated_ = e.authenticated;
+        lineHeadUser_.assign(e.user);
+        lineHeadMech_.assign(e.mech);
+        lineHead_ = auditLineHead(e);
+    }
+    e.lineHead = lineHead_;
     const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
     if (!auditJson_)
         return {level, auditLine(e), {}, summary};
@@ -290,7 +305,15 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
     // configured, which an MTA might send only here.
     if (!tls_.active() || !config_->groupMacro.empty())
         captureTls(m);
-    captureQueueId(m);
+    // Sendmail gives the queue id at MAIL, Postfix (by default) only after
+    // the first valid RCPT, and an MTA does one or the other for all of a
+    // connection.  A miss is libmilter's slowest look-up (it walks every
+    // stage's macros), so after a MAIL without it the connection's later
+    // MAILs do not ask; end of message always does.
+    if (queueIdAtMail_) {
+        captureQueueId(m);
+        queueIdAtMail_ = !queueId_.empty();
+    }
     auth_ = readAuthFacts(m);
 
     // A session that never finished its connect step (its context was
@@ -370,8 +393,12 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
 Decision Session::onRcpt(const MacroSource& /*m*/, std::string_view rcpt) {
     // Only the count and the first one matter: `for` is written only for a
     // single recipient, so no other recipient's address leaks into the trace.
-    if (rcpts_.size() < 2)
-        rcpts_.emplace_back(rcpt);
+    // Assigned into the strings a previous message left, not new ones: an
+    // allocation per message saved.
+    if (rcptCount_ < rcpts_.size())
+        rcpts_[rcptCount_++].assign(rcpt);
+    else
+        rcptCount_ = rcpts_.size() + 1; // more than one: `for` is not written
     return {};
 }
 
@@ -392,7 +419,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     in.byHost = byHost_;
     in.with = withProtocol(true, tls, auth_.authenticated());
     in.queueId = queueId_;
-    if (rcpts_.size() == 1) {
+    if (rcptCount_ == 1) {
         std::string_view r = rcpts_.front();
         if (r.size() >= 2 && r.front() == '<' && r.back() == '>')
             r = r.substr(1, r.size() - 2);
@@ -438,7 +465,7 @@ Decision Session::onAbort() {
     flushAudit(d);
     auth_ = AuthFacts{};
     queueId_.clear();
-    rcpts_.clear();
+    rcptCount_ = 0;
     return d;
 }
 

@@ -141,8 +141,20 @@ struct AuditEvent {
     // A transaction the filter failed on: where, where it was answered, what.
     std::optional<Stage> stage;
     std::string_view answered, error;
+    // The line's first fields (auditLineHead of an event with the same
+    // user, mech and connection facts), or "" to write them from the facts
+    // above.  A session writes them once per connection (and user), not
+    // once per line.
+    std::string_view lineHead;
 };
 
+// Whether the line's field `k` is one of its head: user through listener
+// (the authentication, the TLS facts, the client, the listener), the same
+// for every line of a connection while the user and its TLS facts are.
+bool auditLineHeadKey(AuditKey k) noexcept;
+// Those fields as auditLine writes them ("user=..., ..., listener=..."),
+// for AuditEvent::lineHead.
+std::string auditLineHead(const AuditEvent& e);
 // The syslog line, queue id first when known, built in one buffer.
 std::string auditLine(const AuditEvent& e);
 // The JSON object, "{...}" without a newline.

@@ -86,6 +86,10 @@ std::optional<int> parseSmallNumber(std::string_view text) noexcept;
 // audit line, the JSON and the report all use this form, so one client is
 // one address; the trace field writes its RFC 5321 literal (rfc5322.hpp).
 std::optional<std::string> canonicalAddress(std::string_view text);
+// The dotted-quad text of a 4-octet IPv4 address, as inet_ntop writes it,
+// into out (at least 16 octets); returns its length.  Without inet_ntop,
+// which formats through sprintf, at every connect.
+std::size_t ipv4Text(const unsigned char* octets, char* out) noexcept;
 
 struct TlsFacts {
     TlsVersion version = TlsVersion::None;

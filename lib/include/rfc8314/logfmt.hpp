@@ -31,6 +31,9 @@ public:
     LogLine& add(std::string_view key, std::string_view value);
     LogLine& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
     LogLine& add(std::string_view key, long long value);
+    // Appends "key=value, ..." as str() of another LogLine without a queue
+    // id spelled it (already escaped), after a separator as add() writes.
+    LogLine& addFields(std::string_view fields);
     const std::string& str() const noexcept { return out_; }
     // The line, moved out (the LogLine is left empty): no copy of it.
     std::string take() noexcept { return std::move(out_); }

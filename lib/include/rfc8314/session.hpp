@@ -15,6 +15,7 @@
 // The session keeps the Config it was created with for its whole life.
 #pragma once
 
+#include <array>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -190,10 +191,19 @@ private:
     std::string auditHost_; // `host` of the JSON events (only made when they are)
     TlsFacts tls_;
     std::string group_;
+    // The audit line's head (auditLineHead), made by the first line that
+    // needs it, for the user, mech and authentication kept beside it; ""
+    // again wherever the TLS facts, the client or the listener change.
+    mutable std::string lineHead_;
+    mutable std::string lineHeadUser_, lineHeadMech_;
+    mutable bool lineHeadAuthenticated_ = false;
     bool connected_ = false; // onConnect ran to its end
     bool warnedUnknownCipher_ = false;
     bool warnedUnknownListener_ = false;
     bool auditJson_ = false;
+    // Whether MAIL asks for the queue id: until a MAIL of the connection
+    // came without one (onMailFrom).
+    bool queueIdAtMail_ = true;
     // A connect or HELO failure: answered at every MAIL (a HELO failure
     // until the next HELO succeeds).
     std::optional<Failure> connectionFailure_;
@@ -208,7 +218,10 @@ private:
     std::optional<Failure> transactionFailure_;
     AuthFacts auth_;
     std::string queueId_;
-    std::vector<std::string> rcpts_;
+    // The first recipients (only whether there is exactly one, and which,
+    // matters); rcptCount_ counts them, up to one more than kept.
+    std::array<std::string, 2> rcpts_;
+    std::size_t rcptCount_ = 0;
 };
 
 } // namespace rfc8314
