@@ -26,6 +26,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -34,10 +35,12 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "html.hpp"
 #include "engine/exceptions_out.hpp"
+#include "engine/input.hpp"
 #include "engine/notices.hpp"
 #include "engine/record.hpp"
 #include "engine/tables.hpp"
@@ -52,6 +55,17 @@ namespace {
 namespace po = boost::program_options;
 
 constexpr int kExitUsage = 64; // EX_USAGE, as rfc8314-milter
+
+// A plain file is shared among threads only when each gets at least this
+// much: below it a thread costs more than it saves.
+constexpr std::uint64_t kMinSegment = 4 << 20;
+
+// --threads by default: the cores there are, at most 4 (each thread holds
+// its own tables until they are merged, so memory grows with threads).
+unsigned defaultThreads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n > 4 ? 4 : n;
+}
 
 int usageError(const std::string& why) {
     std::cerr << "rfc8314-report: " << why << "\n"
@@ -145,11 +159,13 @@ struct Input {
     bool json = false;
 };
 
-// Reads one input through zlib (which passes plain files through as they
-// are) in fixed blocks; a line longer than the block is counted damaged
-// and skipped, so one runaway line cannot grow memory.
-bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector<char>& block,
-               bool yearGiven) {
+// Reads one input.  A plain file big enough to share goes to
+// readSegments (one segment per thread, merged in file order: the same
+// result as one pass); anything else (gzip, standard input, a pipe, a run
+// that keeps per-user detail) through zlib, which passes plain bytes
+// through as they are, in fixed blocks.
+bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::size_t blockSize,
+               bool yearGiven, unsigned threads) {
     gzFile f;
     if (in.path == "-") {
         f = gzdopen(dup(0), "rb");
@@ -163,6 +179,21 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
         }
         if (!yearGiven)
             parser.setYearRule(ruleAt(st.st_mtime));
+        if (threads > 1 && S_ISREG(st.st_mode) && !agg.keepsDetail() &&
+            static_cast<std::uint64_t>(st.st_size) >= threads * kMinSegment) {
+            const int fd = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+            unsigned char magic[2] = {0, 0};
+            if (fd >= 0 && ::pread(fd, magic, 2, 0) == 2 && !(magic[0] == 0x1f && magic[1] == 0x8b)) {
+                const std::string why = readSegments(fd, static_cast<std::uint64_t>(st.st_size), parser, agg,
+                                                     in.json, threads, blockSize);
+                ::close(fd);
+                if (!why.empty())
+                    std::cerr << "rfc8314-report: " << in.path << ": " << why << "\n";
+                return why.empty();
+            }
+            if (fd >= 0)
+                ::close(fd); // gzip, or unreadable: zlib reads it, or says why not
+        }
         f = gzopen(in.path.c_str(), "rb");
     }
     if (!f) {
@@ -171,79 +202,40 @@ bool readInput(const Input& in, LineParser& parser, Aggregator& agg, std::vector
     }
     gzbuffer(f, 256 * 1024);
     const std::string name = in.path == "-" ? "standard input" : in.path;
-    Record r;
-    std::size_t have = 0;
-    bool skipping = false; // inside an over-long line
-    auto one = [&](std::string_view line) {
-        ++agg.counts.lines;
-        const LineKind k = in.json ? parser.parseJson(line, r) : parser.parseSyslog(line, r);
-        switch (k) {
-        case LineKind::Audit: agg.add(r); break;
-        case LineKind::Foreign: ++agg.counts.foreign; break;
-        case LineKind::Other: ++agg.counts.other; break;
-        case LineKind::Damaged: ++agg.counts.damaged; break;
-        }
-    };
+    LineSink sink(parser, agg, in.json);
+    LineSplitter split(blockSize);
     bool ok = true;
-    while (true) {
-        const int n = gzread(f, block.data() + have, static_cast<unsigned>(block.size() - have));
-        if (n < 0) {
-            // zlib's message already names the file for a system error.
-            int err = 0;
-            const char* why = gzerror(f, &err);
-            std::cerr << "rfc8314-report: ";
-            if (err != Z_ERRNO)
-                std::cerr << name << ": ";
-            std::cerr << why << "\n";
+    long last = 0; // gzread's last result: 0 at the end, < 0 on an error
+    if (threads > 1) {
+        // Inflating (or copying) on a second core while this one parses.
+        ReadAhead ahead([f](char* buf, std::size_t n) { return static_cast<long>(gzread(f, buf, static_cast<unsigned>(n))); },
+                        blockSize);
+        last = ahead.feedAll(split, sink);
+    } else {
+        while ((last = gzread(f, split.space(), static_cast<unsigned>(split.room()))) > 0)
+            split.feed(static_cast<std::size_t>(last), sink);
+    }
+    if (last < 0) {
+        // zlib's message already names the file for a system error.
+        int err = 0;
+        const char* why = gzerror(f, &err);
+        std::cerr << "rfc8314-report: ";
+        if (err != Z_ERRNO)
+            std::cerr << name << ": ";
+        std::cerr << why << "\n";
+        ok = false;
+    } else {
+        // gzread tolerates a gzip stream that stops short (it may be a
+        // file still being written) and says so only through gzerror:
+        // a truncated .gz would otherwise pass for a complete one.
+        int err = 0;
+        gzerror(f, &err);
+        const bool truncated = err == Z_BUF_ERROR;
+        split.end(sink, truncated); // the tail of a line cut by the truncation
+        if (truncated) {
+            std::cerr << "rfc8314-report: " << name
+                      << ": compressed data ends early (truncated file); lines up to there are read\n";
             ok = false;
-            break;
-        }
-        if (n == 0) {
-            // gzread tolerates a gzip stream that stops short (it may be a
-            // file still being written) and says so only through gzerror:
-            // a truncated .gz would otherwise pass for a complete one.
-            int err = 0;
-            gzerror(f, &err);
-            const bool truncated = err == Z_BUF_ERROR;
-            if (have > 0 && !skipping) {
-                if (truncated) { // the tail of a line cut by the truncation
-                    ++agg.counts.lines;
-                    ++agg.counts.damaged;
-                } else {
-                    one(std::string_view(block.data(), have));
-                }
-            }
-            if (truncated) {
-                std::cerr << "rfc8314-report: " << name
-                          << ": compressed data ends early (truncated file); lines up to there are read\n";
-                ok = false;
-            }
-            break;
-        }
-        const std::size_t end = have + static_cast<std::size_t>(n);
-        std::size_t start = 0;
-        const char* base = block.data();
-        while (true) {
-            const void* nl = std::memchr(base + start, '\n', end - start);
-            if (!nl)
-                break;
-            const std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
-            if (skipping)
-                skipping = false;
-            else
-                one(std::string_view(base + start, pos - start));
-            start = pos + 1;
-        }
-        have = end - start;
-        if (have == block.size()) { // no newline in a whole block
-            if (!skipping) {
-                ++agg.counts.lines;
-                ++agg.counts.damaged;
-            }
-            skipping = true;
-            have = 0;
-        } else if (start > 0 && have > 0) {
-            std::memmove(block.data(), base + start, have);
         }
     }
     gzclose(f);
@@ -297,6 +289,8 @@ int main(int argc, char** argv) {
         ("table", po::value<std::string>()->value_name("NAME"),
          "only summary, days, ciphers, users, clients, hosts (with --by host), cleartext or whatif")
         ("top", po::value<std::string>()->value_name("N"), "only the N busiest users and client addresses")
+        ("threads", po::value<std::string>()->value_name("N"),
+         "read a large plain file with N threads (default: the cores, at most 4)")
         ("help,h", "this text")
         ("version", "the version");
     po::options_description hidden;
@@ -323,6 +317,7 @@ int main(int argc, char** argv) {
     std::string exceptionsPath, noticesDir, templatePath, from, domain;
     std::optional<Day> until, deadline;
     bool emit = false, saltGiven = false, tableOptions = false;
+    unsigned threads = defaultThreads();
     // In command-line order (not through a variables_map): inputs are read
     // in the order given, and a repeated option means what it did before.
     for (const po::option& o : parsed.options) {
@@ -432,6 +427,10 @@ int main(int argc, char** argv) {
                 return usageError("--top wants a positive number");
             out.top = static_cast<std::size_t>(n);
             tableOptions = true;
+        } else if (a == "threads") {
+            if (!parseCount(v, 64, n) || n < 1)
+                return usageError("--threads wants a number from 1 to 64");
+            threads = static_cast<unsigned>(n);
         }
     }
     if (inputs.empty())
@@ -509,10 +508,9 @@ int main(int argc, char** argv) {
     if (emit || notices)
         agg.keepDetail();
     agg.byHost = byHost;
-    std::vector<char> block(1 << 20);
     bool ok = true;
     for (const Input& in : inputs)
-        ok = readInput(in, parser, agg, block, yearGiven) && ok;
+        ok = readInput(in, parser, agg, std::size_t{1} << 20, yearGiven, threads) && ok;
 
     if (emit) {
         const Day today = Day::fromTime(std::time(nullptr));

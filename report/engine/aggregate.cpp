@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "rfc8314/config.hpp"
@@ -189,6 +190,9 @@ std::uint64_t hashOf(std::string_view s) noexcept {
     return h ^ (h >> 31);
 }
 
+const char* const kTooMany =
+    "rfc8314-report: more than 4294967295 transactions of one user or address; not supported";
+
 std::uint32_t entryLength(const char* e) noexcept {
     std::uint32_t n;
     std::memcpy(&n, e, 4);
@@ -219,7 +223,7 @@ void Dict::grow() {
     for (const Slot& old : slots_) {
         if (!old.id)
             continue;
-        const std::uint64_t h = hashOf(views_[old.id - 1]);
+        const std::uint64_t h = hashOf(name(old.id - 1));
         std::size_t i = h & mask;
         while (next[i].id)
             i = (i + 1) & mask;
@@ -242,6 +246,22 @@ std::size_t Dict::probe(std::string_view s, std::uint64_t h) const noexcept {
     return i;
 }
 
+void Dict::prefetchSlot(std::string_view s) const noexcept {
+    if (!slots_.empty())
+        __builtin_prefetch(&slots_[hashOf(s) & (slots_.size() - 1)]);
+}
+
+std::uint32_t Dict::prefetchEntry(std::string_view s) const noexcept {
+    if (slots_.empty())
+        return kMissing;
+    const std::uint64_t h = hashOf(s);
+    const Slot& slot = slots_[h & (slots_.size() - 1)];
+    if (!slot.id || slot.tag != static_cast<std::uint32_t>(h >> 32))
+        return kMissing; // a guess only: a probe further on is left to find()
+    __builtin_prefetch(slot.entry);
+    return slot.id - 1;
+}
+
 std::uint32_t Dict::find(std::string_view s) const noexcept {
     if (slots_.empty())
         return kMissing;
@@ -250,7 +270,10 @@ std::uint32_t Dict::find(std::string_view s) const noexcept {
 }
 
 std::uint32_t Dict::id(std::string_view s) {
-    if ((views_.size() + 1) * 2 > slots_.size())
+    // At most three quarters full: the slots of the users and addresses
+    // are a good part of the memory, and a probe past a taken slot mostly
+    // stays in the cache line it already missed.
+    if ((entries_.size() + 1) * 4 > slots_.size() * 3)
         grow();
     const std::uint64_t h = hashOf(s);
     const std::size_t i = probe(s, h);
@@ -259,30 +282,33 @@ std::uint32_t Dict::id(std::string_view s) {
     if (s.size() > 0xFFFFFFF0u) // not from a line of at most a block
         throw std::length_error("rfc8314::report::Dict: name too long");
     const char* e = store(s);
-    views_.emplace_back(e + 4, s.size());
-    const auto id = static_cast<std::uint32_t>(views_.size() - 1);
+    entries_.push_back(e);
+    const auto id = static_cast<std::uint32_t>(entries_.size() - 1);
     slots_[i] = {e, id + 1, static_cast<std::uint32_t>(h >> 32)};
     return id;
 }
 
-void Tally::bump(std::uint32_t id) {
+const Entity::Seldom Entity::kNoSeldom{};
+const std::vector<std::uint32_t> Entity::kNoPeers{};
+
+void Tally::bump(std::uint32_t id, Count n) {
     if (count0_ == 0) {
         id0_ = id;
-        count0_ = 1;
+        count0_ = n;
         return;
     }
     if (id0_ == id) {
-        ++count0_;
+        count0_ += n;
         return;
     }
     if (!more_)
-        more_ = std::make_unique<Pairs>();
+        more_ = std::make_unique<Small>();
     for (auto& p : *more_)
         if (p.first == id) {
-            ++p.second;
+            p.second += n;
             return;
         }
-    more_->emplace_back(id, 1);
+    more_->emplace_back(id, n);
 }
 
 Pairs Tally::pairs() const {
@@ -385,6 +411,25 @@ std::uint32_t Aggregator::clientId(std::string_view spelled) {
     return target;
 }
 
+void Aggregator::prefetch(const Record& r, int stage) const noexcept {
+    auto entity = [](const EntityTable& t, std::uint32_t id) {
+        if (id >= t.size())
+            return;
+        const char* e = reinterpret_cast<const char*>(&t[id]);
+        for (std::size_t at = 0; at < sizeof(Entity); at += 64)
+            __builtin_prefetch(e + at, 1);
+    };
+    if (stage == 0) {
+        if (r.authenticated)
+            userNames.prefetchSlot(r.user);
+        clientNames.prefetchSlot(r.client);
+        return;
+    }
+    if (r.authenticated)
+        entity(users, userNames.prefetchEntry(r.user));
+    entity(clients, clientNames.prefetchEntry(r.client));
+}
+
 void Aggregator::add(const Record& r) {
     ++counts.audit;
     if (r.when < 0)
@@ -409,6 +454,8 @@ void Aggregator::add(const Record& r) {
     }
 
     auto fold = [&](Entity& e) {
+        if (e.count == std::numeric_limits<Count>::max())
+            throw std::overflow_error(kTooMany);
         ++e.count;
         seen(e.first, e.last, r.when);
         ++e.verdicts[v];
@@ -419,16 +466,19 @@ void Aggregator::add(const Record& r) {
         e.listeners.bump(listener);
         if (r.cleartextAuth) {
             ++e.cleartext;
-            seen(e.cleartextFirst, e.cleartextLast, r.when);
+            Entity::Seldom& s = e.seldomToWrite();
+            seen(s.cleartextFirst, s.cleartextLast, r.when);
         }
         switch (would.kind) {
         case WhatIfKind::Pass: break;
-        case WhatIfKind::Refused:
-            ++e.whatIf[RNone];
-            ++e.whatIf[would.reason];
+        case WhatIfKind::Refused: {
+            Entity::Seldom& s = e.seldomToWrite();
+            ++s.whatIf[RNone];
+            ++s.whatIf[would.reason];
             break;
-        case WhatIfKind::Exempt: ++e.whatIfExempt; break;
-        case WhatIfKind::OutsideRollout: ++e.whatIfOutside; break;
+        }
+        case WhatIfKind::Exempt: ++e.seldomToWrite().whatIfExempt; break;
+        case WhatIfKind::OutsideRollout: ++e.seldomToWrite().whatIfOutside; break;
         }
     };
 
@@ -461,12 +511,14 @@ void Aggregator::add(const Record& r) {
     fold(c);
     // Distinct users per address, capped: a NAT or webmail front end may
     // carry thousands, and memory must stay bounded by users + clients.
-    if (r.authenticated && !c.peersCapped &&
-        std::find(c.peers.begin(), c.peers.end(), uid) == c.peers.end()) {
-        if (c.peers.size() < 16)
-            c.peers.push_back(uid);
-        else
-            c.peersCapped = true;
+    if (r.authenticated && !c.peersCapped) {
+        const auto& peers = c.peers();
+        if (std::find(peers.begin(), peers.end(), uid) == peers.end()) {
+            if (peers.size() < 16)
+                c.peersToWrite().push_back(uid);
+            else
+                c.peersCapped = true;
+        }
     }
 
     if (r.when >= 0) {
@@ -477,6 +529,131 @@ void Aggregator::add(const Record& r) {
         if (v == VTempfail || v == VReject)
             ++d.refused[reasonOf(r.reason)];
     }
+}
+
+// ---- merging a later segment ------------------------------------------------
+
+namespace {
+
+// Ids of `from` as `into` numbers them, interning the new ones in the order
+// `from` first saw them: after everything `into` saw, as a sequential run
+// would have.
+std::vector<std::uint32_t> remap(Dict& into, const Dict& from) {
+    std::vector<std::uint32_t> m(from.size());
+    for (std::uint32_t id = 0; id < from.size(); ++id)
+        m[id] = into.id(from.name(id));
+    return m;
+}
+
+template <typename T, std::size_t N>
+void addAll(T (&into)[N], const T (&from)[N]) noexcept {
+    for (std::size_t k = 0; k < N; ++k)
+        into[k] += from[k];
+}
+
+void mergeTally(Tally& into, const Tally& from, const std::vector<std::uint32_t>& m) {
+    for (const auto& [id, n] : from.pairs())
+        into.bump(m[id], static_cast<Count>(n)); // n <= the entity's count: no loss
+}
+
+} // namespace
+
+std::unique_ptr<Aggregator> Aggregator::sibling() const {
+    auto s = std::make_unique<Aggregator>(policy_);
+    s->today_ = today_;
+    s->byHost = byHost;
+    s->detail_ = detail_;
+    return s;
+}
+
+void Aggregator::merge(const Aggregator& b) {
+    if (detail_ || b.detail_)
+        throw std::logic_error("rfc8314::report::Aggregator::merge: not with keepDetail()");
+    const auto userMap = remap(userNames, b.userNames);
+    const auto clientMap = remap(clientNames, b.clientNames);
+    const auto hostMap = remap(auditHosts, b.auditHosts);
+    const auto cipherMap = remap(ciphers, b.ciphers);
+    const auto groupMap = remap(groups, b.groups);
+    const auto mechMap = remap(mechs, b.mechs);
+    const auto listenerMap = remap(listeners, b.listeners);
+
+    auto fold = [&](Entity& e, const Entity& f) {
+        if (f.count > std::numeric_limits<Count>::max() - e.count)
+            throw std::overflow_error(kTooMany);
+        e.count += f.count;
+        seen(e.first, e.last, f.first);
+        seen(e.first, e.last, f.last);
+        addAll(e.verdicts, f.verdicts);
+        addAll(e.tls, f.tls);
+        mergeTally(e.ciphers, f.ciphers, cipherMap);
+        mergeTally(e.groups, f.groups, groupMap);
+        mergeTally(e.mechs, f.mechs, mechMap);
+        mergeTally(e.listeners, f.listeners, listenerMap);
+        e.cleartext += f.cleartext;
+        if (f.cleartext > 0 || f.belowRule() > 0) {
+            Entity::Seldom& s = e.seldomToWrite();
+            const Entity::Seldom& t = f.seldom();
+            seen(s.cleartextFirst, s.cleartextLast, t.cleartextFirst);
+            seen(s.cleartextFirst, s.cleartextLast, t.cleartextLast);
+            addAll(s.whatIf, t.whatIf);
+            s.whatIfExempt += t.whatIfExempt;
+            s.whatIfOutside += t.whatIfOutside;
+        }
+        // The later segment's distinct users in its own first-seen order,
+        // as add() would have met them; a capped list had more than the cap.
+        for (std::uint32_t uid : f.peers()) {
+            if (e.peersCapped)
+                break;
+            const std::uint32_t id = userMap[uid];
+            const auto& peers = e.peers();
+            if (std::find(peers.begin(), peers.end(), id) != peers.end())
+                continue;
+            if (peers.size() < 16)
+                e.peersToWrite().push_back(id);
+            else
+                e.peersCapped = true;
+        }
+        if (f.peersCapped)
+            e.peersCapped = true;
+    };
+    users.growTo(userNames.size());
+    for (std::uint32_t id = 0; id < b.users.size(); ++id)
+        fold(users[userMap[id]], b.users[id]);
+    clients.growTo(clientNames.size());
+    for (std::uint32_t id = 0; id < b.clients.size(); ++id)
+        fold(clients[clientMap[id]], b.clients[id]);
+    if (b.hosts.size() > 0) {
+        hosts.growTo(auditHosts.size());
+        for (std::uint32_t id = 0; id < b.hosts.size(); ++id)
+            fold(hosts[hostMap[id]], b.hosts[id]);
+    }
+
+    counts.lines += b.counts.lines;
+    counts.audit += b.counts.audit;
+    counts.foreign += b.counts.foreign;
+    counts.other += b.counts.other;
+    counts.damaged += b.counts.damaged;
+    counts.undated += b.counts.undated;
+    counts.unauthenticated += b.counts.unauthenticated;
+    for (const auto& [day, f] : b.days) {
+        DayStats& d = days[day];
+        d.count += f.count;
+        addAll(d.verdicts, f.verdicts);
+        addAll(d.tls, f.tls);
+        addAll(d.refused, f.refused);
+    }
+    if (cipherTotals.size() < ciphers.size())
+        cipherTotals.resize(ciphers.size());
+    for (std::uint32_t id = 0; id < b.cipherTotals.size(); ++id)
+        cipherTotals[cipherMap[id]] += b.cipherTotals[id];
+    addAll(verdictTotals, b.verdictTotals);
+    whatIfTotal += b.whatIfTotal;
+    whatIfUnauth += b.whatIfUnauth;
+    addAll(whatIfUnauthBy, b.whatIfUnauthBy);
+    whatIfExempt += b.whatIfExempt;
+    whatIfOutside += b.whatIfOutside;
+    seen(first, last, b.first);
+    seen(first, last, b.last);
 }
 
 } // namespace rfc8314::report

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,6 +103,14 @@ constexpr int kTlsCount = static_cast<int>(TlsVersion::Unknown) + 1;
 // (id, count) pairs.
 using Pairs = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
 
+// A count of one user's or address's transactions.  32 bits, not 64:
+// the per-entity counters are most of the report's memory, and a run that
+// reads a large file with two threads holds two sets of them until they
+// are merged.  No user or address of a log that can be read in a
+// lifetime comes near 2^32 transactions; add() and merge() throw
+// std::overflow_error rather than wrap.
+using Count = std::uint32_t;
+
 // How often each cipher (group, mechanism, listener) was used by one user
 // or address.  Most users have exactly one of each, so the first pair is
 // kept inline: a typical user costs no allocation per attribute, and a
@@ -109,30 +118,59 @@ using Pairs = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
 // handful at most: a vector beats a map).
 class Tally {
 public:
-    void bump(std::uint32_t id);
+    void bump(std::uint32_t id, Count n = 1);
     std::size_t size() const noexcept { return count0_ ? 1 + (more_ ? more_->size() : 0) : 0; }
     Pairs pairs() const; // in first-seen order
 
 private:
+    using Small = std::vector<std::pair<std::uint32_t, Count>>;
     std::uint32_t id0_ = 0;
-    std::uint64_t count0_ = 0;   // 0: empty
-    std::unique_ptr<Pairs> more_; // the second and later pairs, if any
+    Count count0_ = 0;            // 0: empty
+    std::unique_ptr<Small> more_; // the second and later pairs, if any
 };
 
 struct Entity {
+    // What most users and addresses never have: cleartext passwords (their
+    // dates; the count stays inline, as tables filter on it) and what-if
+    // counts (only with a rule, and only below it).  Kept apart, made on
+    // first use: the common entity is 64 bytes smaller.
+    struct Seldom {
+        CivilTime cleartextFirst = -1, cleartextLast = -1;
+        Count whatIf[RCount] = {};         // [RNone] = total would-be refusals
+        Count whatIfExempt = 0, whatIfOutside = 0; // below the rule, let through
+    };
     CivilTime first = -1, last = -1;
-    std::uint64_t count = 0;
-    std::uint64_t verdicts[VCount] = {};
-    std::uint64_t tls[kTlsCount] = {};
-    Tally ciphers, groups, mechs, listeners;
-    std::vector<std::uint32_t> peers; // clients: distinct user ids, capped
+    Count count = 0; // every other counter is at most this
+    Count verdicts[VCount] = {};
+    Count tls[kTlsCount] = {};
+    Count cleartext = 0;               // cleartext_auth=yes transactions
     bool peersCapped = false;
-    std::uint64_t cleartext = 0;      // cleartext_auth=yes transactions
-    CivilTime cleartextFirst = -1, cleartextLast = -1;
-    std::uint64_t whatIf[RCount] = {}; // [RNone] = total would-be refusals
-    std::uint64_t whatIfExempt = 0, whatIfOutside = 0; // below the rule, let through
+    Tally ciphers, groups, mechs, listeners;
+
+    const Seldom& seldom() const noexcept { return seldom_ ? *seldom_ : kNoSeldom; }
+    Seldom& seldomToWrite() {
+        if (!seldom_)
+            seldom_ = std::make_unique<Seldom>();
+        return *seldom_;
+    }
+    // Clients: the distinct user ids, capped (peersCapped).
+    const std::vector<std::uint32_t>& peers() const noexcept { return peers_ ? *peers_ : kNoPeers; }
+    std::vector<std::uint32_t>& peersToWrite() {
+        if (!peers_)
+            peers_ = std::make_unique<std::vector<std::uint32_t>>();
+        return *peers_;
+    }
     // Below the rule at all (refused, exempt or outside the rollout).
-    std::uint64_t belowRule() const noexcept { return whatIf[RNone] + whatIfExempt + whatIfOutside; }
+    std::uint64_t belowRule() const noexcept {
+        const Seldom& s = seldom();
+        return std::uint64_t{s.whatIf[RNone]} + s.whatIfExempt + s.whatIfOutside;
+    }
+
+private:
+    static const Seldom kNoSeldom;
+    static const std::vector<std::uint32_t> kNoPeers;
+    std::unique_ptr<Seldom> seldom_;
+    std::unique_ptr<std::vector<std::uint32_t>> peers_;
 };
 
 // Where and how one user submitted below the rule, for the exceptions file
@@ -199,8 +237,18 @@ public:
     static constexpr std::uint32_t kMissing = 0xFFFFFFFFu;
     std::uint32_t id(std::string_view s);              // interned on first sight
     std::uint32_t find(std::string_view s) const noexcept; // or kMissing
-    std::string_view name(std::uint32_t id) const noexcept { return views_[id]; }
-    std::size_t size() const noexcept { return views_.size(); }
+    // Cache hints, no effect on the result: the slot s hashes to, then
+    // (once that is in the cache) the name it holds and the id there, or
+    // kMissing.  So a batch of lines can have its look-ups' memory on the
+    // way before the first of them is folded.
+    void prefetchSlot(std::string_view s) const noexcept;
+    std::uint32_t prefetchEntry(std::string_view s) const noexcept;
+    std::string_view name(std::uint32_t id) const noexcept {
+        std::uint32_t n;
+        std::memcpy(&n, entries_[id], 4);
+        return {entries_[id] + 4, n};
+    }
+    std::size_t size() const noexcept { return entries_.size(); }
 
 private:
     struct Slot {
@@ -213,7 +261,7 @@ private:
     const char* store(std::string_view s);
     std::vector<std::unique_ptr<char[]>> chunks_; // never move: views stay valid
     std::size_t chunkUsed_ = 0, chunkSize_ = 0;
-    std::vector<std::string_view> views_;
+    std::vector<const char*> entries_; // by id: a pointer, not a view, is half the memory
     std::vector<Slot> slots_;
 };
 
@@ -223,7 +271,24 @@ public:
     // Also keep a BelowDetail per user below the rule (`below`), for the
     // exceptions file and the notices.  Before the first add().
     void keepDetail() { detail_ = true; }
+    bool keepsDetail() const noexcept { return detail_; }
     void add(const Record& r);
+    // Cache hints for a record add() will get soon (LineSink): stage 0 the
+    // user's and client's hash slots, stage 1 (a few lines later) their
+    // names and entities.  No effect on the result.
+    void prefetch(const Record& r, int stage) const noexcept;
+    // Folds in the aggregate of the lines that came right after this one's
+    // (a later segment of the same input, read by another thread), with
+    // the same policy and byHost: the result is the one add() would have
+    // made of all the lines in order, first-seen orders included (names
+    // are interned in the later segment's order after this one's, tallies
+    // and peers keep theirs).  Not with keepDetail() (throws
+    // std::logic_error): the below-the-rule detail depends on the order
+    // of the lines in a way a merge cannot rebuild.
+    void merge(const Aggregator& later);
+    // An empty aggregator for another segment of the same run: the same
+    // policy, byHost and day for undated transactions.
+    std::unique_ptr<Aggregator> sibling() const;
 
     const WhatIfPolicy& policy() const noexcept { return policy_; }
     InputCounts counts;

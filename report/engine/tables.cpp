@@ -84,7 +84,7 @@ void entityColumns(Table& t, bool client, const char* first) {
 }
 
 std::string peersText(const Entity& e) {
-    return num(e.peers.size()) + (e.peersCapped ? "+" : "");
+    return num(e.peers().size()) + (e.peersCapped ? "+" : "");
 }
 
 // Rows of v (named by names): users, clients (with their users column) or hosts.
@@ -112,7 +112,7 @@ void entityRows(Table& t, const Aggregator& a, bool client, const OutputOptions&
         for (int k = 0; k < VCount; ++k)
             row.push_back(num(e.verdicts[k]));
         row.push_back(num(e.cleartext));
-        row.push_back(num(e.whatIf[RNone]));
+        row.push_back(num(e.seldom().whatIf[RNone]));
     };
 }
 
@@ -219,8 +219,8 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         t.lazyRow = [&a, ids, text](std::size_t i, std::vector<std::string>& row) {
             const std::uint32_t id = (*ids)[i];
             const Entity& e = a.users[id];
-            row = {shown(a.userNames.name(id), text), num(e.cleartext), formatTime(e.cleartextFirst),
-                   formatTime(e.cleartextLast)};
+            row = {shown(a.userNames.name(id), text), num(e.cleartext), formatTime(e.seldom().cleartextFirst),
+                   formatTime(e.seldom().cleartextLast)};
         };
         out.push_back(std::move(t));
     }
@@ -238,18 +238,19 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         // The users, then one row for the unauthenticated transactions.
         t.lazyCount = ids->size() + (a.whatIfUnauth ? 1 : 0);
         t.lazyRow = [&a, ids, text](std::size_t i, std::vector<std::string>& row) {
-            const std::uint64_t* by;
+            std::uint64_t by[RCount];
             std::uint64_t exempt = 0, outside = 0;
             if (i == ids->size()) {
                 row = {text ? "(unauthenticated)" : "", num(a.whatIfUnauth), num(a.counts.unauthenticated)};
-                by = a.whatIfUnauthBy;
+                std::copy(std::begin(a.whatIfUnauthBy), std::end(a.whatIfUnauthBy), by);
             } else {
                 const std::uint32_t id = (*ids)[i];
                 const Entity& e = a.users[id];
-                row = {shown(a.userNames.name(id), text), num(e.whatIf[RNone]), num(e.count)};
-                by = e.whatIf;
-                exempt = e.whatIfExempt;
-                outside = e.whatIfOutside;
+                const Entity::Seldom& s = e.seldom();
+                row = {shown(a.userNames.name(id), text), num(s.whatIf[RNone]), num(e.count)};
+                std::copy(std::begin(s.whatIf), std::end(s.whatIf), by);
+                exempt = s.whatIfExempt;
+                outside = s.whatIfOutside;
             }
             for (int k = RNone + 1; k < ROther; ++k)
                 row.push_back(num(by[k]));
@@ -258,9 +259,10 @@ std::vector<Table> buildTables(const Aggregator& a, const OutputOptions& o, bool
         };
         std::uint64_t refusedUsers = 0, exemptUsers = 0, outsideUsers = 0;
         for (std::uint32_t id : *ids) {
-            refusedUsers += a.users[id].whatIf[RNone] ? 1 : 0;
-            exemptUsers += a.users[id].whatIfExempt ? 1 : 0;
-            outsideUsers += a.users[id].whatIfOutside ? 1 : 0;
+            const Entity::Seldom& s = a.users[id].seldom();
+            refusedUsers += s.whatIf[RNone] ? 1 : 0;
+            exemptUsers += s.whatIfExempt ? 1 : 0;
+            outsideUsers += s.whatIfOutside ? 1 : 0;
         }
         t.note = "would refuse " + num(a.whatIfTotal) + " of " + num(c.audit) + " transactions (" +
                  percent(a.whatIfTotal, c.audit) + ") of " + num(refusedUsers) + " users" +
@@ -366,7 +368,8 @@ std::string jtally(Pairs s, const Dict& names) {
     return o + "}";
 }
 
-std::string jtls(const std::uint64_t (&tls)[kTlsCount]) {
+template <typename T>
+std::string jtls(const T (&tls)[kTlsCount]) {
     std::string o = "{";
     for (int k = 0; k < kTlsCount; ++k)
         if (tls[k])
@@ -374,7 +377,8 @@ std::string jtls(const std::uint64_t (&tls)[kTlsCount]) {
     return o + "}";
 }
 
-std::string jverdicts(const std::uint64_t (&v)[VCount]) {
+template <typename T>
+std::string jverdicts(const T (&v)[VCount]) {
     std::string o = "{";
     for (int k = 0; k < VCount; ++k)
         o += (k ? "," : "") + js(verdictLabel(k)) + ":" + num(v[k]);
@@ -394,7 +398,7 @@ std::string jentity(const Aggregator& a, const Entity& e, bool client) {
     if (client) {
         // By name, so the output does not depend on the order files were read.
         std::vector<std::string_view> peers;
-        for (auto id : e.peers)
+        for (auto id : e.peers())
             peers.push_back(a.userNames.name(id));
         std::sort(peers.begin(), peers.end());
         o += ",\"users\":[";
@@ -404,7 +408,7 @@ std::string jentity(const Aggregator& a, const Entity& e, bool client) {
         o += e.peersCapped ? "true" : "false";
     }
     if (a.policy().active())
-        o += ",\"whatif_refused\":" + num(e.whatIf[RNone]);
+        o += ",\"whatif_refused\":" + num(e.seldom().whatIf[RNone]);
     return o;
 }
 
@@ -440,8 +444,8 @@ std::vector<std::uint32_t> whatIfUsers(const Aggregator& a) {
             ids.push_back(i);
     std::sort(ids.begin(), ids.end(), [&](auto x, auto y) {
         const Entity &ex = a.users[x], &ey = a.users[y];
-        if (ex.whatIf[RNone] != ey.whatIf[RNone])
-            return ex.whatIf[RNone] > ey.whatIf[RNone];
+        if (ex.seldom().whatIf[RNone] != ey.seldom().whatIf[RNone])
+            return ex.seldom().whatIf[RNone] > ey.seldom().whatIf[RNone];
         if (ex.belowRule() != ey.belowRule())
             return ex.belowRule() > ey.belowRule();
         return a.userNames.name(x) < a.userNames.name(y);
@@ -488,7 +492,7 @@ std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names) {
     return out;
 }
 
-std::vector<std::string_view> tlsNames(const std::uint64_t (&tls)[kTlsCount]) {
+std::vector<std::string_view> tlsNames(const Count (&tls)[kTlsCount]) {
     // Newest first: the reader looks for the old ones at the end.
     std::vector<std::string_view> out;
     for (int k = kTlsCount - 1; k >= 0; --k)
@@ -584,8 +588,8 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
             if (!e.cleartext)
                 continue;
             out << (f ? "\n" : ",\n") << "{\"user\":" << js(a.userNames.name(id)) << ",\"transactions\":"
-                << e.cleartext << ",\"first\":" << jtime(e.cleartextFirst) << ",\"last\":"
-                << jtime(e.cleartextLast) << "}";
+                << e.cleartext << ",\"first\":" << jtime(e.seldom().cleartextFirst) << ",\"last\":"
+                << jtime(e.seldom().cleartextLast) << "}";
             f = false;
         }
         out << "]";
@@ -607,10 +611,10 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out) {
         for (std::uint32_t id : whatIfUsers(a)) {
             const Entity& e = a.users[id];
             out << (f ? "\n" : ",\n") << "{\"user\":" << js(a.userNames.name(id)) << ",\"refused\":"
-                << e.whatIf[RNone] << ",\"transactions\":" << e.count;
+                << e.seldom().whatIf[RNone] << ",\"transactions\":" << e.count;
             for (int k = RNone + 1; k < ROther; ++k)
-                out << ",\"" << keyName(reasonLabel(k)) << "\":" << e.whatIf[k];
-            out << ",\"exempt\":" << e.whatIfExempt << ",\"outside_rollout\":" << e.whatIfOutside << "}";
+                out << ",\"" << keyName(reasonLabel(k)) << "\":" << e.seldom().whatIf[k];
+            out << ",\"exempt\":" << e.seldom().whatIfExempt << ",\"outside_rollout\":" << e.seldom().whatIfOutside << "}";
             f = false;
         }
         out << "]}";

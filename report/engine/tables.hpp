@@ -62,7 +62,7 @@ void writeJson(const Aggregator& a, const OutputOptions& o, std::ostream& out);
 std::vector<std::uint32_t> entityOrder(const EntityTable& v, const Dict& names, std::size_t top);
 // Names of a tally, most frequent first.
 std::vector<std::string_view> tallyNames(const Tally& t, const Dict& names);
-std::vector<std::string_view> tlsNames(const std::uint64_t (&tls)[kTlsCount]);
+std::vector<std::string_view> tlsNames(const Count (&tls)[kTlsCount]);
 // The column (and JSON key) of a TLS version's share of a user's or an
 // address's transactions: pct_cleartext, pct_sslv3, pct_tls1_0 ...
 // pct_tls1_3, pct_tls_unknown.
