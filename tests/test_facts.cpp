@@ -261,6 +261,34 @@ BOOST_AUTO_TEST_CASE(auth_facts_both_mtas) {
     BOOST_TEST(!readAuthFacts(anon).authenticated());
 }
 
+// Read into the session's kept facts at every MAIL: nothing of the
+// previous transaction's authentication may survive a MAIL without it.
+BOOST_AUTO_TEST_CASE(auth_facts_read_into_overwrite_every_field) {
+    struct Case {
+        const char* type;
+        const char* authen;
+    };
+    const Case cases[] = {{nullptr, nullptr}, {"PLAIN", nullptr}, {nullptr, "bob"}, {"LOGIN", "carol@example.org"}};
+    for (const auto& c : cases) {
+        MacroMap m;
+        if (c.type)
+            m.set("{auth_type}", c.type);
+        if (c.authen)
+            m.set("{auth_authen}", c.authen);
+        AuthFacts into;
+        into.type = "CRAM-MD5";
+        into.authen = "a-previous-user-with-a-long-name@example.org";
+        readAuthFacts(m, into);
+        const AuthFacts want = readAuthFacts(m);
+        BOOST_TEST_INFO("type=" << (c.type ? c.type : "(none)") << " authen=" << (c.authen ? c.authen : "(none)"));
+        BOOST_TEST(into.type == want.type);
+        BOOST_TEST(into.authen == want.authen);
+        BOOST_TEST(into.type == std::string(c.type ? c.type : ""));
+        BOOST_TEST(into.authen == std::string(c.authen ? c.authen : ""));
+        BOOST_TEST(into.authenticated() == (c.type || c.authen));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(listener_and_client) {
     MacroMap m;
     m.set("{daemon_name}", "ORIGINATING");

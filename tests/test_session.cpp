@@ -768,4 +768,51 @@ BOOST_AUTO_TEST_CASE(network_exceptions_and_a_legacy_listener) {
     rmdir(dir);
 }
 
+// Decision's lists keep their first elements in the object (issue 17):
+// every way the daemon, the offline mode and the tests use them must see
+// the elements in order, past the inline capacity too.
+BOOST_AUTO_TEST_CASE(decision_short_lists_keep_order_past_inline_capacity) {
+    auto line = [](int i) { return LogEvent{LogLevel::Info, "line " + std::to_string(i) + std::string(40, 'x'), {}, {}}; };
+    auto lines = [](const ShortList<LogEvent, 2>& l) {
+        std::vector<std::string> out;
+        for (const auto& e : l)
+            out.push_back(e.line.substr(0, 6));
+        return out;
+    };
+    for (int n = 0; n <= 5; ++n) {
+        ShortList<LogEvent, 2> l;
+        std::vector<std::string> want;
+        for (int i = 0; i < n; ++i) {
+            l.push_back(line(i));
+            want.push_back("line " + std::to_string(i));
+        }
+        BOOST_TEST_INFO("n=" << n);
+        BOOST_TEST(l.size() == static_cast<std::size_t>(n));
+        BOOST_TEST(l.empty() == (n == 0));
+        BOOST_TEST(lines(l) == want, boost::test_tools::per_element());
+        const ShortList<LogEvent, 2> copy(l);
+        BOOST_TEST(lines(copy) == want, boost::test_tools::per_element());
+        ShortList<LogEvent, 2> moved(std::move(l));
+        BOOST_TEST(lines(moved) == want, boost::test_tools::per_element());
+        ShortList<LogEvent, 2> assigned;
+        assigned.push_back(line(9));
+        assigned = copy;
+        BOOST_TEST(lines(assigned) == want, boost::test_tools::per_element());
+        // Inserted in the middle and at the end.
+        ShortList<LogEvent, 2> mid(copy);
+        const ShortList<LogEvent, 2> two = [&] { ShortList<LogEvent, 2> t; t.push_back(line(7)); t.push_back(line(8)); return t; }();
+        mid.insert(mid.begin() + (n > 0 ? 1 : 0), two.begin(), two.end());
+        std::vector<std::string> wantMid = want;
+        wantMid.insert(wantMid.begin() + (n > 0 ? 1 : 0), {"line 7", "line 8"});
+        BOOST_TEST(lines(mid) == wantMid, boost::test_tools::per_element());
+        const std::vector<LogEvent> v = copy;
+        BOOST_TEST(v.size() == want.size());
+        ShortList<LogEvent, 2> cleared(copy);
+        cleared.clear();
+        BOOST_TEST(cleared.empty());
+        cleared.push_back(line(3));
+        BOOST_TEST(cleared.front().line.substr(0, 6) == "line 3");
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

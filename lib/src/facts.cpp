@@ -205,9 +205,13 @@ TlsFacts readTlsFacts(const MacroSource& m) {
 
 AuthFacts readAuthFacts(const MacroSource& m) {
     AuthFacts a;
-    a.type = value(m, "{auth_type}");
-    a.authen = value(m, "{auth_authen}");
+    readAuthFacts(m, a);
     return a;
+}
+
+void readAuthFacts(const MacroSource& m, AuthFacts& into) {
+    into.type.assign(view(m, "{auth_type}"));
+    into.authen.assign(view(m, "{auth_authen}"));
 }
 
 ListenerFacts readListenerFacts(const MacroSource& m) {

@@ -54,8 +54,10 @@ std::string commentText(std::string_view s, std::size_t max) {
 // One unbreakable token: the concatenation of a few views.  The views point
 // into the input, the literals here, or strings of buildReceived that live
 // until the field is written.
+// At most five parts: "(", name, " ", "[addr]", ")"; a clause that ends
+// the field's clauses gets ";" as one more, and has three at most.
 struct Token {
-    std::array<std::string_view, 6> parts{};
+    std::array<std::string_view, 5> parts{};
     std::size_t count = 0;
     std::size_t size = 0;
     void add(std::string_view p) noexcept {
@@ -64,10 +66,11 @@ struct Token {
     }
 };
 
-// The tokens of one field, at most one of each clause: from, the client
-// comment, the HELO comment, by, with, id, for, tls, group and the date
-// (ten; two to spare).
-constexpr std::size_t kMaxTokens = 12;
+// The tokens of one fold: the connection's clauses (from, the client
+// comment, the HELO comment, by: four) or the message's (with, id, for,
+// tls, group and the date: six); one to spare.  Every one is set up per
+// message, so the bound is kept tight (issue 17).
+constexpr std::size_t kMaxTokens = 7;
 class Tokens {
 public:
     Token& add(std::initializer_list<std::string_view> parts) noexcept {
@@ -312,6 +315,23 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
 
 namespace {
 
+// isValidMailbox of the last recipient judged on this thread: a sender's
+// messages tend to go to the same recipient, and the check (~380
+// instructions) was a fifth of the field's work.  Keyed on the whole
+// value, so a hit is exactly what judging again would give.
+bool validMailbox(std::string_view rcpt) {
+    thread_local std::string last;
+    thread_local bool valid = false, lastOk = false;
+    if (valid && rcpt == last)
+        return lastOk;
+    valid = false; // until both are set (assign may throw)
+    const bool ok = isValidMailbox(rcpt);
+    last.assign(rcpt);
+    lastOk = ok;
+    valid = true;
+    return ok;
+}
+
 template <class Input> std::string build(const Input& in, std::string_view eol) {
     // The clauses about the connection, judged and folded once per
     // connection on a thread rather than once per message (see
@@ -322,7 +342,7 @@ template <class Input> std::string build(const Input& in, std::string_view eol) 
     tokens.add({"with ", toString(in.with)});
     if (isAtom(in.queueId) && in.queueId.size() <= kQueueIdMax)
         tokens.add({"id ", in.queueId});
-    if (isValidMailbox(in.forRcpt))
+    if (validMailbox(in.forRcpt))
         tokens.add({"for <", in.forRcpt, ">"});
     if (c.tlsOk) {
         tokens.add({"tls ", in.tls});

@@ -136,6 +136,9 @@ void Session::captureTls(const MacroSource& m) {
     if (!t.active() && tls_.active())
         return;
     tls_ = std::move(t);
+    // Whether the suite uses a group at all (the audit line's group=none):
+    // a walk of the suite's name, so once per TLS facts, not per line.
+    groupUnused_ = tls_.cipher && !cipherUsesGroup(*tls_.cipher);
     group_.clear();
     lineHead_.clear();
     if (!tls_.active() || !tls_.cipher)
@@ -189,9 +192,9 @@ Decision Session::onHelo(const MacroSource& m, std::string_view helo) {
 }
 
 void Session::captureQueueId(const MacroSource& m) {
-    auto q = macro(m, "i");
-    if (!q.empty())
-        queueId_ = q;
+    // Into the kept string, with no string of its own in between.
+    if (auto q = m.get("i"); q && !q->empty())
+        queueId_.assign(*q);
 }
 
 LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Failure* failure,
@@ -209,7 +212,7 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
     e.tlsRaw = tls_.versionText;
     e.cipher = tls_.clause;
     e.group = group_;
-    e.groupUnused = tls_.cipher && !cipherUsesGroup(*tls_.cipher);
+    e.groupUnused = groupUnused_;
     e.bits = tls_.bits;
     e.clientName = client_.name;
     e.clientAddr = client_.addr;
@@ -314,7 +317,7 @@ Decision Session::onMailFrom(const MacroSource& m, std::string_view /*sender*/,
         captureQueueId(m);
         queueIdAtMail_ = !queueId_.empty();
     }
-    auth_ = readAuthFacts(m);
+    readAuthFacts(m, auth_);
 
     // A session that never finished its connect step (its context was
     // made only now, or the step failed) knows neither listener nor client.

@@ -131,6 +131,9 @@ struct ClientFacts {
 
 TlsFacts readTlsFacts(const MacroSource& m);
 AuthFacts readAuthFacts(const MacroSource& m);
+// The same into `into`, every field overwritten: read at every MAIL, so
+// into strings that keep their buffers rather than new ones.
+void readAuthFacts(const MacroSource& m, AuthFacts& into);
 ListenerFacts readListenerFacts(const MacroSource& m);
 // From {client_addr}, {client_name}, {client_port}, and `_` where those are
 // missing; a name of "unknown" or an address literal "[...]" counts as no name.

@@ -20,9 +20,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "rfc8314/config.hpp"
@@ -77,11 +80,126 @@ struct LogEvent {
     AuditSummary summary{};
 };
 
+// A short list that keeps its first N elements in the object itself: a
+// Decision carries at most one field and a line or two, and two heap
+// vectors per step were a tenth of the filter's own work per message
+// (issue 17).  Past N it moves everything to a std::vector and stays there,
+// so the elements are always contiguous (pointers are the iterators).
+template <class T, std::size_t N> class ShortList {
+public:
+    using value_type = T;
+    using iterator = T*;
+    using const_iterator = const T*;
+
+    ShortList() noexcept {} // user-provided: the buffer is never zeroed
+    ShortList(const ShortList& o) { append(o.begin(), o.end()); }
+    ShortList(ShortList&& o) noexcept(std::is_nothrow_move_constructible_v<T>) { take(o); }
+    ShortList& operator=(const ShortList& o) {
+        if (this != &o) {
+            clear();
+            append(o.begin(), o.end());
+        }
+        return *this;
+    }
+    ShortList& operator=(ShortList&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        if (this != &o) {
+            clear();
+            take(o);
+        }
+        return *this;
+    }
+    ~ShortList() { clear(); }
+    // Decision's lists were std::vectors: callers that keep one still can.
+    operator std::vector<T>() const { return std::vector<T>(begin(), end()); }
+
+    T* begin() noexcept { return heap_.empty() ? inline_() : heap_.data(); }
+    T* end() noexcept { return begin() + size(); }
+    const T* begin() const noexcept { return heap_.empty() ? inline_() : heap_.data(); }
+    const T* end() const noexcept { return begin() + size(); }
+    std::size_t size() const noexcept { return heap_.empty() ? count_ : heap_.size(); }
+    bool empty() const noexcept { return size() == 0; }
+    T& operator[](std::size_t i) noexcept { return begin()[i]; }
+    const T& operator[](std::size_t i) const noexcept { return begin()[i]; }
+    T& front() noexcept { return *begin(); }
+    const T& front() const noexcept { return *begin(); }
+    T& back() noexcept { return end()[-1]; }
+    const T& back() const noexcept { return end()[-1]; }
+
+    void push_back(const T& v) { emplace_back(v); }
+    void push_back(T&& v) { emplace_back(std::move(v)); }
+    template <class... A> T& emplace_back(A&&... a) {
+        if (heap_.empty() && count_ < N) {
+            T* p = new (inline_() + count_) T(std::forward<A>(a)...);
+            ++count_;
+            return *p;
+        }
+        T v(std::forward<A>(a)...); // before toHeap: `a` may be one of ours
+        toHeap();
+        return heap_.emplace_back(std::move(v));
+    }
+    // Inserts [first, last) before pos (any position).
+    template <class It> T* insert(const T* pos, It first, It last) {
+        const auto at = pos - begin();
+        if (heap_.empty() && at == static_cast<std::ptrdiff_t>(count_)) {
+            append(first, last); // the usual case: at the end
+            return begin() + at;
+        }
+        toHeap();
+        heap_.insert(heap_.begin() + at, first, last);
+        return begin() + at;
+    }
+    void clear() noexcept {
+        for (std::size_t i = 0; i < count_; ++i)
+            inline_()[i].~T();
+        count_ = 0;
+        heap_.clear();
+    }
+
+private:
+    T* inline_() noexcept { return std::launder(reinterpret_cast<T*>(buf_)); }
+    const T* inline_() const noexcept { return std::launder(reinterpret_cast<const T*>(buf_)); }
+    template <class It> void append(It first, It last) {
+        for (; first != last; ++first)
+            emplace_back(*first);
+    }
+    // Everything into heap_ (which then holds at least one element, so
+    // begin() looks there from now on).
+    void toHeap() {
+        if (!heap_.empty())
+            return;
+        heap_.reserve(count_ + 2);
+        for (std::size_t i = 0; i < count_; ++i)
+            heap_.push_back(std::move(inline_()[i]));
+        for (std::size_t i = 0; i < count_; ++i)
+            inline_()[i].~T();
+        count_ = 0;
+    }
+    void take(ShortList& o) {
+        if (!o.heap_.empty()) {
+            heap_ = std::move(o.heap_);
+            o.heap_.clear();
+            return;
+        }
+        for (std::size_t i = 0; i < o.count_; ++i)
+            new (inline_() + i) T(std::move(o.inline_()[i]));
+        count_ = o.count_;
+        o.clear();
+    }
+
+    alignas(T) unsigned char buf_[N * sizeof(T)];
+    std::size_t count_ = 0; // elements in buf_ (0 once heap_ holds them)
+    std::vector<T> heap_;
+};
+
 struct Decision {
+    // User-provided, so `return {}` does not zero the lists' inline
+    // buffers first (value-initialisation of a class without one does:
+    // a memset of some 400 octets per step).
+    Decision() noexcept {}
     Verdict verdict = Verdict::Continue;
     std::optional<Reply> reply;
-    std::vector<HeaderInsert> inserts;
-    std::vector<LogEvent> logs;
+    ShortList<HeaderInsert, 1> inserts;
+    ShortList<LogEvent, 2> logs;
 };
 
 // Time source for the Received date, so tests can fix it.
@@ -190,6 +308,7 @@ private:
     std::string byHost_;
     std::string auditHost_; // `host` of the JSON events (only made when they are)
     TlsFacts tls_;
+    bool groupUnused_ = false; // tls_'s suite uses no group (captureTls)
     std::string group_;
     // The audit line's head (auditLineHead), made by the first line that
     // needs it, for the user, mech and authentication kept beside it; ""
