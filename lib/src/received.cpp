@@ -315,23 +315,6 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
 
 namespace {
 
-// isValidMailbox of the last recipient judged on this thread: a sender's
-// messages tend to go to the same recipient, and the check (~380
-// instructions) was a fifth of the field's work.  Keyed on the whole
-// value, so a hit is exactly what judging again would give.
-bool validMailbox(std::string_view rcpt) {
-    thread_local std::string last;
-    thread_local bool valid = false, lastOk = false;
-    if (valid && rcpt == last)
-        return lastOk;
-    valid = false; // until both are set (assign may throw)
-    const bool ok = isValidMailbox(rcpt);
-    last.assign(rcpt);
-    lastOk = ok;
-    valid = true;
-    return ok;
-}
-
 template <class Input> std::string build(const Input& in, std::string_view eol) {
     // The clauses about the connection, judged and folded once per
     // connection on a thread rather than once per message (see
@@ -342,7 +325,7 @@ template <class Input> std::string build(const Input& in, std::string_view eol) 
     tokens.add({"with ", toString(in.with)});
     if (isAtom(in.queueId) && in.queueId.size() <= kQueueIdMax)
         tokens.add({"id ", in.queueId});
-    if (validMailbox(in.forRcpt))
+    if (isValidMailbox(in.forRcpt))
         tokens.add({"for <", in.forRcpt, ">"});
     if (c.tlsOk) {
         tokens.add({"tls ", in.tls});
