@@ -33,11 +33,11 @@ endif
 # work in instructions per transaction, measured with callgrind by
 # bench/callgrind.sh (rfc8314-milter minus the null milter with the same
 # negotiation, default submission profile).  PERF_TARGET_OWN_IR is issue
-# 17's target (9,000); every run prints whether it is met.  It is met
-# (8,894 measured on 2026-12-01, third pass, docs/BENCHMARKS.md), so the
-# limit that fails the check, PERF_MAX_OWN_IR, is the target plus 10 %
-# (9900): room for the measurement's spread, not for a regression past
-# the target's margin.  These two lines are the one place.
+# 17's target (9,000); every run prints whether it is met (9,081 measured
+# on 2026-12-01: missed by ~1 %, docs/BENCHMARKS.md).  The limit that
+# fails the check, PERF_MAX_OWN_IR, is the target plus 10 % (9900), as
+# the issue asks: room for the measurement's spread, not for a regression
+# past the target's margin.  These two lines are the one place.
 # Empty (make check PERF_MAX_OWN_IR=) skips the guard; so does SANITIZE=1,
 # where valgrind cannot run the sanitized binaries.
 PERF_TARGET_OWN_IR := 9000
