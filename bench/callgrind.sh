@@ -19,9 +19,9 @@
 # expensive functions per transaction, inclusive, by the same difference.
 # With --max IR it exits 1 when the own work is above IR (the guard; its
 # threshold is PERF_MAX_OWN_IR in the Makefile).  --target IR only prints
-# whether the own work meets issue 17's target (PERF_TARGET_OWN_IR): while
-# the target is missed, the guard's limit is the measured figure plus 10 %,
-# a ratchet that fails on any regression.  It also exits 1 when a
+# whether the own work meets issue 17's target (PERF_TARGET_OWN_IR); the
+# guard's limit is that target plus 10 % (the Makefile says why).  It also
+# exits 1 when a
 # run fails, when a milter does not start, or when the milter did not do
 # the work measured (every transaction must get its trace field), so a
 # broken filter cannot pass for a fast one.
@@ -182,7 +182,7 @@ if [ -n "$TARGET" ]; then
     if [ "$own" -le "$TARGET" ]; then
         echo "callgrind: target met: own work $own <= $TARGET (PERF_TARGET_OWN_IR, issue 17)"
     else
-        echo "callgrind: target MISSED: own work $own > $TARGET (PERF_TARGET_OWN_IR, issue 17); the guard's limit is the ratchet PERF_MAX_OWN_IR"
+        echo "callgrind: target MISSED: own work $own > $TARGET (PERF_TARGET_OWN_IR, issue 17); the guard fails only above PERF_MAX_OWN_IR"
     fi
 fi
 if [ -n "$MAX" ]; then
