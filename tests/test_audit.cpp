@@ -24,6 +24,17 @@ namespace report = rfc8314::report;
 
 namespace {
 
+// Macros from a map, as the MTA would hand them to one stage.
+struct MapMacros : MacroSource {
+    std::map<std::string, std::string, std::less<>> m;
+    std::optional<std::string_view> get(std::string_view n) const override {
+        auto it = m.find(n);
+        if (it == m.end())
+            return std::nullopt;
+        return std::string_view(it->second);
+    }
+};
+
 std::string readFile(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
@@ -351,15 +362,7 @@ BOOST_AUTO_TEST_CASE(cached_head_gives_the_same_line) {
 // facts changed (STARTTLS, then EHLO) states the new ones, and a new
 // connection on the same Session its own client.
 BOOST_AUTO_TEST_CASE(session_restates_the_connection_when_its_facts_change) {
-    struct Macros : MacroSource {
-        std::map<std::string, std::string, std::less<>> m;
-        std::optional<std::string_view> get(std::string_view n) const override {
-            auto it = m.find(n);
-            if (it == m.end())
-                return std::nullopt;
-            return std::string_view(it->second);
-        }
-    } mac;
+    MapMacros mac;
     auto auditOf = [](const Decision& d) {
         for (const auto& l : d.logs)
             if (!l.summary.verdict.empty())
@@ -400,15 +403,7 @@ BOOST_AUTO_TEST_CASE(session_restates_the_connection_when_its_facts_change) {
 }
 
 BOOST_AUTO_TEST_CASE(session_writes_through_the_schema) {
-    struct Macros : MacroSource {
-        std::map<std::string, std::string, std::less<>> m;
-        std::optional<std::string_view> get(std::string_view n) const override {
-            auto it = m.find(n);
-            if (it == m.end())
-                return std::nullopt;
-            return std::string_view(it->second);
-        }
-    } mac;
+    MapMacros mac;
     mac.m = {{"{daemon_port}", "587"}, {"{tls_version}", "TLSv1.3"},
              {"{cipher}", "TLS_AES_128_GCM_SHA256"}, {"{cipher_bits}", "128"},
              {"{auth_authen}", "alice"}, {"{auth_type}", "PLAIN"}, {"i", "4XyZ1"},

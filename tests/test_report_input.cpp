@@ -26,6 +26,19 @@ using namespace rfc8314::report;
 
 namespace {
 
+// Feeds all of `all` through one 512-byte LineSplitter, in pieces as large
+// as it takes, and ends it: one pass over a text held in memory.
+void splitAll(const std::string& all, LineSink& sink) {
+    LineSplitter split(512);
+    for (std::size_t at = 0; at < all.size();) {
+        const std::size_t n = std::min(split.room(), all.size() - at);
+        std::copy(all.data() + at, all.data() + at + n, split.space());
+        split.feed(n, sink);
+        at += n;
+    }
+    split.end(sink, false);
+}
+
 // A log of n lines that exercises every per-entity field: users that
 // return with other ciphers, groups and mechanisms, a NAT address with
 // more than 16 users, cleartext, unauthenticated refusals, foreign and
@@ -191,18 +204,11 @@ BOOST_AUTO_TEST_CASE(segments_read_as_one_pass) {
         LineParser parser;
         parser.setYearRule({2025, 12});
         LineSink sink(parser, one, false);
-        LineSplitter split(512);
         std::string all;
         for (const auto& l : lines)
             all += l + "\n";
         all += extra;
-        for (std::size_t at = 0; at < all.size();) {
-            const std::size_t n = std::min(split.room(), all.size() - at);
-            std::copy(all.data() + at, all.data() + at + n, split.space());
-            split.feed(n, sink);
-            at += n;
-        }
-        split.end(sink, false);
+        splitAll(all, sink);
     }
     const std::string want = render(one);
     BOOST_TEST(one.counts.lines == lines.size() + 1);
@@ -229,14 +235,7 @@ BOOST_AUTO_TEST_CASE(read_ahead_is_one_pass) {
         LineParser parser;
         parser.setYearRule({2025, 12});
         LineSink sink(parser, a, false);
-        LineSplitter split(512);
-        for (std::size_t at = 0; at < all.size();) {
-            const std::size_t n = std::min(split.room(), all.size() - at);
-            std::copy(all.data() + at, all.data() + at + n, split.space());
-            split.feed(n, sink);
-            at += n;
-        }
-        split.end(sink, false);
+        splitAll(all, sink);
     };
     Aggregator one(rule());
     direct(one);
