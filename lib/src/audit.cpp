@@ -65,14 +65,8 @@ void addLineField(LogLine& out, const AuditField& f, const AuditEvent& e, std::s
             out.add(f.name, tls ? unknown : none);
         break;
     case AuditKey::Client:
-        composite.assign(e.clientName.empty() ? unknown : e.clientName);
-        composite += '[';
-        composite += e.clientAddr;
-        composite += ']';
-        if (e.clientPort) {
-            composite += ':';
-            composite += std::to_string(*e.clientPort);
-        }
+        composite.clear();
+        appendClientText(composite, e.clientName, e.clientAddr, e.clientPort);
         out.add(f.name, composite);
         break;
     case AuditKey::Listener:
@@ -143,6 +137,17 @@ static_assert(headKeysTogether(), "the line's head fields must be one run of kAu
 } // namespace
 
 bool auditLineHeadKey(AuditKey k) noexcept { return headKey(k); }
+
+void appendClientText(std::string& out, std::string_view name, std::string_view addr, std::optional<int> port) {
+    out += name.empty() ? std::string_view("unknown") : name;
+    out += '[';
+    out += addr;
+    out += ']';
+    if (port) {
+        out += ':';
+        out += std::to_string(*port);
+    }
+}
 
 std::string auditLineHead(const AuditEvent& e) {
     LogLine out;

@@ -519,14 +519,9 @@ Decision Session::onFailure(Stage stage, std::string_view what, std::time_t now)
 }
 
 std::string Session::clientText() const {
-    std::string out = client_.name.empty() ? std::string("unknown") : client_.name;
-    out += '[';
-    out += client_.addr;
-    out += ']';
-    if (client_.port) {
-        out += ':';
-        out += std::to_string(*client_.port);
-    }
+    std::string out;
+    appendClientText(out, client_.name, client_.addr,
+                     client_.port ? std::optional<int>(*client_.port) : std::nullopt);
     return out;
 }
 

@@ -155,6 +155,10 @@ bool auditLineHeadKey(AuditKey k) noexcept;
 // Those fields as auditLine writes them ("user=..., ..., listener=..."),
 // for AuditEvent::lineHead.
 std::string auditLineHead(const AuditEvent& e);
+
+// Appends the client as the audit line's `client` field and the warnings
+// name it: "name[addr]:port", "unknown" for no name, no ":port" without one.
+void appendClientText(std::string& out, std::string_view name, std::string_view addr, std::optional<int> port);
 // The syslog line, queue id first when known, built in one buffer.
 std::string auditLine(const AuditEvent& e);
 // The JSON object, "{...}" without a newline.
