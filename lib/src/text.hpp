@@ -16,6 +16,34 @@ inline bool isAlpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A
 inline bool isDigit(char c) noexcept { return c >= '0' && c <= '9'; }
 inline bool isBlank(char c) noexcept { return c == ' ' || c == '\t'; }
 inline bool isSpace(char c) noexcept { return isBlank(c) || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+// The classes of the mail grammars' per-octet tests, as one 256-entry
+// table: the trace field checks its queue id and recipient once per
+// message (issue 17), and a load and a bit test per octet beat the chains
+// of range tests and strchr.  tests/test_text.cpp proves every entry equal
+// to the predicates written out (all 256 octets).
+enum CharClass : std::uint8_t {
+    kClassAlnum = 1, // ALPHA / DIGIT
+    kClassAtext = 2, // RFC 5322 atext: ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~"
+    kClassLdh = 4,   // a domain label's octets (RFC 1035): ALPHA / DIGIT / "-"
+};
+struct CharClassTable {
+    std::uint8_t bits[256];
+    constexpr CharClassTable() : bits() {
+        for (int c = 0; c < 256; ++c) {
+            const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            bool special = false;
+            for (const char* p = "!#$%&'*+-/=?^_`{|}~"; *p; ++p)
+                special = special || c == *p;
+            bits[c] = static_cast<std::uint8_t>((alnum ? kClassAlnum | kClassAtext | kClassLdh : 0) |
+                                                (special ? kClassAtext : 0) | (c == '-' ? kClassLdh : 0));
+        }
+    }
+};
+inline constexpr CharClassTable kCharClasses{};
+inline bool inClass(char c, CharClass k) noexcept {
+    return (kCharClasses.bits[static_cast<unsigned char>(c)] & k) != 0;
+}
+
 inline char toLower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 inline char toUpper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
