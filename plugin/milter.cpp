@@ -377,7 +377,9 @@ sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
         StageMacros m(ctx);
         auto d = c->session->onMailFrom(m, argv && argv[0] ? argv[0] : "", Clock::system());
         injectTestFault(Stage::Mail);
-        return answer(ctx, d, 0);
+        const sfsistat r = answer(ctx, d, 0);
+        c->session->recycle(d); // Sendmail's audit line comes at MAIL
+        return r;
     });
 }
 
@@ -403,7 +405,9 @@ sfsistat onEom(SMFICTX* ctx) {
                 throw std::runtime_error("smfi_insheader failed");
             }
         }
-        return answer(ctx, d, 0);
+        const sfsistat r = answer(ctx, d, 0);
+        c->session->recycle(d); // the next message's line and field go into these buffers
+        return r;
     });
 }
 

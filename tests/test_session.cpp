@@ -165,6 +165,48 @@ BOOST_AUTO_TEST_CASE(many_transactions_per_connection) {
     }
 }
 
+// recycle() hands a step's line and field buffers back for the next
+// message (issue 17): what the session writes must not change, whether the
+// buffer it reuses held a longer or a shorter text before.
+BOOST_AUTO_TEST_CASE(recycled_buffers_change_no_line_and_no_field) {
+    Session plain(config()), reusing(config());
+    for (Session* s : {&plain, &reusing}) {
+        s->onConnect(kConnect587, "laptop.example", "192.0.2.10");
+        s->onHelo(kTls13, "laptop.example");
+    }
+    const std::string longUser(300, 'u');
+    struct Msg {
+        std::string user, rcpt, qid;
+    };
+    const std::vector<Msg> msgs = {{longUser + "@example.org", "<a@example.org>", "Q1LONGQUEUEID"},
+                                   {"al", "<b@example.org>", "Q2"},
+                                   {"bob \"quoted\"", "<" + std::string(60, 'r') + "@example.org>", "Q3"},
+                                   {"c", "<c@example.org>", "Q4"}};
+    for (std::size_t n = 0; n < msgs.size(); ++n) {
+        BOOST_TEST_CONTEXT("message " << n) {
+            const MacroMap auth = macros({{"{auth_type}", "PLAIN"}, {"{auth_authen}", msgs[n].user.c_str()}});
+            std::vector<std::string> got[2];
+            Session* sessions[] = {&plain, &reusing};
+            for (int k = 0; k < 2; ++k) {
+                Session& s = *sessions[k];
+                auto mail = s.onMailFrom(auth, "<x@example.org>", fixedClock());
+                s.onRcpt(kNone, msgs[n].rcpt);
+                auto eom = s.onEndOfMessage(macros({{"i", msgs[n].qid.c_str()}}), fixedClock());
+                BOOST_TEST_REQUIRE(eom.inserts.size() == 1u);
+                BOOST_TEST_REQUIRE(auditCount(eom) == 1u);
+                got[k].push_back(auditLines(eom));
+                got[k].push_back(eom.inserts[0].value);
+                if (k == 1) {
+                    s.recycle(mail);
+                    s.recycle(eom);
+                }
+            }
+            BOOST_TEST(got[1] == got[0], "with recycled buffers: got " << got[1][0] << got[1][1]
+                                                                        << "\nwant " << got[0][0] << got[0][1]);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(abort_resets_message_and_flushes_pending_audit) {
     Session s(config());
     s.onConnect(kConnect587, "laptop.example", "192.0.2.10");

@@ -158,11 +158,13 @@ std::string auditLineHead(const AuditEvent& e) {
     return out.take();
 }
 
-std::string auditLine(const AuditEvent& e) {
+std::string auditLine(const AuditEvent& e) { return auditLine(e, std::string()); }
+
+std::string auditLine(const AuditEvent& e, std::string&& buffer) {
     const bool failure = e.stage.has_value();
     const bool cached = !e.lineHead.empty();
     bool headWritten = false;
-    LogLine out(e.queueId);
+    LogLine out(e.queueId, std::move(buffer));
     std::string composite;
     for (const AuditField& f : kAuditLineFields) {
         if (f.when == AuditWhen::Failure && !failure)

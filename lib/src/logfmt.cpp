@@ -88,8 +88,12 @@ std::string escapeLogValue(std::string_view value) {
     return out;
 }
 
-LogLine::LogLine(std::string_view queueId) {
-    // An audit line is about 250 octets: one allocation for all of it.
+LogLine::LogLine(std::string_view queueId) : LogLine(queueId, std::string()) {}
+
+LogLine::LogLine(std::string_view queueId, std::string&& buffer) : out_(std::move(buffer)) {
+    out_.clear();
+    // An audit line is about 250 octets: one allocation for all of it
+    // (none when the buffer had room).
     out_.reserve(320);
     if (!queueId.empty()) {
         appendLogValue(out_, queueId);

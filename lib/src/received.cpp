@@ -105,8 +105,9 @@ inline char* put(char* p, std::string_view v) noexcept {
 // separators first, then one resize and plain copies (a std::string append
 // per part cost more than the rest of the field).  `head` is text already
 // folded that the tokens follow (the line then stands at column `col`);
-// `endCol`, when given, gets the column after the last token.
-std::string fold(const Tokens& tokens, std::string_view eol, std::string_view head = {},
+// `endCol`, when given, gets the column after the last token.  Written
+// into `out` (its text dropped, its capacity kept).
+std::string fold(std::string&& out, const Tokens& tokens, std::string_view eol, std::string_view head = {},
                  std::size_t col = sizeof("Received: ") - 1, std::size_t* endCol = nullptr) {
     std::array<bool, kMaxTokens> folded{}; // before token i: eol + TAB, else a space
     std::size_t total = head.size();
@@ -123,7 +124,7 @@ std::string fold(const Tokens& tokens, std::string_view eol, std::string_view he
     }
     if (endCol)
         *endCol = col;
-    std::string out(total, '\0');
+    out.assign(total, '\0');
     char* p = put(out.data(), head);
     i = 0;
     for (const auto& t : tokens) {
@@ -139,7 +140,7 @@ std::string fold(const Tokens& tokens, std::string_view eol, std::string_view he
             p = put(p, t.parts[k]);
         ++i;
     }
-    return out;
+    return std::move(out);
 }
 
 // RFC 5322 date-time into buf (at least kDateMax octets); returns its length.
@@ -280,7 +281,7 @@ struct ConnectionClauses {
             }
         }
         tokens.add({"by ", byOk ? std::string_view(in.byHost) : std::string_view("localhost")});
-        head = fold(tokens, eol, {}, sizeof("Received: ") - 1, &headCol);
+        head = fold(std::move(head), tokens, eol, {}, sizeof("Received: ") - 1, &headCol);
         valid = true;
         return *this;
     }
@@ -315,7 +316,7 @@ std::string formatDate(std::time_t when, int utcOffsetMinutes) {
 
 namespace {
 
-template <class Input> std::string build(const Input& in, std::string_view eol) {
+template <class Input> std::string build(const Input& in, std::string_view eol, std::string&& buffer) {
     // The clauses about the connection, judged and folded once per
     // connection on a thread rather than once per message (see
     // ConnectionClauses).
@@ -334,13 +335,17 @@ template <class Input> std::string build(const Input& in, std::string_view eol) 
     }
     tokens.back().add(";");
     tokens.add({cachedDate(in.when, in.utcOffsetMinutes)});
-    return fold(tokens, eol, c.head, c.headCol);
+    return fold(std::move(buffer), tokens, eol, c.head, c.headCol);
 }
 
 } // namespace
 
-std::string buildReceived(const ReceivedInput& in, std::string_view eol) { return build(in, eol); }
+std::string buildReceived(const ReceivedInput& in, std::string_view eol) { return build(in, eol, {}); }
 
-std::string buildReceived(const ReceivedView& in, std::string_view eol) { return build(in, eol); }
+std::string buildReceived(const ReceivedView& in, std::string_view eol) { return build(in, eol, {}); }
+
+std::string buildReceived(const ReceivedView& in, std::string_view eol, std::string&& buffer) {
+    return build(in, eol, std::move(buffer));
+}
 
 } // namespace rfc8314

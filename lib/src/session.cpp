@@ -268,11 +268,11 @@ LogEvent Session::auditEvent(const PolicyResult& p, std::time_t when, const Fail
     e.lineHead = lineHead_;
     const LogLevel level = failure ? LogLevel::Error : LogLevel::Info;
     if (!auditJson_)
-        return {level, auditLine(e), {}, summary};
+        return {level, auditLine(e, std::move(spareLine_)), {}, summary};
     e.host = auditHost_;
     if (config_->auditFormat == AuditFormat::Ecs)
-        return {level, auditLine(e), ecsAuditJson(e), summary};
-    return {level, auditLine(e), auditJson(e), summary};
+        return {level, auditLine(e, std::move(spareLine_)), ecsAuditJson(e), summary};
+    return {level, auditLine(e, std::move(spareLine_)), auditJson(e), summary};
 }
 
 void Session::answerFailure(Decision& d, const Failure& f, Stage at) const {
@@ -435,7 +435,7 @@ std::optional<std::string> Session::receivedValue(const Clock& clock, std::strin
     }
     in.when = clock.now;
     in.utcOffsetMinutes = clock.utcOffsetMinutes;
-    return buildReceived(in, eol);
+    return buildReceived(in, eol, std::move(spareField_));
 }
 
 Decision Session::onEndOfMessage(const MacroSource& m, const Clock& clock) {
@@ -476,6 +476,16 @@ Decision Session::onClose() {
     Decision d;
     flushAudit(d);
     return d;
+}
+
+void Session::recycle(Decision& d) noexcept {
+    // One of each is all a step makes; the larger buffer is kept.
+    for (auto& e : d.logs)
+        if (!e.summary.verdict.empty() && e.line.capacity() > spareLine_.capacity())
+            spareLine_ = std::move(e.line);
+    for (auto& h : d.inserts)
+        if (h.value.capacity() > spareField_.capacity())
+            spareField_ = std::move(h.value);
 }
 
 Decision Session::onFailure(Stage stage, std::string_view what, std::time_t now) {

@@ -159,8 +159,10 @@ std::string auditLineHead(const AuditEvent& e);
 // Appends the client as the audit line's `client` field and the warnings
 // name it: "name[addr]:port", "unknown" for no name, no ":port" without one.
 void appendClientText(std::string& out, std::string_view name, std::string_view addr, std::optional<int> port);
-// The syslog line, queue id first when known, built in one buffer.
+// The syslog line, queue id first when known, built in one buffer: with
+// `buffer`, in that one (its text dropped, its capacity kept).
 std::string auditLine(const AuditEvent& e);
+std::string auditLine(const AuditEvent& e, std::string&& buffer);
 // The JSON object, "{...}" without a newline.
 std::string auditJson(const AuditEvent& e);
 

@@ -63,6 +63,9 @@ using ReceivedView = BasicReceivedInput<std::string_view>;
 // folded with `eol` + TAB.  libmilter wants "\n"; a raw message "\r\n".
 std::string buildReceived(const ReceivedInput& in, std::string_view eol = "\r\n");
 std::string buildReceived(const ReceivedView& in, std::string_view eol = "\r\n");
+// The same, written into `buffer` (its text dropped, its capacity kept):
+// the session hands back the buffer of its last field (Session::recycle).
+std::string buildReceived(const ReceivedView& in, std::string_view eol, std::string&& buffer);
 
 // Whether buildReceived() writes `host` as the `by` host (an RFC 5321
 // Domain); any other value is written as "localhost".  The config checks the

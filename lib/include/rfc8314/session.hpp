@@ -239,6 +239,13 @@ public:
     // The connection ends: the pending audit line, if any.
     Decision onClose();
 
+    // The daemon is done with `d` (its lines written, its field inserted):
+    // the buffers of its audit line and trace field come back to the
+    // session, which writes the next message's line and field into them
+    // rather than into two new allocations (issue 17).  Only those two
+    // strings of `d` are moved out.
+    void recycle(Decision& d) noexcept;
+
     // The filter itself failed in `stage` at `now` (the daemon's guard calls
     // this for any exception; the action is the config's on_internal_error).
     // MAIL and end of message can answer: the Decision carries the action
@@ -316,6 +323,8 @@ private:
     mutable std::string lineHead_;
     mutable std::string lineHeadUser_, lineHeadMech_;
     mutable bool lineHeadAuthenticated_ = false;
+    // The buffers recycle() took back, for the next audit line and field.
+    mutable std::string spareLine_, spareField_;
     bool connected_ = false; // onConnect ran to its end
     bool warnedUnknownCipher_ = false;
     bool warnedUnknownListener_ = false;
