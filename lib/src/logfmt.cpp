@@ -95,10 +95,18 @@ LogLine::LogLine(std::string_view queueId, std::string&& buffer) : out_(std::mov
     // An audit line is about 250 octets: one allocation for all of it
     // (none when the buffer had room).
     out_.reserve(320);
-    if (!queueId.empty()) {
-        appendLogValue(out_, queueId);
-        out_ += ": ";
+    if (queueId.empty())
+        return;
+    if (isBare(queueId)) {
+        // The usual queue id, "QUEUEID: " in one step (as add() does).
+        out_.resize(queueId.size() + 2);
+        std::memcpy(&out_[0], queueId.data(), queueId.size());
+        out_[queueId.size()] = ':';
+        out_[queueId.size() + 1] = ' ';
+        return;
     }
+    appendLogValue(out_, queueId);
+    out_ += ": ";
 }
 
 void LogLine::key(std::string_view k) {
