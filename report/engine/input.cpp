@@ -15,27 +15,33 @@
 namespace rfc8314::report {
 
 LineSink::LineSink(const LineParser& parser, Aggregator& agg, bool json)
-    : agg_(agg), json_(json), ring_(kDepth, Pending{parser, Record{}, LineKind::Foreign}) {}
+    : agg_(agg), json_(json), ring_(kDepth, Pending{parser, Record{}, LineKind::Foreign, {}}) {}
 
 void LineSink::line(std::string_view line) {
     ++agg_.counts.lines;
     Pending& p = ring_[head_ % kDepth];
     p.kind = json_ ? p.parser.parseJson(line, p.r) : p.parser.parseSyslog(line, p.r);
-    if (p.kind == LineKind::Audit)
-        agg_.prefetch(p.r, 0);
+    if (p.kind == LineKind::Audit) {
+        p.ahead = {};
+        agg_.prefetch(p.r, 0, p.ahead);
+    }
     ++head_;
     if (head_ - tail_ > kHint) {
-        const Pending& q = ring_[(head_ - 1 - kHint) % kDepth];
+        Pending& q = ring_[(head_ - 1 - kHint) % kDepth];
         if (q.kind == LineKind::Audit)
-            agg_.prefetch(q.r, 1);
+            agg_.prefetch(q.r, 1, q.ahead);
     }
-    if (head_ - tail_ == kDepth)
+    if (head_ - tail_ == kDepth) {
+        Pending& q = ring_[(tail_ + kPeers) % kDepth];
+        if (q.kind == LineKind::Audit)
+            agg_.prefetch(q.r, 2, q.ahead);
         fold(ring_[tail_++ % kDepth]);
+    }
 }
 
 void LineSink::fold(Pending& p) {
     switch (p.kind) {
-    case LineKind::Audit: agg_.add(p.r); break;
+    case LineKind::Audit: agg_.add(p.r, p.ahead); break;
     case LineKind::Foreign: ++agg_.counts.foreign; break;
     case LineKind::Other: ++agg_.counts.other; break;
     case LineKind::Damaged: ++agg_.counts.damaged; break;

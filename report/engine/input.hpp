@@ -42,10 +42,12 @@ public:
 private:
     static constexpr std::size_t kDepth = 8; // lines parsed ahead of the fold
     static constexpr std::size_t kHint = 3;  // lines after parsing: names and entities
+    static constexpr std::size_t kPeers = 2; // lines before the fold: the client's peers
     struct Pending {
         LineParser parser;
         Record r;
         LineKind kind = LineKind::Foreign;
+        Aggregator::Ahead ahead; // the hashes of its names, made once
     };
     void fold(Pending& p);
     Aggregator& agg_;
