@@ -914,6 +914,35 @@ BOOST_AUTO_TEST_CASE(find_either_matches_bytewise) {
         }
 }
 
+// The word-at-a-time compare of names, against std::string ==: equal
+// names, and names of every length up to five words that differ in one
+// byte, wherever it is (the last word overlaps the one before).
+BOOST_AUTO_TEST_CASE(same_bytes_matches_compare) {
+    for (std::size_t len = 0; len <= 40; ++len) {
+        const std::string a(len, 'a');
+        BOOST_TEST(scan::sameBytes(a.data(), std::string(a).data(), len), "equal names of " << len);
+        for (std::size_t at = 0; at < len; ++at) {
+            std::string b = a;
+            b[at] = '\x80';
+            BOOST_TEST(!scan::sameBytes(a.data(), b.data(), len), "got equal, want different at " << at << " of " << len);
+            BOOST_TEST(!scan::sameBytes(b.data(), a.data(), len), "got equal, want different at " << at << " of " << len);
+        }
+    }
+}
+
+// A user's usual cipher is compared, not looked up: one that differs only
+// in its last bytes is another cipher.
+BOOST_AUTO_TEST_CASE(usual_cipher_differs_at_the_end) {
+    Aggregator a;
+    feed(a, {audit("alice", "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, "accept"),
+             audit("alice", "TLSv1.3", "TLS_AES_256_GCM_SHA385", 256, "accept"),
+             audit("alice", "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, "accept")});
+    const Pairs got = a.users[a.userNames.id("alice")].ciphers.pairs();
+    const Pairs want = {{a.ciphers.id("TLS_AES_256_GCM_SHA384"), 2}, {a.ciphers.id("TLS_AES_256_GCM_SHA385"), 1}};
+    BOOST_TEST((got == want));
+    BOOST_TEST(a.ciphers.size() == 2u);
+}
+
 // A client's distinct users: first-seen order, sixteen at most, then
 // capped; a user seen again is not counted twice.
 BOOST_AUTO_TEST_CASE(peers_capped_in_first_seen_order) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "rfc8314/config.hpp"
+#include "scan.hpp"
 
 namespace rfc8314::report {
 
@@ -204,43 +205,13 @@ std::uint64_t hashOf(std::string_view s) noexcept {
     return h ^ (h >> 31);
 }
 
-// a[0, n) == b[0, n), in words: a name compare that is a call to memcmp
-// was a tenth of the run, for names of a few dozen bytes.
-bool sameBytes(const char* a, const char* b, std::size_t n) noexcept {
-    if (n >= 8) {
-        std::uint64_t x, y;
-        for (; n > 8; a += 8, b += 8, n -= 8) {
-            std::memcpy(&x, a, 8);
-            std::memcpy(&y, b, 8);
-            if (x != y)
-                return false;
-        }
-        // The last word ends where the names end (it may overlap the one before).
-        std::memcpy(&x, a + n - 8, 8);
-        std::memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        std::uint32_t x0, y0, x1, y1;
-        std::memcpy(&x0, a, 4);
-        std::memcpy(&y0, b, 4);
-        std::memcpy(&x1, a + n - 4, 4);
-        std::memcpy(&y1, b + n - 4, 4);
-        return x0 == y0 && x1 == y1;
-    }
-    for (std::size_t k = 0; k < n; ++k)
-        if (a[k] != b[k])
-            return false;
-    return true;
-}
-
 // d.id(s), given the id t counts first: the same answer without the
 // hash and the look-up when s is that one's name.
 std::uint32_t usualId(Dict& d, const Tally& t, std::string_view s) {
     const std::uint32_t u = t.firstId();
     if (u != Dict::kMissing) {
         const std::string_view n = d.name(u);
-        if (n.size() == s.size() && sameBytes(n.data(), s.data(), s.size()))
+        if (n.size() == s.size() && scan::sameBytes(n.data(), s.data(), s.size()))
             return u;
     }
     return d.id(s);
@@ -295,7 +266,7 @@ std::size_t Dict::probe(std::string_view s, std::uint64_t h) const noexcept {
     while (slots_[i].id) {
         const Slot& slot = slots_[i];
         if (slot.tag == tag && entryLength(slot.entry) == s.size() &&
-            sameBytes(slot.entry + 4, s.data(), s.size()))
+            scan::sameBytes(slot.entry + 4, s.data(), s.size()))
             return i;
         i = (i + 1) & mask;
     }

@@ -48,6 +48,37 @@ inline std::size_t findEither(std::string_view s, std::size_t i, char c1, char c
     return s.size();
 }
 
+// a[0, n) == b[0, n), in words: a name compare that is a call to memcmp
+// was a tenth of the run, for names of a few dozen bytes (Dict, the
+// aggregator's usual-id check).
+inline bool sameBytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        std::uint64_t x, y;
+        for (; n > 8; a += 8, b += 8, n -= 8) {
+            std::memcpy(&x, a, 8);
+            std::memcpy(&y, b, 8);
+            if (x != y)
+                return false;
+        }
+        // The last word ends where the names end (it may overlap the one before).
+        std::memcpy(&x, a + n - 8, 8);
+        std::memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        std::uint32_t x0, y0, x1, y1;
+        std::memcpy(&x0, a, 4);
+        std::memcpy(&y0, b, 4);
+        std::memcpy(&x1, a + n - 4, 4);
+        std::memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    for (std::size_t k = 0; k < n; ++k)
+        if (a[k] != b[k])
+            return false;
+    return true;
+}
+
 // n digits at s[i..i+n) as a number, or -1.
 inline int digits(std::string_view s, std::size_t i, std::size_t n) noexcept {
     if (i + n > s.size())
