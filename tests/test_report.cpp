@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include "engine/exceptions_out.hpp"
 #include "engine/notices.hpp"
 #include "engine/record.hpp"
+#include "engine/scan.hpp"
 #include "engine/tables.hpp"
 
 using namespace rfc8314;
@@ -846,6 +848,169 @@ BOOST_AUTO_TEST_CASE(dict_interning) {
     BOOST_TEST(d.find("user20000@example.org") == Dict::kMissing);
     BOOST_TEST(d.find(big + "z") == Dict::kMissing);
     BOOST_TEST(d.size() == names.size() + 20000);
+}
+
+// Names compared and hashed a word at a time (the last word overlapping
+// the one before, short names from smaller loads): names of every length
+// up to five words that differ in one byte only, at every position, are
+// different names, and the hash a caller made once finds the same id.
+BOOST_AUTO_TEST_CASE(dict_names_differing_in_one_byte) {
+    Dict d;
+    std::vector<std::string> names;
+    for (std::size_t len = 0; len <= 40; ++len) {
+        const std::string base(len, 'a');
+        names.push_back(base);
+        for (std::size_t at = 0; at < len; ++at) {
+            std::string n = base;
+            n[at] = 'b';
+            names.push_back(n);
+        }
+    }
+    for (std::size_t k = 0; k < names.size(); ++k)
+        BOOST_TEST(d.id(names[k]) == k, "got a shared id for '" << names[k] << "'");
+    BOOST_TEST(d.size() == names.size());
+    for (std::size_t k = 0; k < names.size(); ++k) {
+        BOOST_TEST(d.find(names[k]) == k, "got " << d.find(names[k]) << ", want " << k << " for '" << names[k] << "'");
+        BOOST_TEST(d.find(names[k], Dict::hash(names[k])) == k);
+        BOOST_TEST(d.id(names[k], Dict::hash(names[k])) == k);
+    }
+    BOOST_TEST(d.find(std::string(41, 'a')) == Dict::kMissing);
+    BOOST_TEST(d.find(std::string(40, 'c')) == Dict::kMissing);
+}
+
+// The word-at-a-time scan for the end of a value: the first of either
+// byte from any start, in strings of every length around a word, against
+// a byte-by-byte search; bytes with the high bit set are no match.
+BOOST_AUTO_TEST_CASE(find_either_matches_bytewise) {
+    auto slow = [](std::string_view s, std::size_t i, char a, char b) {
+        for (; i < s.size(); ++i)
+            if (s[i] == a || s[i] == b)
+                return i;
+        return s.size();
+    };
+    std::vector<std::string> texts;
+    for (std::size_t len = 0; len <= 24; ++len) {
+        texts.emplace_back(len, 'x');
+        texts.emplace_back(len, '\xAC'); // ',' | 0x80
+        for (std::size_t at = 0; at < len; ++at)
+            for (char c : {',', ' '}) {
+                std::string t(len, 'x');
+                t[at] = c;
+                texts.push_back(t);
+                if (at + 1 < len) {
+                    t[at + 1] = c == ',' ? ' ' : ',';
+                    texts.push_back(t);
+                }
+                t = std::string(len, '\x01'); // a byte that borrows
+                t[at] = c;
+                texts.push_back(t);
+            }
+    }
+    for (const auto& t : texts)
+        for (std::size_t i = 0; i <= t.size(); ++i) {
+            const std::size_t got = scan::findEither(t, i, ',', ' '), want = slow(t, i, ',', ' ');
+            BOOST_TEST(got == want, "got " << got << ", want " << want << " from " << i << " in a text of "
+                                           << t.size());
+        }
+}
+
+// The word-at-a-time compare of names, against std::string ==: equal
+// names, and names of every length up to five words that differ in one
+// byte, wherever it is (the last word overlaps the one before).
+BOOST_AUTO_TEST_CASE(same_bytes_matches_compare) {
+    for (std::size_t len = 0; len <= 40; ++len) {
+        const std::string a(len, 'a');
+        BOOST_TEST(scan::sameBytes(a.data(), std::string(a).data(), len), "equal names of " << len);
+        for (std::size_t at = 0; at < len; ++at) {
+            std::string b = a;
+            b[at] = '\x80';
+            BOOST_TEST(!scan::sameBytes(a.data(), b.data(), len), "got equal, want different at " << at << " of " << len);
+            BOOST_TEST(!scan::sameBytes(b.data(), a.data(), len), "got equal, want different at " << at << " of " << len);
+        }
+    }
+}
+
+// A user's usual cipher is compared, not looked up: one that differs only
+// in its last bytes is another cipher.
+BOOST_AUTO_TEST_CASE(usual_cipher_differs_at_the_end) {
+    Aggregator a;
+    feed(a, {audit("alice", "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, "accept"),
+             audit("alice", "TLSv1.3", "TLS_AES_256_GCM_SHA385", 256, "accept"),
+             audit("alice", "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, "accept")});
+    const Pairs got = a.users[a.userNames.id("alice")].ciphers.pairs();
+    const Pairs want = {{a.ciphers.id("TLS_AES_256_GCM_SHA384"), 2}, {a.ciphers.id("TLS_AES_256_GCM_SHA385"), 1}};
+    BOOST_TEST((got == want));
+    BOOST_TEST(a.ciphers.size() == 2u);
+}
+
+// A client's distinct users: first-seen order, sixteen at most, then
+// capped; a user seen again is not counted twice.
+BOOST_AUTO_TEST_CASE(peers_capped_in_first_seen_order) {
+    Aggregator a;
+    std::vector<std::string> lines;
+    for (int i = 0; i < 20; ++i)
+        for (int again = 0; again < 2; ++again)
+            lines.push_back(audit("u" + std::to_string(i), "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept"));
+    feed(a, {lines[0], lines[2], lines[0]});
+    const Entity& c = a.clients[a.clientNames.id("192.0.2.10")];
+    BOOST_TEST(c.peers().size() == 2u);
+    BOOST_TEST(!c.peersCapped);
+    feed(a, lines);
+    BOOST_TEST(c.peers().size() == 16u);
+    BOOST_TEST(c.peersCapped);
+    std::vector<std::string> got;
+    for (auto id : c.peers())
+        got.emplace_back(a.userNames.name(id));
+    for (int i = 0; i < 16; ++i)
+        BOOST_TEST(got[i] == "u" + std::to_string(i), "got " << got[i] << " at " << i);
+}
+
+// Days: a line's day is its own, whatever day the line before had, and
+// the seconds either side of midnight go to the right one.
+BOOST_AUTO_TEST_CASE(days_in_any_order) {
+    Aggregator a;
+    const std::vector<std::pair<std::string, int>> stamps = {
+        {"Nov 24 23:59:59", 20241124}, {"Nov 25 00:00:00", 20241125}, {"Nov 24 12:00:00", 20241124},
+        {"Nov 26 00:00:01", 20241126}, {"Nov 25 23:59:59", 20241125}, {"Nov 24 00:00:00", 20241124},
+        {"Nov 24 00:00:00", 20241124}};
+    std::map<int, std::uint64_t> want;
+    std::vector<std::string> lines;
+    for (const auto& [stamp, day] : stamps) {
+        lines.push_back(audit("alice", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "accept", "", stamp));
+        ++want[day];
+    }
+    feed(a, lines);
+    std::map<int, std::uint64_t> got;
+    for (const auto& [day, d] : a.days)
+        got[day] = d.count;
+    BOOST_TEST((got == want));
+}
+
+// The milter writes the keys in the schema's order and the parser looks
+// for the next one first; keys in another order after the user= an audit
+// line opens with, or one it does not know, give the same record.
+BOOST_AUTO_TEST_CASE(keys_in_any_order) {
+    const std::string head = "Nov 24 11:22:39 mx rfc8314-milter[1]: Q1: ";
+    const std::string inOrder = "user=alice, mech=PLAIN, tls=TLSv1.2, cipher=TLS_X, group=x25519, bits=128, "
+                                "client=h[192.0.2.1]:1, listener=submission/587, verdict=tempfail, reason=tls-version";
+    const std::vector<std::string> others = {
+        "user=alice, verdict=tempfail, reason=tls-version, listener=submission/587, client=h[192.0.2.1]:1, "
+        "bits=128, group=x25519, cipher=TLS_X, tls=TLSv1.2, mech=PLAIN",
+        "user=alice, mech=PLAIN, newkey=1, tls=TLSv1.2, cipher=TLS_X, group=x25519, bits=128, "
+        "client=h[192.0.2.1]:1, listener=submission/587, verdict=tempfail, reason=tls-version",
+        "user=alice, tls=TLSv1.2, mech=PLAIN, cipher=TLS_X, group=x25519, bits=128, "
+        "client=h[192.0.2.1]:1, reason=tls-version, listener=submission/587, verdict=tempfail",
+    };
+    const Parsed want = parse(head + inOrder);
+    BOOST_REQUIRE(want.kind == LineKind::Audit);
+    for (const auto& o : others) {
+        const Parsed got = parse(head + o);
+        BOOST_TEST((got.kind == LineKind::Audit), o);
+        BOOST_TEST((got.user == want.user && got.mech == want.mech && got.tls == want.tls &&
+                    got.cipher == want.cipher && got.client == want.client && got.listener == want.listener &&
+                    got.verdict == want.verdict && got.reason == want.reason && got.bits == want.bits),
+                   "got a different record for " << o);
+    }
 }
 
 // Entities live in chunks of 1024: ids across chunk boundaries keep their

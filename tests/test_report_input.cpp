@@ -4,11 +4,14 @@
 // capped peer lists included, at every cut), and a plain file read in
 // segments by 1 to 5 threads gives the very output of one pass, with
 // segment cuts inside lines, over-long lines across cuts, a last line
-// without its newline, CRLF and blank lines.
+// without its newline, CRLF and blank lines; and a .gz inflated by ISA-L,
+// in one pass and in two parts, gives what zlib's one pass gives, clean,
+// cut short anywhere, in several members, with every block size.
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -273,6 +276,220 @@ BOOST_AUTO_TEST_CASE(read_ahead_is_one_pass) {
     {
         std::size_t reads = 0;
         ReadAhead ahead([&](char*, std::size_t n) { ++reads; return static_cast<long>(n); }, 64, 2);
+    }
+}
+
+namespace {
+
+std::string tempPath() {
+    char path[] = "/tmp/test_report_input_gz.XXXXXX";
+    const int fd = ::mkstemp(path);
+    BOOST_REQUIRE(fd >= 0);
+    ::close(fd);
+    return path;
+}
+
+// `members` written as gzip members one after another (zlib's "ab"
+// appends a member), then `trailer` as raw bytes.
+std::string gzipFile(const std::vector<std::string>& members, const std::string& trailer = "") {
+    const std::string path = tempPath();
+    bool first = true;
+    for (const auto& m : members) {
+        gzFile f = gzopen(path.c_str(), first ? "wb6" : "ab6");
+        BOOST_REQUIRE(f);
+        if (!m.empty())
+            BOOST_REQUIRE_EQUAL(gzwrite(f, m.data(), static_cast<unsigned>(m.size())), static_cast<int>(m.size()));
+        gzclose(f);
+        first = false;
+    }
+    if (!trailer.empty()) {
+        FILE* f = std::fopen(path.c_str(), "ab");
+        std::fwrite(trailer.data(), 1, trailer.size(), f);
+        std::fclose(f);
+    }
+    return path;
+}
+
+std::string fileBytes(const std::string& path) {
+    std::string all;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+        all.append(buf, n);
+    std::fclose(f);
+    return all;
+}
+
+std::string writeBytes(const std::string& bytes) {
+    const std::string path = tempPath();
+    FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return path;
+}
+
+// zlib's one pass, as main.cpp reads without ISA-L: the report and how it
+// ended ("" clean, "truncated", or zlib's error).
+std::pair<std::string, std::string> zlibPass(const std::string& path) {
+    gzFile f = gzopen(path.c_str(), "rb");
+    BOOST_REQUIRE(f);
+    Aggregator a(rule());
+    LineParser parser;
+    parser.setYearRule({2025, 12});
+    LineSink sink(parser, a, false);
+    LineSplitter split(512);
+    int n;
+    while ((n = gzread(f, split.space(), static_cast<unsigned>(split.room()))) > 0)
+        split.feed(static_cast<std::size_t>(n), sink);
+    int err = 0;
+    const std::string why = gzerror(f, &err);
+    gzclose(f);
+    std::string end;
+    if (n < 0)
+        end = "error: " + why;
+    else if (err == Z_BUF_ERROR)
+        end = "truncated";
+    if (end.empty() || end == "truncated") // on an error main.cpp drops the unfinished line
+        split.end(sink, end == "truncated");
+    return {render(a), end};
+}
+
+const char* endName(GzipBlocks::End e) {
+    switch (e) {
+    case GzipBlocks::End::More: return "more";
+    case GzipBlocks::End::Clean: return "";
+    case GzipBlocks::End::Truncated: return "truncated";
+    case GzipBlocks::End::Corrupt: return "corrupt";
+    case GzipBlocks::End::ReadError: return "read error";
+    }
+    return "?";
+}
+
+struct GzRun {
+    std::string report;
+    std::string end;
+    bool cut;
+};
+
+GzRun isalPass(const std::string& path, unsigned threads, std::size_t inChunk, std::size_t outChunk) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    BOOST_REQUIRE(fd >= 0);
+    const auto size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
+    Aggregator a(rule());
+    LineParser parser;
+    parser.setYearRule({2025, 12});
+    const GzipResult r = readGzip(fd, size, parser, a, false, threads, 512, inChunk, outChunk);
+    ::close(fd);
+    return {render(a), endName(r.end), r.cut};
+}
+
+// A log with over-long lines (at the tests' 512-byte block), CRLF, a
+// blank line and a last line without its newline.
+std::string gzSample(int n) {
+    auto lines = sampleLog(n);
+    for (std::size_t i = 40; i < lines.size(); i += 89)
+        lines[i] += std::string(600 + i % 300, 'x');
+    lines[30] += "\r";
+    lines[31].clear();
+    std::string all;
+    for (const auto& l : lines)
+        all += l + "\n";
+    all.pop_back();
+    return all;
+}
+
+// Every block size against zlib's one pass; returns how many of the 25
+// two-part runs were really cut in two.
+int checkGzip(const std::string& path, const std::string& what, const std::string& wantEnd) {
+    const auto [want, zend] = zlibPass(path);
+    BOOST_TEST(zend == wantEnd, what << ": zlib ends with '" << zend << "', want '" << wantEnd << "'");
+    int cuts = 0;
+    for (std::size_t in : {std::size_t{1}, std::size_t{7}, std::size_t{300}, std::size_t{4096}, std::size_t{1} << 18})
+        for (std::size_t out : {std::size_t{1}, std::size_t{61}, std::size_t{512}, std::size_t{5000}, std::size_t{1} << 20})
+            for (unsigned threads : {1u, 2u}) {
+                const GzRun got = isalPass(path, threads, in, out);
+                const std::string gotEnd = zend.rfind("error", 0) == 0 && got.end == "corrupt" ? zend : got.end;
+                BOOST_TEST(gotEnd == zend, what << ", in " << in << ", out " << out << ", " << threads
+                                                << " threads: ends '" << got.end << "', zlib '" << zend << "'");
+                if (zend.rfind("error", 0) != 0) // what precedes an error depends on zlib's buffers
+                    BOOST_TEST((got.report == want), what << ", in " << in << ", out " << out << ", " << threads
+                                                          << " threads: the report differs from zlib's one pass");
+                cuts += got.cut;
+            }
+    return cuts;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(gzip_reads_as_zlib_one_pass) {
+    if (!GzipBlocks::available()) {
+        BOOST_TEST_MESSAGE("built without ISA-L: .gz goes through zlib alone");
+        return;
+    }
+    const std::string all = gzSample(1500);
+    const std::string path = gzipFile({all});
+    BOOST_TEST(checkGzip(path, "one member", "") > 0, "no two-part run was cut in two");
+    ::unlink(path.c_str());
+
+    // Members that cut lines, an empty one, and bytes after the last
+    // member that are not a gzip header (zlib ignores them).
+    const std::string multi = gzipFile({all.substr(0, 10000), "", all.substr(10000, 30001), all.substr(40001)},
+                                       std::string("\0\0\0junk", 7));
+    BOOST_TEST(checkGzip(multi, "four members", "") > 0, "no two-part run of the members was cut in two");
+    ::unlink(multi.c_str());
+
+    // No newline after the half: nothing to cut, one pass (with small
+    // output blocks ISA-L's input runs up to 64 KiB of output ahead, so
+    // the half is reached in the short lines and some runs do cut).
+    std::string noCut = all.substr(0, 2000) + "\n";
+    std::uint32_t x = 12345;
+    for (int i = 0; i < 60000; ++i) {
+        x = x * 1103515245u + 12345u;
+        noCut += static_cast<char>('!' + (x >> 16) % 90);
+    }
+    const std::string last = gzipFile({noCut});
+    BOOST_TEST(checkGzip(last, "one long last line", "") < 25, "every two-part run found a line start to cut at");
+    ::unlink(last.c_str());
+    // ... or only at the very end: the second part reads nothing.
+    const std::string atEnd = gzipFile({noCut + "\n"});
+    checkGzip(atEnd, "one long line to the end", "");
+    ::unlink(atEnd.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(gzip_cut_short_reads_as_zlib) {
+    if (!GzipBlocks::available())
+        return;
+    const std::string all = gzSample(600);
+    const std::string full = gzipFile({all.substr(0, 30000), all.substr(30000)});
+    const std::string whole = fileBytes(full);
+    ::unlink(full.c_str());
+    // Cuts in the header, in the deflate data of each member, in each
+    // trailer, and one byte short.
+    std::vector<std::size_t> at{2, 5, 11, whole.size() / 5, whole.size() / 3, whole.size() / 2,
+                                whole.size() * 2 / 3, whole.size() - 9, whole.size() - 8, whole.size() - 4,
+                                whole.size() - 1};
+    for (std::size_t k : at) {
+        const std::string path = writeBytes(whole.substr(0, k));
+        checkGzip(path, "cut at " + std::to_string(k) + " of " + std::to_string(whole.size()), "truncated");
+        ::unlink(path.c_str());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(gzip_corrupt_is_an_error) {
+    if (!GzipBlocks::available())
+        return;
+    const std::string all = gzSample(600);
+    const std::string good = gzipFile({all});
+    const std::string bytes = fileBytes(good);
+    ::unlink(good.c_str());
+    // A byte of the deflate data, and the CRC-32 in the trailer.
+    for (std::size_t k : {bytes.size() / 2, bytes.size() - 6}) {
+        std::string bad = bytes;
+        bad[k] = static_cast<char>(bad[k] ^ 0x55);
+        const std::string path = writeBytes(bad);
+        checkGzip(path, "byte " + std::to_string(k) + " changed", zlibPass(path).second);
+        BOOST_TEST(zlibPass(path).second.rfind("error", 0) == 0, "zlib reads byte " << k << " changed as fine");
+        ::unlink(path.c_str());
     }
 }
 

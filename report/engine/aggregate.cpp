@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "rfc8314/config.hpp"
+#include "scan.hpp"
 
 namespace rfc8314::report {
 
@@ -166,8 +167,11 @@ std::string_view reasonLabel(int r) noexcept {
 
 namespace {
 // Eight bytes a step, then a final mix (splitmix64's): names are short, and
-// a byte-at-a-time hash was a visible share of the run.  Internal only, so
-// byte order does not matter.
+// a byte-at-a-time hash was a visible share of the run.  The last partial
+// word is read as the eight bytes that end the name when it has eight
+// (a fixed-size load, where a memcpy of a variable length is a call);
+// only shorter names are put together from smaller loads.  Internal only,
+// so byte order does not matter.
 std::uint64_t hashOf(std::string_view s) noexcept {
     std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
     const char* p = s.data();
@@ -179,8 +183,19 @@ std::uint64_t hashOf(std::string_view s) noexcept {
         h ^= h >> 31;
     }
     if (n) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, p, n);
+        std::uint64_t w;
+        if (s.size() >= 8) {
+            std::memcpy(&w, p + n - 8, 8);
+            w >>= (8 - n) * 8;
+        } else if (n >= 4) {
+            std::uint32_t lo, hi;
+            std::memcpy(&lo, p, 4);
+            std::memcpy(&hi, p + n - 4, 4);
+            w = lo | std::uint64_t{hi} << 32;
+        } else {
+            w = static_cast<unsigned char>(p[0]) | std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+                std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
+        }
         h = (h ^ w) * 0x94D049BB133111EBull;
     }
     h ^= h >> 30;
@@ -188,6 +203,18 @@ std::uint64_t hashOf(std::string_view s) noexcept {
     h ^= h >> 27;
     h *= 0x94D049BB133111EBull;
     return h ^ (h >> 31);
+}
+
+// d.id(s), given the id t counts first: the same answer without the
+// hash and the look-up when s is that one's name.
+std::uint32_t usualId(Dict& d, const Tally& t, std::string_view s) {
+    const std::uint32_t u = t.firstId();
+    if (u != Dict::kMissing) {
+        const std::string_view n = d.name(u);
+        if (n.size() == s.size() && scan::sameBytes(n.data(), s.data(), s.size()))
+            return u;
+    }
+    return d.id(s);
 }
 
 const char* const kTooMany =
@@ -239,22 +266,23 @@ std::size_t Dict::probe(std::string_view s, std::uint64_t h) const noexcept {
     while (slots_[i].id) {
         const Slot& slot = slots_[i];
         if (slot.tag == tag && entryLength(slot.entry) == s.size() &&
-            (s.empty() || std::memcmp(slot.entry + 4, s.data(), s.size()) == 0))
+            scan::sameBytes(slot.entry + 4, s.data(), s.size()))
             return i;
         i = (i + 1) & mask;
     }
     return i;
 }
 
-void Dict::prefetchSlot(std::string_view s) const noexcept {
+std::uint64_t Dict::hash(std::string_view s) noexcept { return hashOf(s); }
+
+void Dict::prefetchSlot(std::uint64_t h) const noexcept {
     if (!slots_.empty())
-        __builtin_prefetch(&slots_[hashOf(s) & (slots_.size() - 1)]);
+        __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
 }
 
-std::uint32_t Dict::prefetchEntry(std::string_view s) const noexcept {
+std::uint32_t Dict::prefetchEntry(std::uint64_t h) const noexcept {
     if (slots_.empty())
         return kMissing;
-    const std::uint64_t h = hashOf(s);
     const Slot& slot = slots_[h & (slots_.size() - 1)];
     if (!slot.id || slot.tag != static_cast<std::uint32_t>(h >> 32))
         return kMissing; // a guess only: a probe further on is left to find()
@@ -262,20 +290,19 @@ std::uint32_t Dict::prefetchEntry(std::string_view s) const noexcept {
     return slot.id - 1;
 }
 
-std::uint32_t Dict::find(std::string_view s) const noexcept {
+std::uint32_t Dict::find(std::string_view s, std::uint64_t h) const noexcept {
     if (slots_.empty())
         return kMissing;
-    const Slot& slot = slots_[probe(s, hashOf(s))];
+    const Slot& slot = slots_[probe(s, h)];
     return slot.id ? slot.id - 1 : kMissing;
 }
 
-std::uint32_t Dict::id(std::string_view s) {
+std::uint32_t Dict::id(std::string_view s, std::uint64_t h) {
     // At most three quarters full: the slots of the users and addresses
     // are a good part of the memory, and a probe past a taken slot mostly
     // stays in the cache line it already missed.
     if ((entries_.size() + 1) * 4 > slots_.size() * 3)
         grow();
-    const std::uint64_t h = hashOf(s);
     const std::size_t i = probe(s, h);
     if (slots_[i].id)
         return slots_[i].id - 1;
@@ -289,16 +316,12 @@ std::uint32_t Dict::id(std::string_view s) {
 }
 
 const Entity::Seldom Entity::kNoSeldom{};
-const std::vector<std::uint32_t> Entity::kNoPeers{};
+const Peers Entity::kNoPeers{};
 
-void Tally::bump(std::uint32_t id, Count n) {
+void Tally::bumpMore(std::uint32_t id, Count n) {
     if (count0_ == 0) {
         id0_ = id;
         count0_ = n;
-        return;
-    }
-    if (id0_ == id) {
-        count0_ += n;
         return;
     }
     if (!more_)
@@ -322,10 +345,10 @@ Pairs Tally::pairs() const {
     return out;
 }
 
-void EntityTable::growTo(std::size_t n) {
+void EntityTable::grow(std::size_t n) {
     while (chunks_.size() << kShift < n)
         chunks_.push_back(std::make_unique<Entity[]>(kMask + 1));
-    size_ = std::max(size_, n);
+    size_ = n;
 }
 
 Aggregator::Aggregator(WhatIfPolicy p)
@@ -395,8 +418,8 @@ void Aggregator::noteBelow(BelowDetail& b, const Record& r, std::uint32_t client
 
 // One Dict lookup for a spelling seen before (the common case); the
 // conversion only for the first sight of each spelling.
-std::uint32_t Aggregator::clientId(std::string_view spelled) {
-    std::uint32_t id = clientNames.find(spelled);
+std::uint32_t Aggregator::clientId(std::string_view spelled, std::uint64_t h) {
+    std::uint32_t id = clientNames.find(spelled, h);
     if (id != Dict::kMissing)
         return id;
     id = clientSpellings_.find(spelled);
@@ -411,36 +434,79 @@ std::uint32_t Aggregator::clientId(std::string_view spelled) {
     return target;
 }
 
-void Aggregator::prefetch(const Record& r, int stage) const noexcept {
+void Aggregator::prefetch(const Record& r, int stage, Ahead& a) const noexcept {
+    // Every cache line of the entity: it is folded whole, and an entity
+    // does not start on a line of its own.
     auto entity = [](const EntityTable& t, std::uint32_t id) {
         if (id >= t.size())
             return;
-        const char* e = reinterpret_cast<const char*>(&t[id]);
-        for (std::size_t at = 0; at < sizeof(Entity); at += 64)
-            __builtin_prefetch(e + at, 1);
+        const auto at = reinterpret_cast<std::uintptr_t>(&t[id]);
+        for (std::uintptr_t line = at & ~std::uintptr_t{63}; line < at + sizeof(Entity); line += 64)
+            __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
     };
-    if (stage == 0) {
+    switch (stage) {
+    case 0:
+        if (r.authenticated) {
+            a.user = Dict::hash(r.user);
+            userNames.prefetchSlot(a.user);
+        }
+        a.client = Dict::hash(r.client);
+        clientNames.prefetchSlot(a.client);
+        break;
+    case 1:
         if (r.authenticated)
-            userNames.prefetchSlot(r.user);
-        clientNames.prefetchSlot(r.client);
-        return;
+            entity(users, userNames.prefetchEntry(a.user));
+        a.clientGuess = clientNames.prefetchEntry(a.client);
+        entity(clients, a.clientGuess);
+        break;
+    default:
+        if (r.authenticated && a.clientGuess < clients.size())
+            clients[a.clientGuess].prefetchPeers();
+        break;
     }
-    if (r.authenticated)
-        entity(users, userNames.prefetchEntry(r.user));
-    entity(clients, clientNames.prefetchEntry(r.client));
 }
 
 void Aggregator::add(const Record& r) {
+    Ahead a;
+    if (r.authenticated)
+        a.user = Dict::hash(r.user);
+    a.client = Dict::hash(r.client);
+    add(r, a);
+}
+
+// The day's counts of a dated record.
+DayStats& Aggregator::dayOf(CivilTime when) {
+    if (!day_ || when < dayFrom_ || when >= dayTo_) {
+        day_ = &days[civilDay(when)];
+        dayFrom_ = when - when % 86400; // civilDay's day: when >= 0 here
+        dayTo_ = dayFrom_ + 86400;
+    }
+    return *day_;
+}
+
+void Aggregator::add(const Record& r, const Ahead& a) {
     ++counts.audit;
     if (r.when < 0)
         ++counts.undated;
     seen(first, last, r.when);
     const VerdictIdx v = verdictOf(r.verdict);
     const int tls = static_cast<int>(tlsOf(r.tls));
-    const std::uint32_t cipher = ciphers.id(r.cipher);
-    const std::uint32_t group = groups.id(r.group);
-    const std::uint32_t mech = mechs.id(r.mech);
-    const std::uint32_t listener = listeners.id(r.listener);
+    const std::uint32_t cid = clientId(r.client, a.client);
+    clients.growTo(clientNames.size());
+    std::uint32_t uid = 0;
+    if (r.authenticated) {
+        uid = userNames.id(r.user, a.user);
+        users.growTo(userNames.size());
+    }
+    // A user (an address) mostly uses the same cipher, group, mechanism
+    // and listener every time: a compare with the first one its tallies
+    // hold saves the hash and the look-up.  The id is the one id() would
+    // give, so the tables are the same.
+    const Entity& usual = r.authenticated ? users[uid] : clients[cid];
+    const std::uint32_t cipher = usualId(ciphers, usual.ciphers, r.cipher);
+    const std::uint32_t group = usualId(groups, usual.groups, r.group);
+    const std::uint32_t mech = usualId(mechs, usual.mechs, r.mech);
+    const std::uint32_t listener = usualId(listeners, usual.listeners, r.listener);
     if (cipherTotals.size() < ciphers.size())
         cipherTotals.resize(ciphers.size());
     ++cipherTotals[cipher];
@@ -482,11 +548,7 @@ void Aggregator::add(const Record& r) {
         }
     };
 
-    const std::uint32_t cid = clientId(r.client);
-    std::uint32_t uid = 0;
     if (r.authenticated) {
-        uid = userNames.id(r.user);
-        users.growTo(userNames.size());
         fold(users[uid]);
         if (detail_ && would.kind != WhatIfKind::Pass) {
             if (below.size() < userNames.size())
@@ -506,23 +568,13 @@ void Aggregator::add(const Record& r) {
         hosts.growTo(auditHosts.size());
         fold(hosts[hid]);
     }
-    clients.growTo(clientNames.size());
     Entity& c = clients[cid];
     fold(c);
-    // Distinct users per address, capped: a NAT or webmail front end may
-    // carry thousands, and memory must stay bounded by users + clients.
-    if (r.authenticated && !c.peersCapped) {
-        const auto& peers = c.peers();
-        if (std::find(peers.begin(), peers.end(), uid) == peers.end()) {
-            if (peers.size() < 16)
-                c.peersToWrite().push_back(uid);
-            else
-                c.peersCapped = true;
-        }
-    }
+    if (r.authenticated)
+        c.addPeer(uid);
 
     if (r.when >= 0) {
-        DayStats& d = days[civilDay(r.when)];
+        DayStats& d = dayOf(r.when);
         ++d.count;
         ++d.verdicts[v];
         ++d.tls[tls];
@@ -601,18 +653,8 @@ void Aggregator::merge(const Aggregator& b) {
         }
         // The later segment's distinct users in its own first-seen order,
         // as add() would have met them; a capped list had more than the cap.
-        for (std::uint32_t uid : f.peers()) {
-            if (e.peersCapped)
-                break;
-            const std::uint32_t id = userMap[uid];
-            const auto& peers = e.peers();
-            if (std::find(peers.begin(), peers.end(), id) != peers.end())
-                continue;
-            if (peers.size() < 16)
-                e.peersToWrite().push_back(id);
-            else
-                e.peersCapped = true;
-        }
+        for (std::uint32_t uid : f.peers())
+            e.addPeer(userMap[uid]);
         if (f.peersCapped)
             e.peersCapped = true;
     };

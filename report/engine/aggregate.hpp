@@ -118,18 +118,49 @@ using Count = std::uint32_t;
 // handful at most: a vector beats a map).
 class Tally {
 public:
-    void bump(std::uint32_t id, Count n = 1);
+    // Inline for the common case (a user's usual cipher, group, ...): it
+    // runs four times per entity per line.
+    void bump(std::uint32_t id, Count n = 1) {
+        if (count0_ != 0 && id0_ == id)
+            count0_ += n;
+        else
+            bumpMore(id, n);
+    }
     std::size_t size() const noexcept { return count0_ ? 1 + (more_ ? more_->size() : 0) : 0; }
+    std::uint32_t firstId() const noexcept { return count0_ ? id0_ : 0xFFFFFFFFu; } // or Dict::kMissing
     Pairs pairs() const; // in first-seen order
 
 private:
+    void bumpMore(std::uint32_t id, Count n);
     using Small = std::vector<std::pair<std::uint32_t, Count>>;
     std::uint32_t id0_ = 0;
     Count count0_ = 0;            // 0: empty
     std::unique_ptr<Small> more_; // the second and later pairs, if any
 };
 
-struct Entity {
+// The distinct users of one client address, capped: a NAT or webmail
+// front end may carry thousands, and memory must stay bounded by users +
+// clients.  A fixed block, not a vector: one pointer from the entity to
+// the ids, so LineSink can fetch them ahead of the check every line makes.
+struct Peers {
+    static constexpr std::uint32_t kMax = 16;
+    std::uint32_t n = 0;
+    std::uint32_t ids[kMax];
+    std::size_t size() const noexcept { return n; }
+    const std::uint32_t* begin() const noexcept { return ids; }
+    const std::uint32_t* end() const noexcept { return ids + n; }
+    bool has(std::uint32_t id) const noexcept {
+        for (std::uint32_t k = 0; k < n; ++k)
+            if (ids[k] == id)
+                return true;
+        return false;
+    }
+};
+
+// Aligned to 32 bytes, its size a multiple of that: an entity then spans
+// three cache lines wherever it lies, not three or four; every line folds
+// two of them whole.
+struct alignas(32) Entity {
     // What most users and addresses never have: cleartext passwords (their
     // dates; the count stays inline, as tables filter on it) and what-if
     // counts (only with a rule, and only below it).  Kept apart, made on
@@ -153,12 +184,24 @@ struct Entity {
             seldom_ = std::make_unique<Seldom>();
         return *seldom_;
     }
-    // Clients: the distinct user ids, capped (peersCapped).
-    const std::vector<std::uint32_t>& peers() const noexcept { return peers_ ? *peers_ : kNoPeers; }
-    std::vector<std::uint32_t>& peersToWrite() {
+    // Clients: the distinct user ids in first-seen order, capped
+    // (peersCapped).
+    const Peers& peers() const noexcept { return peers_ ? *peers_ : kNoPeers; }
+    // uid is one of them (false once capped: the caller checks first).
+    void addPeer(std::uint32_t uid) {
+        if (peersCapped || peers().has(uid))
+            return;
         if (!peers_)
-            peers_ = std::make_unique<std::vector<std::uint32_t>>();
-        return *peers_;
+            peers_ = std::make_unique<Peers>();
+        if (peers_->n < Peers::kMax)
+            peers_->ids[peers_->n++] = uid;
+        else
+            peersCapped = true;
+    }
+    // Cache hint for addPeer (LineSink): no effect on the result.
+    void prefetchPeers() const noexcept {
+        if (peers_)
+            __builtin_prefetch(peers_.get());
     }
     // Below the rule at all (refused, exempt or outside the rollout).
     std::uint64_t belowRule() const noexcept {
@@ -168,10 +211,11 @@ struct Entity {
 
 private:
     static const Seldom kNoSeldom;
-    static const std::vector<std::uint32_t> kNoPeers;
+    static const Peers kNoPeers;
     std::unique_ptr<Seldom> seldom_;
-    std::unique_ptr<std::vector<std::uint32_t>> peers_;
+    std::unique_ptr<Peers> peers_;
 };
+static_assert(sizeof(Entity) <= 160, "three cache lines at 32-byte alignment; a larger entity costs memory at scale");
 
 // Where and how one user submitted below the rule, for the exceptions file
 // and the notices (Aggregator::keepDetail): the first kMaxClients client
@@ -205,9 +249,13 @@ public:
     std::size_t size() const noexcept { return size_; }
     Entity& operator[](std::size_t i) noexcept { return chunks_[i >> kShift][i & kMask]; }
     const Entity& operator[](std::size_t i) const noexcept { return chunks_[i >> kShift][i & kMask]; }
-    void growTo(std::size_t n); // size() becomes at least n
+    void growTo(std::size_t n) { // size() becomes at least n
+        if (n > size_)
+            grow(n);
+    }
 
 private:
+    void grow(std::size_t n);
     static constexpr std::size_t kShift = 10, kMask = (std::size_t{1} << kShift) - 1;
     std::vector<std::unique_ptr<Entity[]>> chunks_;
     std::size_t size_ = 0;
@@ -235,14 +283,19 @@ struct InputCounts {
 class Dict {
 public:
     static constexpr std::uint32_t kMissing = 0xFFFFFFFFu;
-    std::uint32_t id(std::string_view s);              // interned on first sight
-    std::uint32_t find(std::string_view s) const noexcept; // or kMissing
-    // Cache hints, no effect on the result: the slot s hashes to, then
-    // (once that is in the cache) the name it holds and the id there, or
-    // kMissing.  So a batch of lines can have its look-ups' memory on the
-    // way before the first of them is folded.
-    void prefetchSlot(std::string_view s) const noexcept;
-    std::uint32_t prefetchEntry(std::string_view s) const noexcept;
+    // The hash every look-up starts from; the overloads that take it let
+    // a caller that looks a name up in stages (LineSink) hash it once.
+    static std::uint64_t hash(std::string_view s) noexcept;
+    std::uint32_t id(std::string_view s) { return id(s, hash(s)); } // interned on first sight
+    std::uint32_t id(std::string_view s, std::uint64_t h);
+    std::uint32_t find(std::string_view s) const noexcept { return find(s, hash(s)); } // or kMissing
+    std::uint32_t find(std::string_view s, std::uint64_t h) const noexcept;
+    // Cache hints, no effect on the result, given hash(s): the slot s
+    // hashes to, then (once that is in the cache) the name it holds and
+    // the id there, or kMissing.  So a batch of lines can have its
+    // look-ups' memory on the way before the first of them is folded.
+    void prefetchSlot(std::uint64_t h) const noexcept;
+    std::uint32_t prefetchEntry(std::uint64_t h) const noexcept;
     std::string_view name(std::uint32_t id) const noexcept {
         std::uint32_t n;
         std::memcpy(&n, entries_[id], 4);
@@ -273,10 +326,20 @@ public:
     void keepDetail() { detail_ = true; }
     bool keepsDetail() const noexcept { return detail_; }
     void add(const Record& r);
+    // What the stages of prefetch() learn of a record, for the next stage
+    // and for add(): the hashes of its user and client, and the ids their
+    // slots hold (a guess until add() compares the names).
+    struct Ahead {
+        std::uint64_t user = 0, client = 0;
+        std::uint32_t clientGuess = Dict::kMissing;
+    };
     // Cache hints for a record add() will get soon (LineSink): stage 0 the
     // user's and client's hash slots, stage 1 (a few lines later) their
-    // names and entities.  No effect on the result.
-    void prefetch(const Record& r, int stage) const noexcept;
+    // names and entities, stage 2 (just before the fold) the client's
+    // peer list.  No effect on the result.
+    void prefetch(const Record& r, int stage, Ahead& a) const noexcept;
+    // add(r) with the hashes prefetch() made of it.
+    void add(const Record& r, const Ahead& a);
     // Folds in the aggregate of the lines that came right after this one's
     // (a later segment of the same input, read by another thread), with
     // the same policy and byHost: the result is the one add() would have
@@ -316,14 +379,20 @@ private:
         int reason = RNone; // the reason's slot when below the rule
     };
     Judged judge(const Record& r);
+    DayStats& dayOf(CivilTime when);
     void noteBelow(BelowDetail& b, const Record& r, std::uint32_t clientId, int tls);
-    std::uint32_t clientId(std::string_view spelled);
+    std::uint32_t clientId(std::string_view spelled, std::uint64_t h);
     WhatIfPolicy policy_;
     ListenerPolicy listenerPolicy_;
     Day today_;      // for undated transactions when exceptions are judged
     bool detail_ = false;
     TlsFacts tls_;   // reused for every record: no allocation once warm
     AuthFacts auth_;
+    // The day of the last dated record and its seconds [dayFrom_, dayTo_):
+    // log lines come in time order, so most lines skip civilDay() and the
+    // map (whose nodes never move).
+    DayStats* day_ = nullptr;
+    CivilTime dayFrom_ = 0, dayTo_ = 0;
     // clientNames holds canonical addresses only (rfc8314::canonicalAddress,
     // the milter's own: one client is one row whichever milter wrote the
     // line; anything that is no address is kept as written); other

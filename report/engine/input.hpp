@@ -1,6 +1,9 @@
 // input.hpp — the report's input: lines of a file fed to the parser and
 // the aggregator, and a plain file read by several threads at once.
 //
+// A .gz is inflated by ISA-L where the build has it (readGzip), by zlib
+// in main.cpp where not.
+//
 // Promises: a line is what lies between two newlines (the last one may
 // lack its newline); a line of at least the block size is counted as one
 // damaged line and skipped, so memory never follows line length.  A
@@ -13,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -42,10 +46,12 @@ public:
 private:
     static constexpr std::size_t kDepth = 8; // lines parsed ahead of the fold
     static constexpr std::size_t kHint = 3;  // lines after parsing: names and entities
+    static constexpr std::size_t kPeers = 2; // lines before the fold: the client's peers
     struct Pending {
         LineParser parser;
         Record r;
         LineKind kind = LineKind::Foreign;
+        Aggregator::Ahead ahead; // the hashes of its names, made once
     };
     void fold(Pending& p);
     Aggregator& agg_;
@@ -117,5 +123,60 @@ std::vector<std::uint64_t> segmentStarts(int fd, std::uint64_t size, unsigned pa
 // else strerror of the failure (what was read is still counted).
 std::string readSegments(int fd, std::uint64_t size, LineParser& parser, Aggregator& agg, bool json,
                          unsigned threads, std::size_t blockSize);
+
+// A gzip file inflated in fixed blocks (by Intel ISA-L, when the build
+// has it: several times faster than zlib), with what zlib's gzread does at
+// its edges: members follow one another until something that is not the
+// gzip magic (ignored, as zlib ignores it), a stream that stops short is
+// Truncated (the output then goes on with zlib, which reads a few bytes
+// further than ISA-L: what one pass through zlib gives), anything else
+// wrong is Corrupt (the caller asks zlib for its words).  The blocks depend only on the file and the two chunk sizes, so
+// two readers of one file see the same blocks: readGzip's cut relies on it.
+class GzipBlocks {
+public:
+    enum class End { More, Clean, Truncated, Corrupt, ReadError };
+    static bool available() noexcept; // built with ISA-L
+    GzipBlocks(int fd, std::size_t inChunk, std::size_t outChunk);
+    ~GzipBlocks();
+    GzipBlocks(const GzipBlocks&) = delete;
+    GzipBlocks& operator=(const GzipBlocks&) = delete;
+    // The next block of output (valid until the next call); empty once
+    // end() is not More.  A last block may come with the end.
+    std::string_view next();
+    End end() const noexcept { return end_; }
+    int readErrno() const noexcept { return errno_; }
+    std::uint64_t consumed() const noexcept { return fileAt_ - avail(); } // compressed bytes used so far
+
+private:
+    bool refill(std::size_t want); // at least `want` bytes of input, unless the file ends
+    std::string_view isalNext();
+    std::string_view zlibNext();
+    void truncated(std::size_t inThisBlock); // on through zlib to where it can read
+    std::size_t avail() const noexcept;
+    struct State;
+    int fd_;
+    std::unique_ptr<State> st_;
+    std::vector<unsigned char> in_, out_;
+    std::uint64_t fileAt_ = 0; // bytes read from the file
+    std::uint64_t produced_ = 0; // by ISA-L
+    End end_ = End::More;
+    int errno_ = 0;
+};
+
+// Reads the gzip file fd (size bytes) through GzipBlocks: with threads > 1
+// and an aggregator without detail, in two parts, each inflating on its own
+// core: the first parses [0, S) into `agg`, the second inflates from the
+// start, skips to S and parses [S, end) into a sibling merged after it.  S
+// is the first line start after the first block whose input reaches
+// `cutAt` of the compressed size (gzCutShare), worked out alike by both;
+// 1 thread, or no such S: one pass.  The result and its End are those of
+// one pass.  inChunk/outChunk: the blocks (tests use tiny ones).
+struct GzipResult {
+    GzipBlocks::End end = GzipBlocks::End::Clean;
+    int readErrno = 0;
+    bool cut = false; // read in two parts
+};
+GzipResult readGzip(int fd, std::uint64_t size, LineParser& parser, Aggregator& agg, bool json, unsigned threads,
+                    std::size_t blockSize, std::size_t inChunk = 256 * 1024, std::size_t outChunk = 1 << 20);
 
 } // namespace rfc8314::report

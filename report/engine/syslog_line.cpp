@@ -5,6 +5,8 @@
 // through in seconds, so there is no regex, no per-line allocation once the
 // scratch buffers are warm, and a value is copied only when it was quoted
 // (its unescaped bytes need a home).
+#include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "record.hpp"
@@ -25,11 +27,23 @@ bool startsWith(std::string_view s, std::string_view p) noexcept {
     return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
 }
 
+// The three letters as one number: twelve integer compares, not twelve
+// string compares, for every line.
+constexpr std::uint32_t packed3(char a, char b, char c) noexcept {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(a)) << 16 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b)) << 8 | static_cast<unsigned char>(c);
+}
+
 int monthNumber(std::string_view m) noexcept {
-    static constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static constexpr std::uint32_t names[] = {
+        packed3('J', 'a', 'n'), packed3('F', 'e', 'b'), packed3('M', 'a', 'r'), packed3('A', 'p', 'r'),
+        packed3('M', 'a', 'y'), packed3('J', 'u', 'n'), packed3('J', 'u', 'l'), packed3('A', 'u', 'g'),
+        packed3('S', 'e', 'p'), packed3('O', 'c', 't'), packed3('N', 'o', 'v'), packed3('D', 'e', 'c')};
+    if (m.size() != 3)
+        return 0;
+    const std::uint32_t k = packed3(m[0], m[1], m[2]);
     for (int i = 0; i < 12; ++i)
-        if (m == names[i])
+        if (k == names[i])
             return i + 1;
     return 0;
 }
@@ -63,6 +77,26 @@ bool valueOf(std::string_view written, std::string& buf, std::string_view& out) 
     return true;
 }
 
+
+// The key `name` stands for (auditLineKey), looked for first from the
+// field after the last one found: the milter writes the keys in the
+// schema's order, so the search mostly ends at its first or second name.
+// Any other order (or an unknown key) falls back to the whole table.
+AuditKey keyAt(std::string_view name, std::size_t& next) noexcept {
+    for (std::size_t k = next; k < std::size(kAuditLineFields); ++k) {
+        const std::string_view f = kAuditLineFields[k].name;
+        if (f.size() != name.size())
+            continue;
+        std::size_t c = 0;
+        while (c < f.size() && f[c] == name[c])
+            ++c;
+        if (c == f.size()) {
+            next = k + 1;
+            return kAuditLineFields[k].key;
+        }
+    }
+    return auditLineKey(name);
+}
 
 constexpr unsigned bit(AuditKey k) noexcept { return 1u << static_cast<unsigned>(k); }
 
@@ -286,12 +320,12 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
         msg.remove_prefix(colon + 2);
     }
     unsigned have = 0;
-    std::size_t i = 0;
+    std::size_t i = 0, next = 0;
     while (true) {
         const auto eq = msg.find('=', i);
         if (eq == std::string_view::npos)
             return LineKind::Damaged;
-        const AuditKey key = auditLineKey(msg.substr(i, eq - i));
+        const AuditKey key = keyAt(msg.substr(i, eq - i), next);
         std::size_t j = eq + 1;
         if (j < msg.size() && msg[j] == '"') {
             for (++j; j < msg.size() && msg[j] != '"'; ++j)
@@ -301,8 +335,7 @@ LineKind LineParser::parseMessage(std::string_view msg, Record& r) {
                 return LineKind::Damaged; // unterminated: a truncated line
             ++j;
         } else {
-            while (j < msg.size() && msg[j] != ',' && msg[j] != ' ')
-                ++j;
+            j = scan::findEither(msg, j, ',', ' ');
         }
         const std::string_view written = msg.substr(eq + 1, j - eq - 1);
         std::string_view v;
