@@ -346,15 +346,19 @@ GzipBlocks::~GzipBlocks() = default;
 #ifdef RFC8314_HAVE_ISAL
 std::size_t GzipBlocks::avail() const noexcept { return st_->s.avail_in; }
 
-bool GzipBlocks::refill(std::size_t want) {
-    inflate_state& s = st_->s;
-    if (s.avail_in >= want)
+// ISA-L's and zlib's input alike: what is left of `buf` from `next` on
+// moved to its front, then the file read at `at` until there are `want`
+// bytes; false at the end of the file, or on an error (end_ ReadError).
+template <class Count>
+bool GzipBlocks::topUp(std::vector<unsigned char>& buf, unsigned char*& next, Count& avail, std::uint64_t& at,
+                       std::size_t want) {
+    if (avail >= want)
         return true;
-    if (s.avail_in > 0)
-        std::memmove(in_.data(), s.next_in, s.avail_in);
-    s.next_in = in_.data();
-    while (s.avail_in < want) {
-        const ssize_t n = readAt(fd_, reinterpret_cast<char*>(in_.data()) + s.avail_in, in_.size() - s.avail_in, fileAt_);
+    if (avail > 0)
+        std::memmove(buf.data(), next, avail);
+    next = buf.data();
+    while (avail < want) {
+        const ssize_t n = readAt(fd_, reinterpret_cast<char*>(buf.data()) + avail, buf.size() - avail, at);
         if (n < 0) {
             errno_ = errno;
             end_ = End::ReadError;
@@ -362,11 +366,13 @@ bool GzipBlocks::refill(std::size_t want) {
         }
         if (n == 0)
             return false;
-        s.avail_in += static_cast<std::uint32_t>(n);
-        fileAt_ += static_cast<std::uint64_t>(n);
+        avail += static_cast<Count>(n);
+        at += static_cast<std::uint64_t>(n);
     }
     return true;
 }
+
+bool GzipBlocks::refill(std::size_t want) { return topUp(in_, st_->s.next_in, st_->s.avail_in, fileAt_, want); }
 
 std::string_view GzipBlocks::next() {
     std::string_view b;
@@ -379,26 +385,7 @@ std::string_view GzipBlocks::zlibNext() {
     State& t = *st_;
     z_stream& z = t.z;
     // At least `want` bytes of input, unless the file ends.
-    auto fill = [&](std::size_t want) {
-        if (z.avail_in >= want)
-            return true;
-        if (z.avail_in > 0)
-            std::memmove(t.zin.data(), z.next_in, z.avail_in);
-        z.next_in = t.zin.data();
-        while (z.avail_in < want) {
-            const ssize_t n = readAt(fd_, reinterpret_cast<char*>(t.zin.data()) + z.avail_in, t.zin.size() - z.avail_in, t.zAt);
-            if (n < 0) {
-                errno_ = errno;
-                end_ = End::ReadError;
-                return false;
-            }
-            if (n == 0)
-                return false;
-            z.avail_in += static_cast<uInt>(n);
-            t.zAt += static_cast<std::uint64_t>(n);
-        }
-        return true;
-    };
+    auto fill = [&](std::size_t want) { return topUp(t.zin, z.next_in, z.avail_in, t.zAt, want); };
     z.next_out = out_.data();
     z.avail_out = static_cast<uInt>(out_.size());
     while (z.avail_out > 0) {

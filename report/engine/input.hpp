@@ -149,6 +149,8 @@ public:
 
 private:
     bool refill(std::size_t want); // at least `want` bytes of input, unless the file ends
+    template <class Count>
+    bool topUp(std::vector<unsigned char>& buf, unsigned char*& next, Count& avail, std::uint64_t& at, std::size_t want);
     std::string_view isalNext();
     std::string_view zlibNext();
     void truncated(std::size_t inThisBlock); // on through zlib to where it can read
